@@ -1,0 +1,140 @@
+"""The four boundaries of syndbot. Only ``bot.pipeline`` wires implementations together.
+
+- ``FeedSource``: where articles come from (HTTP feed, local file, the bundled demo).
+- ``Summariser``: article in, summary text that fits a budget out. Pure.
+- ``Store``: what survives a restart (feeds, seen items, deliveries).
+- ``Publisher``: one channel on one platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from bot.models import Article, Delivery, FeedState, Post, PublishResult, StoredItem
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """One poll of a feed. ``not_modified`` means a 304: no articles, validators unchanged."""
+
+    articles: tuple[Article, ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    warnings: tuple[str, ...] = field(default=())  # e.g. "bozo: undefined entity, parsed anyway"
+
+
+@runtime_checkable
+class FeedSource(Protocol):
+    """A feed. ``fetch`` raises ``bot.errors.FeedError`` (naming the URL) on failure."""
+
+    name: str
+    url: str
+
+    def fetch(self, *, etag: str | None = None, last_modified: str | None = None) -> FetchOutcome:
+        ...
+
+
+class Summariser(Protocol):
+    """Choose the best summary of ``article`` whose ``measure`` is at most ``budget``.
+
+    Never cuts inside a word, URL or grapheme; returns "" when nothing fits.
+    """
+
+    def summarise(
+        self, article: Article, *, budget: int, measure: Callable[[str], int] = len
+    ) -> str:
+        ...
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """Per-channel delivery totals for ``syndbot status``."""
+
+    channel: str
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+class Store(Protocol):
+    """Durable state. Every method is one transaction."""
+
+    def feed_state(self, feed: str) -> FeedState: ...
+
+    def feed_states(self) -> list[FeedState]: ...
+
+    def record_poll_ok(
+        self, feed: str, *, now: datetime, etag: str | None, last_modified: str | None
+    ) -> None: ...
+
+    def record_poll_error(self, feed: str, *, now: datetime, error: str) -> FeedState: ...
+
+    def find_item(self, feed: str, item_id: str, url: str | None = None) -> StoredItem | None:
+        """The item with this id, or else (same feed) with this normalised URL."""
+        ...
+
+    def add_item(
+        self, article: Article, *, now: datetime, channels: Sequence[str] = ()
+    ) -> None:
+        """Record the item as seen and queue one pending delivery per channel, atomically."""
+        ...
+
+    def update_item(self, article: Article, *, now: datetime) -> None:
+        """Remember an edited article's new content (does not queue anything)."""
+        ...
+
+    def queue(self, article: Article, *, now: datetime, channels: Sequence[str]) -> list[int]:
+        """Queue deliveries of a (possibly already seen) article; an existing pair is kept."""
+        ...
+
+    def due_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]: ...
+
+    def deliveries(
+        self, *, status: str | None = None, channel: str | None = None
+    ) -> list[Delivery]: ...
+
+    def mark_sending(self, delivery_id: int, *, now: datetime) -> None: ...
+
+    def mark_sent(
+        self, delivery_id: int, *, now: datetime, remote_id: str, remote_url: str | None
+    ) -> None: ...
+
+    def mark_failed(self, delivery_id: int, *, now: datetime, error: str) -> None: ...
+
+    def mark_skipped(self, delivery_id: int, *, now: datetime, reason: str) -> None: ...
+
+    def reschedule(
+        self, delivery_id: int, *, now: datetime, next_attempt: datetime, error: str
+    ) -> None:
+        """Back to pending with attempts + 1, due at ``next_attempt``."""
+        ...
+
+    def retry_failed(self, *, channel: str | None = None, now: datetime) -> int: ...
+
+    def delivery_counts(self) -> list[DeliveryCounts]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    """One configured channel. ``publish`` raises ``bot.errors.PublishError`` subclasses.
+
+    ``idempotency_key`` is stable per (item, channel): platforms that support it use it so a
+    retry cannot post twice.
+    """
+
+    name: str
+    platform: str
+
+    def publish(self, post: Post, *, idempotency_key: str) -> PublishResult: ...
+
+    def check(self) -> str:
+        """Verify credentials with a cheap read call; return the account name."""
+        ...
