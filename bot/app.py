@@ -1,0 +1,117 @@
+"""Build a running pipeline from a config, and the background service around it."""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import httpx
+
+from bot.config import Config
+from bot.feeds import make_http_client, open_source
+from bot.pipeline import Pipeline
+from bot.publishers import build_publisher
+from bot.scheduler import JobQueue
+from bot.store import SQLiteStore
+from bot.summarise import ExtractiveSummariser
+
+log = logging.getLogger("syndbot")
+
+
+@contextmanager
+def open_pipeline(
+    config: Config,
+    *,
+    echo: Callable[[str], None] | None = None,
+    client: httpx.Client | None = None,
+) -> Iterator[Pipeline]:
+    """Wire store, feed sources, publishers and summariser; close them afterwards."""
+    service = config.service
+    own_client = client is None
+    http = client or make_http_client(user_agent=service.user_agent, timeout=service.timeout)
+    store = SQLiteStore.open(service.database)
+    try:
+        sources = {
+            feed.name: open_source(
+                feed.name,
+                feed.url,
+                client=http,
+                lang=feed.lang,
+                full_text=feed.full_text,
+                max_bytes=service.max_feed_bytes,
+                allow_private=service.allow_private_addresses,
+            )
+            for feed in config.feeds
+        }
+        publishers = {c.name: build_publisher(c, echo=echo) for c in config.channels}
+        yield Pipeline(
+            config=config,
+            store=store,
+            sources=sources,
+            publishers=publishers,
+            summariser=ExtractiveSummariser(),
+        )
+    finally:
+        store.close()
+        if own_client:
+            http.close()
+
+
+def run_service(
+    pipeline: Pipeline,
+    *,
+    stop: threading.Event | None = None,
+    install_signals: bool = True,
+) -> None:
+    """Poll every feed on its interval and deliver due posts until SIGINT/SIGTERM or ``stop``."""
+    config = pipeline.config
+    stop = stop or threading.Event()
+    if install_signals:
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s, finishing current work", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+
+    recovered = pipeline.recover_interrupted()
+    if recovered:
+        log.info("resolved %d deliveries interrupted by the last shutdown", recovered)
+    jobs = JobQueue(workers=max(4, min(16, len(config.feeds) + len(config.channels))))
+    for feed in config.feeds:
+        jobs.run_repeating(
+            pipeline.poll_due,
+            every=feed.interval,
+            jitter=config.service.jitter,
+            # Spread the first polls a little so many feeds do not all start at once.
+            first_in=random.uniform(0, min(2.0, config.service.jitter)),
+            name=f"poll:{feed.name}",
+            args=(feed.name,),
+        )
+    for channel in config.channels:
+        # One job per channel: a slow or failing channel never delays the others.
+        jobs.run_repeating(
+            pipeline.deliver,
+            every=config.service.deliver_interval,
+            first_in=1.0,
+            name=f"deliver:{channel.name}",
+            args=(channel.name,),
+        )
+    jobs.start()
+    log.info(
+        "syndbot running: %d feeds, %d channels (Ctrl-C to stop)",
+        len(config.feeds),
+        len(config.channels),
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        jobs.stop(wait=True)
+        log.info("stopped")

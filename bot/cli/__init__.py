@@ -1,0 +1,120 @@
+"""``syndbot``: the service (``run``) and one-off commands. Each command is a thin layer."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+
+from bot import __version__
+from bot.cli._common import DEFAULT_CONFIG, Ctx, errors, load, out, setup_logging
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=lambda: os.environ.get("SYNDBOT_CONFIG", DEFAULT_CONFIG),
+    show_default=DEFAULT_CONFIG,
+    help="Config file (env SYNDBOT_CONFIG).",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path),
+    default=Path(".env"),
+    show_default=True,
+    help="Credentials file loaded into the environment (existing variables win).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(__version__, prog_name="syndbot")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path, env_file: Path, verbose: int) -> None:
+    """Watch a news site's feeds and publish platform-sized posts to its channels.
+
+    \b
+    Quick start:
+      syndbot run                      # the service, on config/syndbot.toml
+      syndbot preview https://example.com/feed/ --platform x,bluesky
+    """
+    ctx.obj = Ctx(config_path=config_path, env_file=env_file, verbose=verbose)
+
+
+@main.command()
+@click.pass_obj
+def run(ctx: Ctx) -> None:
+    """Run the service: poll every feed on its interval, deliver due posts.
+
+    Stops cleanly on Ctrl-C or SIGTERM; a restart picks up where it stopped.
+
+    \b
+    Example:
+      syndbot -c config/example-site.toml run
+    """
+    setup_logging(ctx.verbose, service=True)
+    from bot.app import open_pipeline, run_service
+
+    with errors():
+        config = load(ctx)
+        echo = Console(soft_wrap=True, highlight=False)
+        with open_pipeline(config, echo=lambda text: echo.print(text + "\n", markup=False)) as pipe:
+            click.echo(
+                f"syndbot {__version__}: {len(config.feeds)} feeds -> {len(config.channels)} "
+                f"channels, state in {config.service.database}",
+                err=True,
+            )
+            run_service(pipe)
+
+
+@main.command()
+@click.option("--feed", "feeds", multiple=True, help="Only this feed (repeatable).")
+@click.option(
+    "--deliver/--no-deliver", default=True, show_default=True, help="Send due posts after polling."
+)
+@click.pass_obj
+def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
+    """Poll feeds once, queue what is new, send what is due, then exit.
+
+    \b
+    Example:
+      syndbot poll --feed ev-en
+    """
+    setup_logging(ctx.verbose, service=False)
+    from bot.app import open_pipeline
+    from bot.render import delivery_table, poll_table
+
+    with errors():
+        config = load(ctx)
+        names = list(feeds) or [f.name for f in config.feeds]
+        for name in names:
+            config.feed(name)  # unknown name -> ConfigError naming it
+        with open_pipeline(config) as pipe:
+            pipe.recover_interrupted()
+            reports = []
+            with Progress(console=out, transient=True, disable=not out.is_terminal) as progress:
+                task = progress.add_task("polling", total=len(names))
+                for name in names:
+                    progress.update(task, description=f"polling {name}")
+                    reports.append(pipe.poll(name))
+                    progress.advance(task)
+            out.print(poll_table(reports))
+            if deliver:
+                sent = []
+                for channel in config.channels:
+                    sent.extend(pipe.deliver(channel.name, limit=1000))
+                if sent:
+                    out.print(delivery_table(sent))
+        if any(r.error for r in reports):
+            sys.exit(1)
+
+
+from bot.cli import oneoff, state  # noqa: E402  (commands live in small modules)
+
+oneoff.register(main)
+state.register(main)

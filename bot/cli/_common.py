@@ -1,0 +1,69 @@
+"""Shared plumbing for CLI commands: context, config loading, error display, logging."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from bot.config import Config
+from bot.errors import SyndbotError
+
+DEFAULT_CONFIG = "config/syndbot.toml"
+out = Console(soft_wrap=True)
+
+
+@dataclasses.dataclass
+class Ctx:
+    config_path: Path
+    env_file: Path | None
+    verbose: int
+
+
+def setup_logging(verbose: int, *, service: bool) -> None:
+    level = (
+        logging.DEBUG if verbose > 1 else logging.INFO if (verbose or service) else logging.WARNING
+    )
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    # httpx logs full request URLs at INFO; some platforms put tokens in the path.
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "trafilatura",
+        "urllib3",
+        "requests_oauthlib",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def fail(exc: BaseException, code: int = 2) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Our own errors become one clear line on stderr and a non-zero exit."""
+    try:
+        yield
+    except SyndbotError as exc:
+        fail(exc)
+
+
+def load(ctx: Ctx) -> Config:
+    from bot.config import load_config, load_dotenv_once
+
+    load_dotenv_once(ctx.env_file)
+    return load_config(ctx.config_path)

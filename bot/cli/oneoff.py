@@ -1,0 +1,196 @@
+"""One-off commands that read articles: ``preview``, ``summarise``, ``post``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import click
+
+from bot.cli._common import Ctx, errors, load, out, setup_logging
+from bot.errors import ConfigError
+from bot.models import Article, ChannelStyle, Post
+
+USER_AGENT = "syndbot-preview/0.1 (+https://github.com/syndbot/syndbot)"
+
+
+def _platforms(spec: str) -> list[str]:
+    from bot.compose.profiles import PROFILES
+
+    if spec == "all":
+        return list(PROFILES)
+    names = [p.strip().lower() for p in spec.split(",") if p.strip()]
+    unknown = [n for n in names if n not in PROFILES]
+    if unknown:
+        raise ConfigError(
+            f"unknown platform {', '.join(unknown)}; choose from all, {', '.join(PROFILES)}",
+            key="--platform",
+        )
+    return names
+
+
+def _read_articles(source: str, *, limit: int) -> list[Article]:
+    from bot.feeds import load_source_articles, make_http_client
+
+    with make_http_client(user_agent=USER_AGENT, timeout=20.0) as client:
+        articles = load_source_articles(source, client=client)
+    return articles[:limit] if limit > 0 else articles
+
+
+def _with_lang(articles: list[Article], lang: str | None) -> list[Article]:
+    return [dataclasses.replace(a, lang=lang) for a in articles] if lang else articles
+
+
+@click.command()
+@click.argument("source")
+@click.option(
+    "--platform",
+    "platform_spec",
+    default="all",
+    show_default=True,
+    help="Comma-separated platforms, or all.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--limit",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Articles to preview from a feed (0 = all).",
+)
+@click.option("--lang", default=None, help="Override the article language (en, hi, ta, te...).")
+def preview(source: str, platform_spec: str, fmt: str, limit: int, lang: str | None) -> None:
+    """Show the posts syndbot would publish for SOURCE. Needs no account, writes nothing.
+
+    SOURCE is a feed URL, a feed file or an article URL.
+
+    \b
+    Examples:
+      syndbot preview https://example.com/feed/ --platform x,bluesky
+      syndbot preview feed.xml --format json --limit 0 > posts.json
+    """
+    setup_logging(0, service=False)
+    from bot.compose import compose
+    from bot.summarise import ExtractiveSummariser
+
+    with errors():
+        platforms = _platforms(platform_spec)
+        articles = _with_lang(_read_articles(source, limit=limit), lang)
+        now = datetime.now(UTC)
+        summariser = ExtractiveSummariser()
+        posts: list[Post] = [
+            compose(a, ChannelStyle(platform=p), summariser=summariser, now=now)
+            for a in articles
+            for p in platforms
+        ]
+        _print_posts(posts, fmt)
+
+
+def _print_posts(posts: Sequence[Post], fmt: str) -> None:
+    from bot.render import print_posts
+
+    if fmt == "json":
+        click.echo(json.dumps([p.to_dict() for p in posts], ensure_ascii=False, indent=2))
+    else:
+        print_posts(out, posts)
+
+
+@click.command()
+@click.argument("source")
+@click.option("--max-chars", type=click.IntRange(min=1), default=280, show_default=True)
+@click.option("--lang", default=None, help="Override the article language.")
+@click.option("--limit", type=int, default=10, show_default=True, help="Articles (0 = all).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def summarise(source: str, max_chars: int, lang: str | None, limit: int, fmt: str) -> None:
+    """Print the summary of each article in SOURCE (feed URL/file or article URL).
+
+    \b
+    Example:
+      syndbot summarise https://example.com/2026/11/battery-prices/ --max-chars 200
+    """
+    setup_logging(0, service=False)
+    from bot.summarise import ExtractiveSummariser
+
+    with errors():
+        summariser = ExtractiveSummariser()
+        rows = [
+            {
+                "item_id": a.item_id,
+                "title": a.title,
+                "url": a.url,
+                "lang": a.lang,
+                "summary": summariser.summarise(a, budget=max_chars),
+            }
+            for a in _with_lang(_read_articles(source, limit=limit), lang)
+        ]
+        if fmt == "json":
+            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            return
+        for row in rows:
+            out.rule(str(row["title"]))
+            out.print(row["summary"], markup=False, highlight=False)
+            out.print()
+
+
+@click.command()
+@click.argument("article_url")
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    help="Only this configured channel (repeatable). Default: every channel.",
+)
+@click.option("--dry-run", is_flag=True, help="Show the posts; send and record nothing.")
+@click.pass_obj
+def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> None:
+    """Post one article now to the configured channels.
+
+    An article already sent to a channel is not sent again; see `syndbot status`.
+
+    \b
+    Examples:
+      syndbot post https://evnews.example/2026/11/new-suv/ --dry-run
+      syndbot post https://evnews.example/2026/11/new-suv/ --channel x-en
+    """
+    setup_logging(ctx.verbose, service=False)
+    from bot.app import open_pipeline
+    from bot.feeds import fetch_article, make_http_client
+    from bot.render import delivery_table
+
+    with errors():
+        config = load(ctx)
+        targets = [config.channel(n) for n in channels] or list(config.channels)
+        service = config.service
+        with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:
+            # The operator typed this URL, so it is trusted even on a private network.
+            article = fetch_article(client, article_url, allow_private=True)
+        with open_pipeline(config) as pipe:
+            if dry_run:
+                _print_posts([pipe.compose_for(article, c) for c in targets], "text")
+                return
+            now = pipe.clock()
+            pipe.store.queue(article, now=now, channels=[c.name for c in targets])
+            wanted = {c.name for c in targets}
+            due = [
+                d
+                for d in pipe.store.due_deliveries(now, limit=10_000)
+                if d.item_id == article.item_id and d.feed == article.feed and d.channel in wanted
+            ]
+            reports = [pipe.deliver_one(d) for d in due]
+            already = wanted - {r.channel for r in reports}
+            out.print(delivery_table(reports))
+            if already:
+                out.print(
+                    f"Already handled earlier (see `syndbot status`): {', '.join(sorted(already))}"
+                )
+
+
+def register(group: click.Group) -> None:
+    for command in (preview, summarise, post):
+        group.add_command(command)

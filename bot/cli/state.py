@@ -1,0 +1,75 @@
+"""Commands about stored state: ``status`` and ``retry``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from bot.cli._common import Ctx, errors, load, out, setup_logging
+
+
+@click.command()
+@click.pass_obj
+def status(ctx: Ctx) -> None:
+    """Show each feed's last poll and errors, and each channel's deliveries.
+
+    \b
+    Example:
+      syndbot -c config/example-site.toml status
+    """
+    setup_logging(ctx.verbose, service=False)
+    from bot.render import channels_table, feeds_table, problems_table
+    from bot.store import SQLiteStore
+
+    with errors():
+        config = load(ctx)
+        now = datetime.now(UTC)
+        with SQLiteStore.open(config.service.database) as store:
+            urls = {f.name: f.url for f in config.feeds}
+            out.print(feeds_table(store.feed_states(), urls, now))
+            platforms = {c.name: c.platform for c in config.channels}
+            paused = {name: store.channel_paused(name) for name in platforms}
+            out.print(channels_table(store.delivery_counts(), platforms, paused))
+            waiting = [
+                d for d in store.deliveries(status="pending") if d.attempts > 0
+            ] + store.deliveries(status="failed")
+            if waiting:
+                out.print(problems_table(waiting, now))
+
+
+@click.command()
+@click.option("--channel", default=None, help="Only this channel.")
+@click.pass_obj
+def retry(ctx: Ctx, channel: str | None) -> None:
+    """Queue failed deliveries again (and resume a channel paused for credentials).
+
+    \b
+    Example:
+      syndbot retry --channel x-en
+    """
+    setup_logging(ctx.verbose, service=False)
+    from bot.store import SQLiteStore
+
+    with errors():
+        config = load(ctx)
+        if channel is not None:
+            config.channel(channel)  # unknown name -> clear error
+        now = datetime.now(UTC)
+        with SQLiteStore.open(config.service.database) as store:
+            names = [channel] if channel else [c.name for c in config.channels]
+            resumed = [n for n in names if store.channel_paused(n)]
+            for name in resumed:
+                store.resume_channel(name)
+            count = store.retry_failed(channel=channel, now=now)
+        out.print(
+            f"Re-queued {count} failed deliveries"
+            + (f"; resumed {', '.join(resumed)}" if resumed else "")
+            + "."
+        )
+        out.print("They go out at the next delivery run (`syndbot poll` or the running service).")
+
+
+def register(group: click.Group) -> None:
+    for command in (status, retry):
+        group.add_command(command)

@@ -1,0 +1,114 @@
+"""The outbox: a channel that needs no account. Each post becomes one JSON line in a file.
+
+It is also the model of a *reconcilable* publisher: before writing, it looks for the
+idempotency key among lines already written, so a delivery interrupted after the write
+(crash before the database recorded it) is recognised instead of written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.errors import Transient
+from bot.models import Post, PublishResult
+
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(path.resolve(), threading.Lock())
+
+
+class OutboxPublisher:
+    """Append posts to ``path`` (JSON Lines) and echo them readably."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        platform: str,
+        path: Path,
+        echo: Callable[[str], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.name = name
+        self.platform = platform
+        self.path = path
+        self._echo = echo
+        self._clock = clock
+
+    def check(self) -> str:
+        """The outbox needs no credentials; it only needs a writable directory."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.path.parent, os.W_OK):
+            raise Transient(f"{self.path.parent} is not writable", channel=self.name)
+        return f"file {self.path}"
+
+    def reconcile(self, post: Post, *, idempotency_key: str) -> PublishResult | None:
+        """The line written earlier for this key, if any."""
+        with _lock_for(self.path):
+            return self._find(idempotency_key)
+
+    def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
+        with _lock_for(self.path):
+            found = self._find(idempotency_key)
+            if found is not None:
+                return found
+            line_no = self._append(post, idempotency_key)
+        if self._echo is not None:
+            self._echo(render_post(post))
+        return PublishResult(remote_id=f"{self.path.name}:{line_no}")
+
+    def _find(self, key: str) -> PublishResult | None:
+        if not self.path.exists():
+            return None
+        with self.path.open(encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh, start=1):
+                # A torn last line (crash mid-write) is not valid JSON: ignore it.
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if record.get("idempotency_key") == key:
+                    return PublishResult(remote_id=f"{self.path.name}:{line_no}")
+        return None
+
+    def _append(self, post: Post, key: str) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "idempotency_key": key,
+            "published_at": self._clock().isoformat(timespec="seconds"),
+            **post.to_dict(),
+        }
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        try:
+            with self.path.open("a+", encoding="utf-8") as fh:
+                fh.seek(0)
+                count = sum(1 for _ in fh)
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise Transient(f"cannot write {self.path}: {exc.strerror}", channel=self.name) from exc
+        return count + 1
+
+
+def render_post(post: Post) -> str:
+    """A post as a person reads it in a terminal."""
+    head = f"── {post.channel or post.platform} ({post.platform}) · {post.title}"
+    unit = post.length
+    lines = [head]
+    for i, part in enumerate(post.parts, start=1):
+        if len(post.parts) > 1:
+            lines.append(f"[{i}/{len(post.parts)}]")
+        lines.append(part.text)
+        lines.extend(f"  🖼 {m.url}  (alt: {m.alt})" for m in part.media)
+    lines.append(f"   {unit.value}/{unit.limit} {unit.unit}")
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""Human output for the CLI: tables and readable posts. No logic, no I/O beyond the console."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from bot.models import Delivery, FeedState, Post
+from bot.pipeline import DeliveryReport, PollReport
+from bot.protocols import DeliveryCounts
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((now - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def post_block(post: Post) -> str:
+    head = f"[bold]{post.platform}[/bold]" + (f" · {post.channel}" if post.channel else "")
+    length = post.length
+    lines = [f"{head}  ({length.value}/{length.limit} {length.unit})"]
+    for i, part in enumerate(post.parts, start=1):
+        if len(post.parts) > 1:
+            lines.append(f"[dim]part {i}/{len(post.parts)}[/dim]")
+        lines.append(part.text)
+        lines.extend(f"[dim]image: {m.url} (alt: {m.alt})[/dim]" for m in part.media)
+    return "\n".join(lines)
+
+
+def print_posts(console: Console, posts: Sequence[Post]) -> None:
+    current = None
+    for post in posts:
+        if post.item_id != current:
+            current = post.item_id
+            console.rule(f"{post.title}  [dim]{post.article_url}[/dim]")
+        console.print(post_block(post), markup=True, highlight=False, soft_wrap=True)
+        console.print()
+
+
+def poll_table(reports: Sequence[PollReport]) -> Table:
+    table = Table(title="Poll")
+    for col in ("feed", "new", "queued", "edited", "result"):
+        table.add_column(col)
+    for r in reports:
+        if r.error:
+            result = f"[red]{'backing off: ' if r.skipped else ''}{r.error}[/red]"
+        elif r.not_modified:
+            result = "not modified (304)"
+        else:
+            result = "ok" + (f" ({len(r.warnings)} warnings)" if r.warnings else "")
+        table.add_row(r.feed, str(r.new), str(r.queued), str(r.edited), result)
+    return table
+
+
+def delivery_table(reports: Sequence[DeliveryReport]) -> Table:
+    table = Table(title="Deliveries")
+    for col in ("channel", "item", "outcome", "detail"):
+        table.add_column(col, overflow="fold")
+    colours = {"sent": "green", "retry": "yellow", "paused": "yellow"}
+    for r in reports:
+        colour = colours.get(r.outcome, "red")
+        table.add_row(r.channel, r.item_id, f"[{colour}]{r.outcome}[/{colour}]", r.detail)
+    return table
+
+
+def feeds_table(states: Sequence[FeedState], urls: dict[str, str], now: datetime) -> Table:
+    table = Table(title="Feeds")
+    for col in ("feed", "url", "last poll", "last success", "errors", "last error"):
+        table.add_column(col, overflow="fold")
+    by_name = {s.feed: s for s in states}
+    for name, url in urls.items():
+        s = by_name.get(name, FeedState(feed=name))
+        errors = f"[red]{s.consecutive_errors}[/red]" if s.consecutive_errors else "0"
+        table.add_row(
+            name,
+            url,
+            ago(s.last_poll, now),
+            ago(s.last_success, now),
+            errors,
+            s.last_error or "",
+        )
+    return table
+
+
+def channels_table(
+    counts: Sequence[DeliveryCounts], channels: dict[str, str], paused: dict[str, str | None]
+) -> Table:
+    table = Table(title="Channels")
+    for col in ("channel", "platform", "pending", "sending", "sent", "failed", "skipped", "state"):
+        table.add_column(col, overflow="fold")
+    by_name = {c.channel: c for c in counts}
+    for name in sorted(set(channels) | set(by_name)):
+        c = by_name.get(name, DeliveryCounts(channel=name))
+        platform = channels.get(name, "[dim](not in config)[/dim]")
+        reason = paused.get(name)
+        state = f"[red]paused: {reason}[/red]" if reason else "active"
+        table.add_row(
+            name,
+            platform,
+            str(c.pending),
+            str(c.sending),
+            str(c.sent),
+            f"[red]{c.failed}[/red]" if c.failed else "0",
+            str(c.skipped),
+            state,
+        )
+    return table
+
+
+def problems_table(deliveries: Sequence[Delivery], now: datetime) -> Table:
+    table = Table(title="Failed and waiting deliveries")
+    for col in ("channel", "item", "status", "attempts", "next try", "last error"):
+        table.add_column(col, overflow="fold")
+    for d in deliveries:
+        nxt = ""
+        if d.status == "pending" and d.next_attempt is not None and d.next_attempt > now:
+            nxt = f"in {int((d.next_attempt - now).total_seconds())}s"
+        table.add_row(
+            d.channel, d.article.title, d.status, str(d.attempts), nxt, d.last_error or ""
+        )
+    return table
