@@ -1,0 +1,152 @@
+"""The CLI through click's runner: preview, summarise, poll, status, retry, post, help."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.builders import Item, rss, write_config
+
+HINDI_BODY = (
+    "<p>भारत में इलेक्ट्रिक दोपहिया वाहनों की बिक्री नवंबर में तीस प्रतिशत बढ़ी। "
+    "नई सब्सिडी योजना से खरीदारों को सीधा लाभ मिला।</p>"
+)
+
+
+@pytest.fixture
+def feed_file(tmp_path: Path) -> Path:
+    path = tmp_path / "feed.xml"
+    items = [
+        Item(
+            guid="en-1",
+            title="Battery prices fall 12% & keep falling",
+            link="https://volt.example/2026/11/battery-prices/",
+            body="<p>Battery pack prices fell 12% this year.</p><p>Analysts expect more.</p>",
+            tags=("Batteries", "Charging Infrastructure"),
+        ),
+        Item(
+            guid="hi-1",
+            title="इलेक्ट्रिक दोपहिया बिक्री में उछाल",
+            link="https://volt.example/hi/2026/11/e2w-sales/",
+            body=HINDI_BODY,
+            lang="hi",
+        ),
+    ]
+    path.write_text(rss(items), encoding="utf-8")
+    return path
+
+
+def test_preview_json_has_the_documented_shape(feed_file: Path) -> None:
+    """preview --format json prints one array; each post has the documented keys."""
+    result = CliRunner().invoke(
+        main, ["preview", str(feed_file), "--platform", "x,bluesky", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    posts = json.loads(result.output)
+    assert len(posts) == 4
+    keys = {"platform", "channel", "item_id", "article_url", "title", "lang", "summary",
+            "hashtags", "parts", "length"}
+    for post in posts:
+        assert keys <= set(post)
+        assert post["channel"] is None
+        assert set(post["length"]) == {"unit", "value", "limit"}
+        assert post["length"]["value"] <= post["length"]["limit"]
+        for part in post["parts"]:
+            assert {"text", "media"} <= set(part)
+            if post["platform"] == "bluesky":
+                assert "facets" in part
+    hindi = [p for p in posts if p["item_id"] == "hi-1"]
+    assert {p["lang"] for p in hindi} == {"hi"}
+
+
+def test_preview_writes_nothing(feed_file: Path, tmp_path: Path) -> None:
+    """preview needs no config or credentials and creates no files."""
+    before = set(tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, ["preview", str(feed_file)])
+    assert result.exit_code == 0, result.output
+    assert "Battery prices" in result.output
+    assert set(tmp_path.rglob("*")) == before
+
+
+def test_preview_unknown_platform_is_a_clear_error(feed_file: Path) -> None:
+    """An unknown --platform names the value and the valid choices."""
+    result = CliRunner().invoke(main, ["preview", str(feed_file), "--platform", "myspace"])
+    assert result.exit_code == 2
+    assert "myspace" in result.output and "mastodon" in result.output
+
+
+def test_preview_of_a_missing_file_names_it(tmp_path: Path) -> None:
+    """A SOURCE that cannot be read is one error line naming it, not a traceback."""
+    result = CliRunner().invoke(main, ["preview", str(tmp_path / "missing.xml")])
+    assert result.exit_code != 0
+    assert "missing.xml" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_summarise_respects_max_chars(feed_file: Path) -> None:
+    """summarise --max-chars 60 gives summaries of at most 60 characters."""
+    result = CliRunner().invoke(
+        main, ["summarise", str(feed_file), "--max-chars", "60", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["item_id"] for r in rows] == ["en-1", "hi-1"]
+    assert all(0 < len(r["summary"]) <= 60 for r in rows)
+    assert "&amp;" not in result.output and "<p>" not in result.output
+
+
+def test_poll_status_retry_round_trip(feed_file: Path, tmp_path: Path) -> None:
+    """poll queues and sends, status shows feeds and channels, retry reports a count."""
+    cfg = str(write_config(tmp_path, feeds={"volt": str(feed_file)}, catch_up="all"))
+    runner = CliRunner()
+    polled = runner.invoke(main, ["-c", cfg, "poll"])
+    assert polled.exit_code == 0, polled.output
+    assert len((tmp_path / "outbox.jsonl").read_text().splitlines()) == 4
+    status = runner.invoke(main, ["-c", cfg, "status"])
+    assert status.exit_code == 0, status.output
+    assert "volt" in status.output and "x-out" in status.output and "bluesky-out" in status.output
+    again = runner.invoke(main, ["-c", cfg, "poll"])
+    assert again.exit_code == 0
+    assert len((tmp_path / "outbox.jsonl").read_text().splitlines()) == 4
+    retried = runner.invoke(main, ["-c", cfg, "retry", "--channel", "x-out"])
+    assert retried.exit_code == 0, retried.output
+    assert "Re-queued 0" in retried.output
+
+
+def test_poll_unknown_feed_names_it(feed_file: Path, tmp_path: Path) -> None:
+    """poll --feed with an unknown name is a clear error."""
+    cfg = str(write_config(tmp_path, feeds={"volt": str(feed_file)}))
+    result = CliRunner().invoke(main, ["-c", cfg, "poll", "--feed", "nope"])
+    assert result.exit_code == 2
+    assert "nope" in result.output
+
+
+def test_config_error_names_file_and_key(tmp_path: Path) -> None:
+    """A broken config gives one error line with the file and key path, no traceback."""
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[[channels]]\nname = "yt"\nplatform = "youtube"\npublisher = "outbox"\n')
+    result = CliRunner().invoke(main, ["-c", str(cfg), "status"])
+    assert result.exit_code == 2
+    assert "bad.toml" in result.output and "YouTube has no API" in result.output
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, cmd in group.commands.items():
+        found.append((prefix + name, cmd))
+        if isinstance(cmd, click.Group):
+            found.extend(_commands(cmd, prefix + name + " "))
+    return found
+
+
+@pytest.mark.parametrize("name", [n for n, _ in _commands(main)])
+def test_every_command_documents_an_example(name: str) -> None:
+    """Every command's --help shows a usage example."""
+    result = CliRunner().invoke(main, [*name.split(), "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
