@@ -1,0 +1,203 @@
+"""Article pages to text (trafilatura), plus the small HTML helpers feeds share.
+
+``html_to_text``, ``text_to_html`` and ``first_image`` use only the standard library so
+parsing a feed does not import trafilatura; ``extract_page`` imports it when first used.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from bot.errors import ExtractError
+from bot.models import Article, Media
+
+_BLOCK_TAGS = frozenset(
+    {
+        *("p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "pre"),
+        *("blockquote", "tr", "td", "th", "table", "section", "article", "figure", "hr"),
+    }
+)
+_SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
+_SPACES = re.compile(r"\s+")
+# Share buttons and view counters that feeds embed in item bodies: never a featured image.
+_TRACKER_IMAGE = re.compile(
+    r"feeds\.feedburner\.com|/~ff/|/~r/|pheedo\.com|feeds\.wordpress\.com|stats\.wordpress"
+    r"|doubleclick\.net|gravatar\.com/avatar|feedsportal\.com",
+    re.IGNORECASE,
+)
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Visible text of an HTML fragment: tags dropped, entities decoded, spaces collapsed."""
+    if "<" not in fragment and "&" not in fragment:
+        return _SPACES.sub(" ", fragment).strip()
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    return _SPACES.sub(" ", "".join(collector.parts)).strip()
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as ``<p>`` paragraphs (blank lines split paragraphs), HTML-escaped."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+
+
+def absolute_http_url(url: str, base: str = "") -> str | None:
+    """``url`` made absolute against ``base``; None unless the result is http(s) with a host."""
+    url = url.strip()
+    if not url:
+        return None
+    if url.startswith("//") and not base:
+        url = "https:" + url
+    joined = urljoin(base, url) if base else url
+    parts = urlsplit(joined)
+    if parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return joined
+    return None
+
+
+class _ImageFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: tuple[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "img" or self.found is not None:
+            return
+        values = {name: value or "" for name, value in attrs}
+        if any(values.get(dim, "").strip() in ("0", "1") for dim in ("width", "height")):
+            return  # tracking pixel
+        src = values.get("src", "")
+        if not src or src.startswith("data:"):
+            src = values.get("data-src", "") or values.get("data-lazy-src", "")
+        if src and not src.startswith("data:") and not _TRACKER_IMAGE.search(src):
+            self.found = (src, values.get("alt", ""))
+
+
+def first_image(fragment: str, *, base: str = "") -> Media | None:
+    """The first real ``<img>`` in an HTML fragment, with its alt text, or None."""
+    if "<img" not in fragment.lower():
+        return None
+    finder = _ImageFinder()
+    finder.feed(fragment)
+    finder.close()
+    if finder.found is None:
+        return None
+    url = absolute_http_url(finder.found[0], base)
+    return Media(url=url, alt=_SPACES.sub(" ", finder.found[1]).strip()) if url else None
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """The useful parts of an article page."""
+
+    title: str
+    text_html: str  # main text as simple <p> paragraphs
+    image: Media | None = None
+    lang: str | None = None
+    description: str = ""
+    author: str | None = None
+    published: datetime | None = None
+
+
+def extract_page(page: bytes | str, *, url: str) -> ExtractedPage:
+    """Main text and metadata of an article page; ``ExtractError`` when there is no text."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    tree = load_html(page)
+    if tree is None:
+        raise ExtractError(f"{url}: the page is not readable HTML")
+    text = trafilatura.extract(
+        page, url=url, output_format="txt", include_comments=False, include_tables=False
+    )
+    if not text or not text.strip():
+        raise ExtractError(
+            f"{url}: no article text found on the page (is it a front page, a paywall "
+            "or a JavaScript-only site?)"
+        )
+    meta = trafilatura.extract_metadata(tree, default_url=url, extensive=False)
+    tags = _meta_tags(tree)
+    image = None
+    image_url = absolute_http_url(tags.get("og:image", "") or tags.get("twitter:image", ""), url)
+    if image_url:
+        image = Media(url=image_url, alt=tags.get("og:image:alt", "").strip())
+    lang = tree.get("lang") or tags.get("og:locale") or None
+    return ExtractedPage(
+        title=html_to_text(getattr(meta, "title", None) or tags.get("og:title", "")),
+        text_html=text_to_html(text.replace("\n", "\n\n")),
+        image=image,
+        lang=lang.strip().replace("_", "-").lower() if lang and lang.strip() else None,
+        description=html_to_text(tags.get("og:description") or tags.get("description") or ""),
+        author=getattr(meta, "author", None) or None,
+        published=_page_date(getattr(meta, "date", None)),
+    )
+
+
+def _meta_tags(tree: Any) -> dict[str, str]:
+    """``<meta property|name=... content=...>`` values, the first of each name winning."""
+    found: dict[str, str] = {}
+    for element in tree.iter("meta"):
+        key = (element.get("property") or element.get("name") or "").strip().lower()
+        content = element.get("content")
+        if key and content is not None and key not in found:
+            found[key] = content
+    return found
+
+
+def _page_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def article_from_page(page: ExtractedPage, *, url: str, feed_name: str = "(article)") -> Article:
+    """An ``Article`` for a page fetched on its own; ``item_id`` is the normalised URL."""
+    from bot.feeds.parse import derive_title, normalise_url
+
+    return Article(
+        feed=feed_name,
+        item_id=normalise_url(url),
+        url=url,
+        title=page.title or derive_title(html_to_text(page.text_html)),
+        content_html=page.text_html,
+        excerpt_html=f"<p>{html.escape(page.description)}</p>" if page.description else "",
+        lang=page.lang,
+        published=page.published,
+        image=page.image,
+        author=page.author,
+    )

@@ -1,0 +1,226 @@
+"""HTTP GET with conditional requests, size and wall-time limits, errors mapped to FetchError.
+
+The body is read raw and decompressed here, in bounded steps, instead of by httpx: httpx
+inflates a whole network chunk at once, and 64 KB of brotli can expand to gigabytes.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import brotli  # type: ignore[import-untyped]
+import httpx
+
+from bot.errors import FetchError
+from bot.netguard import GUARD_EXTENSION, install_guard
+
+MAX_REDIRECTS = 5
+_STEP = 64 * 1024  # largest piece of decompressed output produced at once
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A fetched document. ``not_modified`` is a 304: ``body`` is empty."""
+
+    status: int
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    final_url: str
+    not_modified: bool = False
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a 4xx/5xx status; ``status`` holds it."""
+
+    def __init__(self, message: str, *, url: str, status: int) -> None:
+        super().__init__(message, url=url)
+        self.status = status
+
+
+def make_http_client(*, user_agent: str, timeout: float) -> httpx.Client:
+    """The one HTTP client the bot shares: redirects followed (max 5), compression accepted."""
+    return httpx.Client(
+        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+    )
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = 10_000_000,
+    deadline: float = 30.0,
+    allow_private: bool = True,
+) -> RawResponse:
+    """GET ``url``; raise ``FetchError`` on any failure, limit or refused address."""
+    started = time.monotonic()
+    headers = {"Accept-Encoding": "gzip, deflate, br"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    extensions: dict[str, Any] = {}
+    if not allow_private:
+        install_guard(client)
+        extensions[GUARD_EXTENSION] = True
+    try:
+        request = client.build_request(
+            "GET", url, headers=headers, timeout=_timeout(client, deadline), extensions=extensions
+        )
+        response = client.send(request, stream=True, follow_redirects=True)
+    except httpx.HTTPError as exc:
+        raise FetchError(_describe(exc, deadline), url=url) from exc
+    try:
+        return _read(response, url=url, max_bytes=max_bytes, started=started, deadline=deadline)
+    finally:
+        response.close()
+
+
+def _timeout(client: httpx.Client, deadline: float) -> httpx.Timeout:
+    """Per-operation timeouts never longer than the whole ``deadline``."""
+    configured = client.timeout
+    return httpx.Timeout(
+        connect=min(configured.connect or deadline, deadline),
+        read=min(configured.read or deadline, deadline),
+        write=min(configured.write or deadline, deadline),
+        pool=min(configured.pool or deadline, deadline),
+    )
+
+
+def _read(
+    response: httpx.Response, *, url: str, max_bytes: int, started: float, deadline: float
+) -> RawResponse:
+    final_url = str(response.url)
+    validators = {
+        "etag": response.headers.get("ETag"),
+        "last_modified": response.headers.get("Last-Modified"),
+    }
+    if response.status_code == 304:
+        return RawResponse(304, b"", None, final_url=final_url, not_modified=True, **validators)
+    if response.status_code >= 400:
+        raise HTTPStatusError(_status_message(response), url=url, status=response.status_code)
+    declared = response.headers.get("Content-Length", "")
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if declared.isdigit() and int(declared) > max_bytes and encoding in ("", "identity"):
+        raise FetchError(_too_big(max_bytes), url=url)
+    body = bytearray()
+    try:
+        for piece in _decoded(response.iter_raw(), encoding, url=url):
+            body += piece
+            if len(body) > max_bytes:
+                raise FetchError(_too_big(max_bytes), url=url)
+            if time.monotonic() - started > deadline:
+                raise FetchError(
+                    f"download took longer than {deadline:g}s (server sends too slowly)",
+                    url=url,
+                )
+    except httpx.HTTPError as exc:
+        raise FetchError(_describe(exc, deadline), url=url) from exc
+    return RawResponse(
+        status=response.status_code,
+        body=bytes(body),
+        content_type=response.headers.get("Content-Type"),
+        final_url=final_url,
+        **validators,
+    )
+
+
+def _decoded(chunks: Iterator[bytes], encoding: str, *, url: str) -> Iterator[bytes]:
+    """Decompress ``chunks`` in pieces of at most ``_STEP`` bytes."""
+    if encoding in ("", "identity"):
+        yield from chunks
+        return
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        yield from _inflate(chunks, encoding, url=url)
+        return
+    if encoding == "br":
+        yield from _unbrotli(chunks, url=url)
+        return
+    raise FetchError(f"unsupported Content-Encoding {encoding!r}", url=url)
+
+
+def _inflate(chunks: Iterator[bytes], encoding: str, *, url: str) -> Iterator[bytes]:
+    decoder: Any = None
+    try:
+        for chunk in chunks:
+            if decoder is None:
+                decoder = zlib.decompressobj(_wbits(encoding, chunk))
+            data = chunk
+            while data and not decoder.eof:
+                yield decoder.decompress(data, _STEP)
+                data = decoder.unconsumed_tail
+    except zlib.error as exc:
+        raise FetchError(f"corrupt {encoding} response body: {exc}", url=url) from exc
+
+
+def _wbits(encoding: str, first_chunk: bytes) -> int:
+    if encoding != "deflate":
+        return zlib.MAX_WBITS | 16  # gzip container
+    # "deflate" means zlib-wrapped by the spec, but some servers send raw deflate.
+    zlib_header = (
+        len(first_chunk) > 1
+        and first_chunk[0] & 0x0F == 8
+        and (first_chunk[0] << 8 | first_chunk[1]) % 31 == 0
+    )
+    return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
+
+
+def _unbrotli(chunks: Iterator[bytes], *, url: str) -> Iterator[bytes]:
+    decoder = brotli.Decompressor()
+    try:
+        for chunk in chunks:
+            yield decoder.process(chunk, output_buffer_limit=_STEP)
+            while not decoder.can_accept_more_data():
+                yield decoder.process(b"", output_buffer_limit=_STEP)
+    except brotli.error as exc:
+        raise FetchError(f"corrupt brotli response body: {exc}", url=url) from exc
+
+
+def _too_big(max_bytes: int) -> str:
+    return (
+        f"response is larger than {max_bytes:,} bytes (after decompression); "
+        "raise service.max_feed_bytes if this feed is really that big"
+    )
+
+
+_STATUS_HINTS = {
+    401: "the server wants a login; syndbot cannot read private feeds",
+    403: "access denied; the site may block bots (check the URL or the User-Agent)",
+    404: "check the feed URL in config",
+    410: "the feed was removed; update or delete it in config",
+    429: "the server is rate limiting; poll this feed less often",
+}
+
+
+def _status_message(response: httpx.Response) -> str:
+    status = response.status_code
+    hint = _STATUS_HINTS.get(status)
+    if hint is None:
+        hint = "server error; will retry on the next poll" if status >= 500 else "request refused"
+    return f"HTTP {status} {response.reason_phrase}: {hint}".replace("  ", " ")
+
+
+def _describe(exc: httpx.HTTPError, deadline: float) -> str:
+    """A human sentence for an httpx error (the URL is added by FetchError)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__}, limit {deadline:g}s): the server is too slow"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"more than {MAX_REDIRECTS} redirects (a redirect loop?): check the URL"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect ({exc}): check the host name and your network"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"not a fetchable URL ({exc}): use an http(s) URL"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the server broke the HTTP protocol ({exc})"
+    return f"HTTP request failed: {type(exc).__name__}: {exc}"

@@ -1,0 +1,319 @@
+"""Feed bytes to ``Article`` values: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed.
+
+Both formats are first read into format-neutral ``RawItem`` values; ``_finalise`` then
+applies the shared rules (absolute links, identity, titles, images, duplicates, the cap).
+Real feeds are often broken; anything feedparser can still read is kept, with a warning.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import io
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import feedparser
+
+from bot.errors import ParseError
+from bot.feeds.extract import absolute_http_url, first_image, html_to_text
+from bot.models import Article, Media
+
+MAX_ITEMS = 500
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A parsed feed: its title, its items (feed order) and what was odd about it."""
+
+    title: str
+    articles: tuple[Article, ...]
+    warnings: tuple[str, ...] = ()
+    link: str | None = None  # the site's home page, when the feed names one
+
+
+@dataclass
+class RawItem:
+    """One entry as the document gives it, before the shared rules are applied."""
+
+    guid: str = ""
+    link: str = ""
+    title: str = ""  # plain text
+    content_html: str = ""
+    excerpt_html: str = ""
+    published: datetime | None = None
+    updated: datetime | None = None
+    tags: tuple[str, ...] = ()
+    image: Media | None = None  # an explicitly declared image (media:*, enclosure, JSON)
+    lang: str | None = None
+    author: str | None = None
+
+
+@dataclass
+class FeedDoc:
+    """A whole document as read by one format reader."""
+
+    title: str = ""
+    link: str = ""
+    lang: str | None = None
+    items: list[RawItem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    feed_name: str,
+    base_url: str,
+    content_type: str | None = None,
+    default_lang: str | None = None,
+) -> ParsedFeed:
+    """Parse a feed document; ``ParseError`` (naming ``base_url``) when it is not a feed."""
+    try:
+        if _looks_like_json(body, content_type):
+            from bot.feeds.jsonfeed import parse_json_feed
+
+            doc = parse_json_feed(body, url=base_url)
+        else:
+            doc = _read_xml(body, base_url=base_url, content_type=content_type)
+        return _finalise(doc, feed_name=feed_name, base_url=base_url, default_lang=default_lang)
+    except ParseError:
+        raise
+    except Exception as exc:  # a hostile document must not crash the poll loop
+        raise ParseError(
+            f"the feed parser failed ({type(exc).__name__}: {exc}); the document is "
+            "probably not a feed",
+            url=base_url,
+        ) from exc
+
+
+def _looks_like_json(body: bytes, content_type: str | None) -> bool:
+    if content_type and "json" in content_type.lower():
+        return True
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDoc:
+    if body[:2] == b"\x1f\x8b":
+        raise ParseError(
+            "the document is gzip-compressed bytes, not a feed (a .gz file served without "
+            "Content-Encoding?); use the uncompressed feed URL",
+            url=base_url,
+        )
+    # Whitespace before <?xml ...?> makes strict XML parsers fail; feedparser would fall
+    # back to its weaker loose parser, so drop it here.
+    body = body.lstrip(b" \t\r\n")
+    headers = {"content-location": base_url} if absolute_http_url(base_url) else {}
+    if content_type:
+        headers["content-type"] = content_type
+    result = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    feed = result.get("feed", {})
+    entries = result.get("entries", [])
+    if not entries and (not result.get("version") or not feed.get("title")):
+        raise ParseError(_not_a_feed(body, result), url=base_url)
+    doc = FeedDoc(
+        title=html_to_text(feed.get("title", "")),
+        link=feed.get("link", ""),
+        lang=normalise_lang(feed.get("language")),
+    )
+    problem = result.get("bozo_exception")
+    if result.get("bozo") and not isinstance(problem, feedparser.NonXMLContentType):
+        doc.warnings.append(f"feed is not well-formed ({problem}); parsed it leniently")
+    doc.items = [_raw_item(entry) for entry in entries]
+    return doc
+
+
+def _not_a_feed(body: bytes, result: Any) -> str:
+    head = body[:512].decode("utf-8", "replace")
+    problem = result.get("bozo_exception")
+    if re.search(r"<!doctype html|<html", head, re.IGNORECASE):
+        advertised = re.search(
+            rb"<link[^>]+application/(?:rss|atom|feed)\+(?:xml|json)[^>]*>", body[:200_000], re.I
+        )
+        href = re.search(rb'href=["\']([^"\']+)', advertised.group(0)) if advertised else None
+        hint = (
+            f" it links to the feed {href.group(1).decode('utf-8', 'replace')}: use that URL"
+            if href
+            else ""
+        )
+        return f"this is an HTML page, not an RSS/Atom/JSON feed;{hint or ' check the feed URL'}"
+    snippet = " ".join(head.split())[:80]
+    reason = f" ({problem})" if problem else ""
+    return f"not an RSS/Atom/JSON feed{reason}; the document starts with {snippet!r}"
+
+
+def _raw_item(entry: Any) -> RawItem:
+    title_detail = entry.get("title_detail") or {}
+    title = entry.get("title", "")
+    if title_detail.get("type") in _HTML_TYPES:
+        title = html_to_text(title)
+    author_detail = entry.get("author_detail") or {}
+    return RawItem(
+        guid=(entry.get("id") or "").strip(),
+        link=(entry.get("link") or "").strip(),
+        title=" ".join(title.split()),
+        content_html=_entry_content(entry),
+        excerpt_html=_as_html(entry.get("summary", ""), entry.get("summary_detail")),
+        published=_struct_to_utc(entry.get("published_parsed")),
+        updated=_struct_to_utc(entry.get("updated_parsed")),
+        tags=tuple(t.get("label") or t.get("term") or "" for t in entry.get("tags", [])),
+        image=_declared_image(entry),
+        lang=normalise_lang(entry.get("language") or title_detail.get("language")),
+        author=author_detail.get("name") or entry.get("author") or None,
+    )
+
+
+def _as_html(value: str, detail: Any) -> str:
+    if detail and detail.get("type") == "text/plain":
+        return f"<p>{html.escape(value)}</p>" if value.strip() else ""
+    return value
+
+
+def _entry_content(entry: Any) -> str:
+    """The longest HTML body among the entry's content elements."""
+    bodies = [_as_html(c.get("value", ""), c) for c in entry.get("content", [])]
+    return max(bodies, key=len, default="")
+
+
+def _declared_image(entry: Any) -> Media | None:
+    for media in entry.get("media_content", []):
+        kind = media.get("medium") or media.get("type") or ""
+        url = media.get("url", "")
+        if kind == "image" or kind.startswith("image/") or (not kind and _is_image_url(url)):
+            return Media(url=url, alt="", mime=media.get("type") or None)
+    for thumb in entry.get("media_thumbnail", []):
+        if thumb.get("url"):
+            return Media(url=thumb["url"])
+    for link in entry.get("enclosures", []):
+        if (link.get("type") or "").startswith("image/") and link.get("href"):
+            return Media(url=link["href"], mime=link["type"])
+    return None
+
+
+def _is_image_url(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(_IMAGE_SUFFIXES)
+
+
+def _struct_to_utc(value: time.struct_time | None) -> datetime | None:
+    """feedparser's UTC ``struct_time`` as an aware datetime; None when absurd."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return moment if 1990 <= moment.year <= 2200 else None
+
+
+def normalise_lang(value: str | None) -> str | None:
+    """Language tags compared case-insensitively: ``en_US`` -> ``en-us``."""
+    if not value or not value.strip():
+        return None
+    return value.strip().replace("_", "-").lower()
+
+
+def normalise_url(url: str) -> str:
+    """Lowercase scheme and host, no fragment, no ``utm_*`` parameters, no trailing slash."""
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc.lower()
+    for scheme, port in (("http", ":80"), ("https", ":443")):
+        if parts.scheme.lower() == scheme and netloc.endswith(port):
+            netloc = netloc.removesuffix(port)
+    query = urlencode(
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not k.lower().startswith("utm_")
+        ]
+    )
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), query, ""))
+
+
+def derive_title(text: str, *, max_words: int = 12, max_chars: int = 90) -> str:
+    """A title made of the first words of ``text``, ending in an ellipsis when cut."""
+    words = text.split()
+    title = ""
+    for word in words[:max_words]:
+        if len(title) + len(word) + 1 > max_chars:
+            break
+        title = f"{title} {word}" if title else word
+    if not title and words:
+        title = words[0][:max_chars]
+    return title + ("…" if len(title) < len(" ".join(words)) else "")
+
+
+def _item_id(item: RawItem, link: str) -> str:
+    if item.guid:
+        return item.guid
+    if link:
+        return normalise_url(link)
+    when = item.published or item.updated
+    seed = f"{item.title}\0{when.isoformat() if when else ''}"
+    if not item.title and not when:
+        seed += "\0" + (item.content_html or item.excerpt_html)
+    return "sha256:" + hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _finalise(
+    doc: FeedDoc, *, feed_name: str, base_url: str, default_lang: str | None
+) -> ParsedFeed:
+    home = absolute_http_url(doc.link, base_url if absolute_http_url(base_url) else "") or ""
+    base = base_url if absolute_http_url(base_url) else home
+    warnings = list(doc.warnings)
+    articles: list[Article] = []
+    seen: set[str] = set()
+    for position, item in enumerate(doc.items, start=1):
+        if len(articles) >= MAX_ITEMS:
+            warnings.append(f"more than {MAX_ITEMS} items: only the first {MAX_ITEMS} are read")
+            break
+        if not (item.link or item.title or item.content_html or item.excerpt_html):
+            warnings.append(f"item {position} is empty (no link, title or text): skipped")
+            continue
+        own_link = absolute_http_url(item.link, base) or absolute_http_url(item.guid)
+        # Link-less items (microblog notes) link to the site; their identity cannot.
+        link = own_link or home or absolute_http_url(base)
+        if not link:
+            warnings.append(f"item {position} ({item.title[:40]!r}) has no usable link: skipped")
+            continue
+        item_id = _item_id(item, own_link or "")
+        if item_id in seen:
+            warnings.append(f"item {position}: duplicate id {item_id!r}, kept the first")
+            continue
+        seen.add(item_id)
+        articles.append(_article(item, feed_name, item_id, link, doc.lang or default_lang))
+    return ParsedFeed(
+        title=doc.title, articles=tuple(articles), warnings=tuple(warnings), link=home or None
+    )
+
+
+def _article(item: RawItem, feed_name: str, item_id: str, link: str, lang: str | None) -> Article:
+    title = item.title or derive_title(html_to_text(item.content_html or item.excerpt_html))
+    in_body = first_image(item.content_html, base=link) or first_image(item.excerpt_html, base=link)
+    image = item.image
+    if image is not None:
+        url = absolute_http_url(image.url, link)
+        # Feeds rarely give alt text for media:content; the same picture in the body may.
+        alt = image.alt or (in_body.alt if in_body and in_body.url == url else "")
+        image = Media(url=url, alt=alt, mime=image.mime) if url else None
+    image = image or in_body
+    return Article(
+        feed=feed_name,
+        item_id=item_id,
+        url=link,
+        title=title or "(untitled)",
+        content_html=item.content_html,
+        excerpt_html=item.excerpt_html,
+        lang=item.lang or lang,
+        published=item.published,
+        updated=item.updated,
+        tags=tuple(dict.fromkeys(t.strip() for t in item.tags if t and t.strip())),
+        image=image,
+        author=item.author,
+    )
