@@ -470,7 +470,7 @@ def _credentials(
             raise table.error(
                 key,
                 f'channel "{name}" reads {key} from the environment variable '
-                f"{var_names[key]}, which is not set; {DOTENV_HINT}",
+                f"{var_names[key]}, which is not set or empty; {DOTENV_HINT}",
             )
         secrets[key] = Secret(value.strip())
     return secrets
