@@ -96,10 +96,12 @@ class SQLiteStore(ChannelMethods):
                 self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield self._conn
+                    self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    # Also after a failed COMMIT, so the next call can BEGIN again.
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
                     raise
-                self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise StoreError(
                     f"{self._path}: database operation failed: {exc}; if it says 'locked', "
