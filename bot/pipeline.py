@@ -162,13 +162,12 @@ class Pipeline:
         return compose(article, channel.style, summariser=self.summariser, now=self.clock())
 
     def paused_reason(self, channel: str) -> str | None:
-        paused = getattr(self.store, "channel_paused", None)
-        return paused(channel) if paused is not None else None
+        return self.store.channel_paused(channel)
 
     def recover_interrupted(self) -> int:
         """Resolve deliveries left in ``sending`` by a crash, without blind re-sends."""
         resolved = 0
-        for delivery in self.store.deliveries(status="sending"):
+        for delivery in self.store.sending_deliveries():
             resolved += 1
             now = self.clock()
             publisher = self.publishers.get(delivery.channel)
@@ -258,9 +257,7 @@ class Pipeline:
             return "failed", str(exc)
         if isinstance(exc, AuthError):
             # Pause the whole channel; the delivery waits, it is not lost or retried blindly.
-            pause = getattr(self.store, "pause_channel", None)
-            if pause is not None:
-                pause(delivery.channel, reason=str(exc), now=now)
+            self.store.pause_channel(delivery.channel, reason=str(exc), now=now)
             self.store.reschedule(delivery.id, now=now, next_attempt=now, error=f"auth: {exc}")
             return "paused", str(exc)
         delay = self.policy.delay(attempts, exc)
