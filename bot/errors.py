@@ -11,6 +11,7 @@
         ├── RateLimited      retry after ``retry_after`` seconds
         ├── AuthError        credentials expired/revoked: pause the channel
         ├── Rejected         the platform will never accept this post: do not retry
+        │   └── Skipped      this channel cannot take this article (e.g. no usable image)
         ├── AlreadyPosted    the platform says it already has this post (not a failure)
         └── Transient        network or 5xx: retry with backoff
 """
@@ -86,6 +87,10 @@ class AuthError(PublishError):
 
 class Rejected(PublishError):
     """The platform will never accept this post as it is."""
+
+
+class Skipped(Rejected):
+    """This channel cannot take this article; the reason tells a person what to change."""
 
 
 class AlreadyPosted(PublishError):

@@ -27,6 +27,7 @@ from bot.errors import (
     PublishError,
     RateLimited,
     Rejected,
+    Skipped,
     Transient,
 )
 from bot.models import Article, Delivery, Post, PublishResult
@@ -252,6 +253,9 @@ class Pipeline:
     def _handle_failure(self, delivery: Delivery, exc: PublishError) -> tuple[str, str]:
         now = self.clock()
         attempts = delivery.attempts + 1
+        if isinstance(exc, Skipped):
+            self.store.mark_skipped(delivery.id, now=now, reason=str(exc))
+            return "skipped", str(exc)
         if isinstance(exc, Rejected):
             self.store.mark_failed(delivery.id, now=now, error=f"rejected: {exc}")
             return "failed", str(exc)
