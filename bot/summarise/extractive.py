@@ -1,0 +1,244 @@
+"""Classic extractive summaries that fit a platform's budget, measured its own way.
+
+Candidates, best first: the feed's own excerpt (an editor's summary, unless it is just
+the article's opening cut off with "[…]"), then whole article sentences chosen by score
+(lead position, term-frequency centrality, overlap with the title) or the leading run of
+sentences, whichever scores higher; then, when no whole sentence fits, the best sentence
+cut at a word boundary with "…". Pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+from bot.models import Article
+from bot.summarise.sentences import split_sentences
+from bot.summarise.text import clean_paragraphs, html_to_text, split_truncation
+from bot.textfit import fit_text
+
+Measure = Callable[[str], int]
+
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_LETTERS = regex.compile(r"\p{L}")
+# "injuries ." / "word ," come from inline tags closed after a space: glue them back.
+_SPACE_BEFORE_PUNCT = regex.compile(r"(?<=[\p{L}\p{M}\p{N}])\s+([.,;:!?।॥])(?=\s|$)")
+# "(CNN) -- ", "WASHINGTON (Reuters) - ", "NEW DELHI: ": wire-copy datelines add nothing.
+_DATELINE = regex.compile(
+    r"^(?:\p{Lu}[\p{Lu}\p{M} .,'-]{1,40}\s*)?\((?:\p{Lu}[\p{L}.]{1,15})\)\s*(?:--|[-–—:])\s+"
+    r"|^\p{Lu}[\p{Lu} .'-]{2,30}(?:,\s*\p{Lu}[\p{L} .]{2,30})?\s*(?:--|[–—:])\s+"
+)
+# "By Jane Doe for MailOnline .", "UPDATED: 15:36 EST, 25 October 2013": no lower-case words.
+_BYLINE = regex.compile(
+    r"^(?:by|updated|published|posted|last updated)\b[\s:.]*"
+    r"(?:[\p{Lu}\d|:.,-]\S*\s*|(?:for|and|at|on)\s+)*$",
+    regex.IGNORECASE,
+)
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": _wordset(
+        """a about above after again against all also am an and any are as at be because
+        been before being below between both but by can could did do does doing down during
+        each few for from further had has have having he her here hers him his how i if in
+        into is it its itself just me more most my no nor not now of off on once only or
+        other our ours out over own said same says she should so some such than that the
+        their them then there these they this those through to too under until up very was
+        we were what when where which while who whom why will with would you your new one
+        two year years"""
+    ),
+    "hi": _wordset(
+        """का के की को में से पर और है हैं था थे थी हो होने होता होती कर करने किया किए गया
+        गई गए ने यह ये वह वे इस उस इन उन एक भी तो ही जो कि लिए साथ तक बाद अब कहा नहीं
+        या हुआ हुई रहा रही रहे जा जाता जाती दिया"""
+    ),
+    "ta": _wordset(
+        """ஒரு இந்த அந்த மற்றும் என்று என்ற உள்ள இது அது அவர் அவர்கள் நான் நாம் இருந்து
+        மேலும் போது பின்னர் ஆனால் என்பது என அல்லது தான் கொண்ட செய்து உள்ளது இருக்கும்
+        வேண்டும் அதன் இதன் எந்த"""
+    ),
+    "te": _wordset(
+        """ఒక ఈ ఆ మరియు అని లో కు కి తో ను నుండి కోసం ఉంది ఉన్న ఉన్నాయి అతను ఆమె వారు
+        మేము ఇది అది కూడా కానీ లేదా తర్వాత చేసిన చేశారు అన్నారు చెప్పారు వరకు మీద
+        గా"""
+    ),
+}
+_ALL_STOPWORDS = frozenset().union(*_STOPWORDS.values())
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """How much each classic feature counts. Lead bias dominates: news puts the point first."""
+
+    position: float = 1.0
+    centrality: float = 0.45
+    title: float = 0.35
+    position_decay: float = 0.6  # position score = 1 / (1 + decay * index)
+    redundancy: float = 0.6  # skip a sentence sharing this share of content words
+    min_share: float = 0.3  # never pad with sentences scoring below this share of the best
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    index: int
+    text: str
+    words: frozenset[str]
+    score: float
+
+
+class ExtractiveSummariser:
+    """The ``Summariser`` that picks sentences from the article; no model, no I/O."""
+
+    def __init__(self, weights: ScoreWeights | None = None) -> None:
+        self.weights = weights or ScoreWeights()
+
+    def summarise(self, article: Article, *, budget: int, measure: Measure = len) -> str:
+        """Best summary of ``article`` whose ``measure`` is at most ``budget``; "" if none fits."""
+        if budget <= 0:
+            return ""
+        body = " \n\n".join(clean_paragraphs(html_to_text(article.content_html)))
+        excerpt, excerpt_is_lead = _excerpt(article.excerpt_html, body)
+        if excerpt and _norm(excerpt) != _norm(article.title):
+            if not excerpt_is_lead:
+                chosen = _leading_fit(split_sentences(excerpt, article.lang), budget, measure)
+                if chosen:
+                    return chosen
+            if not body:
+                body = excerpt
+        return summarise_text(
+            body, budget=budget, lang=article.lang, title=article.title, measure=measure,
+            weights=self.weights,
+        )  # fmt: skip
+
+
+def summarise_text(
+    text: str,
+    *,
+    budget: int,
+    lang: str | None = None,
+    title: str = "",
+    measure: Measure = len,
+    weights: ScoreWeights | None = None,
+) -> str:
+    """Summary of plain ``text`` (paragraphs split by blank lines) within ``budget``."""
+    if budget <= 0:
+        return ""
+    weights = weights or ScoreWeights()
+    sentences = _score(_candidate_sentences(text, lang), title, lang, weights)
+    if not sentences:
+        return ""
+    floor = weights.min_share * max(s.score for s in sentences)
+    worthy = [s for s in sentences if s.score >= floor]
+    lead = _select(sorted(worthy, key=lambda s: s.index), budget, measure, weights)
+    top = _select(sorted(worthy, key=lambda s: (-s.score, s.index)), budget, measure, weights)
+    best = max((lead, top), key=lambda chosen: sum(s.score for s in chosen))
+    if best:
+        return _join(best)
+    # Nothing whole fits: cut the strongest sentence at a word boundary.
+    strongest = max(sentences, key=lambda s: (s.score, -s.index))
+    return fit_text(strongest.text, budget, measure)
+
+
+def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
+    """The cleaned excerpt, and whether it is merely the body's opening cut short."""
+    raw, truncated = split_truncation(html_to_text(excerpt_html))
+    excerpt = " ".join(clean_paragraphs(raw))
+    if not excerpt or not truncated:
+        return excerpt, False
+    # A cut-short excerpt ends inside a sentence: keep only its whole sentences.
+    sentences = split_sentences(excerpt)
+    if sentences and not regex.search(r"[.!?।॥。！？][\"'”’»)\]]*$", sentences[-1]):
+        sentences = sentences[:-1]
+    whole = " ".join(sentences)
+    excerpt_words = _WORD.findall(excerpt.casefold())[:-1]  # the last word may be cut
+    is_lead = bool(body) and _WORD.findall(body.casefold())[: len(excerpt_words)] == excerpt_words
+    return whole, is_lead
+
+
+def _candidate_sentences(text: str, lang: str | None) -> list[str]:
+    sentences = [_SPACE_BEFORE_PUNCT.sub(r"\1", s) for s in split_sentences(text, lang)]
+    if sentences:
+        sentences[0] = _DATELINE.sub("", sentences[0]) or sentences[0]
+    real = [s for s in sentences if not _is_furniture(s)]
+    return real or sentences
+
+
+def _is_furniture(sentence: str) -> bool:
+    """Bylines, timestamps and fragments like "By ." or "PUBLISHED: ." that feeds leak."""
+    lettered = [w for w in _WORD.findall(sentence) if _LETTERS.search(w)]
+    return len(lettered) < 3 or bool(_BYLINE.match(sentence))
+
+
+def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
+    words = _WORD.findall(text.casefold())
+    return [w for w in words if w not in stopwords and (len(w) > 1 or not w.isascii())]
+
+
+def _score(
+    texts: Sequence[str], title: str, lang: str | None, weights: ScoreWeights
+) -> list[_Sentence]:
+    stopwords = _STOPWORDS.get((lang or "").split("-")[0].lower(), _ALL_STOPWORDS)
+    words = [_content_words(t, stopwords) for t in texts]
+    frequency = Counter(w for sentence in words for w in set(sentence))
+    title_words = set(_content_words(title, stopwords))
+    raw_centrality = [
+        sum(frequency[w] for w in set(ws)) / math.sqrt(len(ws)) if ws else 0.0 for ws in words
+    ]
+    top_centrality = max(raw_centrality, default=0.0) or 1.0
+    out: list[_Sentence] = []
+    for index, (text, ws) in enumerate(zip(texts, words, strict=True)):
+        position = 1.0 / (1.0 + weights.position_decay * index)
+        centrality = raw_centrality[index] / top_centrality
+        overlap = len(title_words & set(ws)) / len(title_words) if title_words else 0.0
+        score = (
+            weights.position * position + weights.centrality * centrality + weights.title * overlap
+        )
+        out.append(_Sentence(index, text, frozenset(ws), score))
+    return out
+
+
+def _select(
+    ranked: Sequence[_Sentence], budget: int, measure: Measure, weights: ScoreWeights
+) -> list[_Sentence]:
+    """Greedily take sentences in ``ranked`` order while the joined text fits."""
+    chosen: list[_Sentence] = []
+    for sentence in ranked:
+        if any(_overlap(sentence, c) > weights.redundancy for c in chosen):
+            continue
+        trial = sorted([*chosen, sentence], key=lambda s: s.index)
+        if measure(_join(trial)) <= budget:
+            chosen = trial
+    return chosen
+
+
+def _overlap(a: _Sentence, b: _Sentence) -> float:
+    smaller = min(len(a.words), len(b.words))
+    return len(a.words & b.words) / smaller if smaller else 0.0
+
+
+def _join(sentences: Sequence[_Sentence]) -> str:
+    return " ".join(s.text for s in sentences)
+
+
+def _leading_fit(sentences: Sequence[str], budget: int, measure: Measure) -> str:
+    """The longest run of leading whole sentences that fits, or ""."""
+    best = ""
+    for end in range(1, len(sentences) + 1):
+        candidate = " ".join(sentences[:end])
+        if measure(candidate) > budget:
+            break
+        best = candidate
+    return best
+
+
+def _norm(text: str) -> list[str]:
+    words: list[str] = _WORD.findall(text.casefold())
+    return words
