@@ -1,0 +1,81 @@
+"""Compose + summarise time per article for every platform, beside a baseline from the
+same run: the naive "title + URL cut to the limit" post (what many bots do).
+
+Run: python bench/compose_speed.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.compose.profiles import PROFILES
+
+from bot.compose import compose
+from bot.feeds.parse import parse_feed
+from bot.models import Article, ChannelStyle
+from bot.summarise import ExtractiveSummariser
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+
+
+def load_articles() -> list[Article]:
+    demo = Path(__file__).resolve().parents[1] / "bot" / "demo" / "feed.xml"
+    sources = [demo]
+    for name in (
+        "wp-rss2_dcrainmaker.xml",
+        "news-rss2_google-cloudblog.xml",
+        "news-atom_russcox-very-long.atom",
+        "wp-rss2_natasha.xml",
+    ):
+        if (CORPUS / name).exists():
+            sources.append(CORPUS / name)
+    articles: list[Article] = []
+    for path in sources:
+        parsed = parse_feed(
+            path.read_bytes(), feed_name=path.stem, base_url="https://bench.example/"
+        )
+        articles.extend(parsed.articles)
+    return articles
+
+
+def naive(article: Article, limit: int) -> str:
+    return f"{article.title} {article.url}"[:limit]
+
+
+def main(repeat: int) -> None:
+    articles = load_articles()
+    summariser = ExtractiveSummariser()
+    now = datetime.now(UTC)
+    styles = [ChannelStyle(platform=p) for p in PROFILES]
+    ours: list[float] = []
+    base: list[float] = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for article in articles:
+            for style in styles:
+                compose(article, style, summariser=summariser, now=now)
+        ours.append((time.perf_counter() - start) / len(articles))
+        start = time.perf_counter()
+        for article in articles:
+            for style in styles:
+                naive(article, PROFILES[style.platform].limit)
+        base.append((time.perf_counter() - start) / len(articles))
+    o, b = statistics.median(ours), statistics.median(base)
+    print(f"{len(articles)} articles x {len(styles)} platforms, median of {repeat} runs")
+    print(f"{'':<44}{'ms / article':>14}")
+    print(f"{'syndbot compose + summarise (all platforms)':<44}{o * 1000:>14.2f}")
+    print(f"{'baseline: title + URL sliced to the limit':<44}{b * 1000:>14.4f}")
+    print(f"ratio: {o / b:,.0f}x the naive slice; {1 / o:,.0f} articles/s on one core")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    main(parser.parse_args().repeat)
