@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -46,7 +47,7 @@ def make_feed(index: int, items: int) -> bytes:
 
 
 class Handler(BaseHTTPRequestHandler):
-    feeds: dict[str, bytes] = {}
+    feeds: ClassVar[dict[str, bytes]] = {}
     conditional = True
 
     def do_GET(self) -> None:
