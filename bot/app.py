@@ -15,7 +15,7 @@ import httpx
 from bot.config import Config
 from bot.feeds import make_http_client, open_source
 from bot.pipeline import Pipeline
-from bot.publishers import build_publisher
+from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
 from bot.store import SQLiteStore
 from bot.summarise import ExtractiveSummariser
@@ -35,6 +35,16 @@ def open_pipeline(
     own_client = client is None
     http = client or make_http_client(user_agent=service.user_agent, timeout=service.timeout)
     store = SQLiteStore.open(service.database)
+    # Publishers get their own client: feed fetching applies stricter size/address rules.
+    api_http = httpx.Client(
+        timeout=service.timeout, headers={"User-Agent": service.user_agent}, follow_redirects=False
+    )
+    ctx = PublisherContext(
+        http=api_http,
+        state=store,
+        allow_private_media=service.allow_private_addresses,
+        user_agent=service.user_agent,
+    )
     try:
         sources = {
             feed.name: open_source(
@@ -48,7 +58,7 @@ def open_pipeline(
             )
             for feed in config.feeds
         }
-        publishers = {c.name: build_publisher(c, echo=echo) for c in config.channels}
+        publishers = {c.name: build_publisher(c, ctx, echo=echo) for c in config.channels}
         yield Pipeline(
             config=config,
             store=store,
@@ -58,6 +68,7 @@ def open_pipeline(
         )
     finally:
         store.close()
+        api_http.close()
         if own_client:
             http.close()
 

@@ -1,38 +1,55 @@
 """One module per platform behind the ``Publisher`` protocol; ``build_publisher`` picks one.
 
-Adding a platform means adding a module here and a line in ``_FACTORIES``; nothing else.
+A platform module ``bot/publishers/<platform>.py`` exposes ``build(channel, ctx)``. Adding
+a platform means adding that module; nothing else changes.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from bot.config import ChannelConfig
 from bot.errors import ConfigError
 from bot.protocols import Publisher
+from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.outbox import OutboxPublisher
 
 Echo = Callable[[str], None]
-Factory = Callable[[ChannelConfig], Publisher]
-
-# Platforms whose real API publisher exists. Others can run with publisher = "outbox".
-_FACTORIES: dict[str, Factory] = {}
 
 
-def build_publisher(channel: ChannelConfig, *, echo: Echo | None = None) -> Publisher:
+def api_available(platform: str) -> bool:
+    """Whether a real API publisher exists for ``platform``."""
+    try:
+        module = importlib.import_module(f"bot.publishers.{platform}")
+    except ModuleNotFoundError:
+        return False
+    return hasattr(module, "build")
+
+
+def build_publisher(
+    channel: ChannelConfig, ctx: PublisherContext, *, echo: Echo | None = None
+) -> Publisher:
     """The publisher for ``channel``: the outbox file, or the platform's API client."""
     if channel.publisher == "outbox":
         return OutboxPublisher(
             name=channel.name, platform=channel.platform, path=channel.outbox, echo=echo
         )
-    factory = _FACTORIES.get(channel.platform)
-    if factory is None:
+    if not api_available(channel.platform):
         raise ConfigError(
-            f"publishing to {channel.platform} through its API is not available yet; set "
-            f'publisher = "outbox" to collect the posts in a file',
+            f"publishing to {channel.platform} through its API is not available in this "
+            'version; set publisher = "outbox" to collect its posts in a file',
             key=f"channels.{channel.name}.publisher",
         )
-    return factory(channel)
+    module = importlib.import_module(f"bot.publishers.{channel.platform}")
+    publisher: Publisher = module.build(channel, ctx)
+    return publisher
 
 
-__all__ = ["OutboxPublisher", "build_publisher"]
+__all__ = [
+    "MemoryState",
+    "OutboxPublisher",
+    "PublisherContext",
+    "api_available",
+    "build_publisher",
+]
