@@ -1,0 +1,72 @@
+"""Length measures, one per way a platform counts. Each takes the text exactly as sent.
+
+All are monotone under appending text, which is what ``fit_text``'s binary search needs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.compose.xlength import TRANSFORMED_URL_LENGTH, emoji_spans, extract_urls
+from bot.textfit import grapheme_count
+
+MASTODON_URL_LENGTH = TRANSFORMED_URL_LENGTH
+BLUESKY_MAX_BYTES = 3000
+BLUESKY_MAX_GRAPHEMES = 300
+_TAG = re.compile(r"<[^>]*>")
+
+
+def code_points(text: str) -> int:
+    """Python ``len``: Unicode code points."""
+    return len(text)
+
+
+def graphemes(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters)."""
+    return grapheme_count(text)
+
+
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def utf16_units(text: str) -> int:
+    """UTF-16 code units: what JavaScript's ``length`` and Telegram count."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def mastodon_length(text: str) -> int:
+    """Mastodon: graphemes, with every http(s) URL counting 23 whatever its length."""
+    urls = [u for u in extract_urls(text) if u.url.lower().startswith(("http://", "https://"))]
+    if not urls:
+        return grapheme_count(text)
+    total, cursor = 0, 0
+    for url in urls:
+        total += grapheme_count(text[cursor : url.start]) + MASTODON_URL_LENGTH
+        cursor = url.end
+    return total + grapheme_count(text[cursor:])
+
+
+def bluesky_length(text: str) -> int:
+    """Both Bluesky limits in one monotone number: max(graphemes, ceil(bytes / 10)).
+
+    ``bluesky_length(t) <= 300`` holds exactly when t has <= 300 graphemes and <= 3,000
+    UTF-8 bytes, so one budget serves both rules.
+    """
+    ratio = BLUESKY_MAX_BYTES // BLUESKY_MAX_GRAPHEMES
+    return max(grapheme_count(text), -(-utf8_bytes(text) // ratio))
+
+
+def threads_length(text: str) -> int:
+    """Threads: characters (code points), except each emoji counts its UTF-8 byte length."""
+    total, cursor = 0, 0
+    for start, end in emoji_spans(text):
+        total += (start - cursor) + utf8_bytes(text[start:end])
+        cursor = end
+    return total + len(text) - cursor
+
+
+def telegram_html_length(text: str) -> int:
+    """Telegram HTML mode: UTF-16 units of the text left after entity parsing."""
+    return utf16_units(html.unescape(_TAG.sub("", text)))

@@ -1,0 +1,114 @@
+"""Bluesky rich-text facets: links and hashtags as UTF-8 byte ranges of the posted text.
+
+Compose wraps the link and each hashtag in private-use marker characters while rendering;
+``strip_marks`` removes them and reports where they were, so offsets are exact even after
+the template collapsed whitespace. Incoming text never carries these markers: compose
+removes private-use characters from article text first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bot.models import Facet, FacetKind
+from bot.textfit import ELLIPSIS, graphemes
+
+LINK_OPEN, LINK_CLOSE = "\ue000", "\ue001"
+TAG_OPEN, TAG_CLOSE = "\ue002", "\ue003"
+MARKERS = frozenset(LINK_OPEN + LINK_CLOSE + TAG_OPEN + TAG_CLOSE)
+DISPLAY_URL_GRAPHEMES = 32  # about what the Bluesky app itself shows of a long link
+
+
+@dataclass(frozen=True)
+class Span:
+    """A marked stretch of text, in code point offsets of the unmarked text."""
+
+    kind: FacetKind
+    start: int
+    end: int
+
+
+def mark_link(display: str) -> str:
+    return f"{LINK_OPEN}{display}{LINK_CLOSE}"
+
+
+def mark_tag(text: str) -> str:
+    return f"{TAG_OPEN}{text}{TAG_CLOSE}"
+
+
+def strip_marks(text: str) -> tuple[str, list[Span]]:
+    """The text without markers, and the spans the markers enclosed."""
+    out: list[str] = []
+    spans: list[Span] = []
+    opened: tuple[FacetKind, int] | None = None
+    length = 0
+    for char in text:
+        if char in (LINK_OPEN, TAG_OPEN):
+            opened = ("link" if char == LINK_OPEN else "tag", length)
+        elif char in (LINK_CLOSE, TAG_CLOSE):
+            if opened is not None and length > opened[1]:
+                spans.append(Span(opened[0], opened[1], length))
+            opened = None
+        else:
+            out.append(char)
+            length += 1
+    return "".join(out), spans
+
+
+def display_url(url: str, max_graphemes: int = DISPLAY_URL_GRAPHEMES) -> str:
+    """``https://www.example.com/a/long/path`` -> ``example.com/a/long…`` (scheme dropped)."""
+    parts = urlsplit(url)
+    shown = url.split("://", 1)[1] if parts.scheme and "://" in url else url
+    shown = shown.removeprefix("www.").rstrip("/")
+    pieces = graphemes(shown)
+    if len(pieces) <= max_graphemes:
+        return shown
+    return "".join(pieces[: max_graphemes - 1]) + ELLIPSIS
+
+
+def byte_offset(text: str, index: int) -> int:
+    """UTF-8 byte offset of code point ``index`` in ``text``."""
+    return len(text[:index].encode("utf-8"))
+
+
+def build_facets(text: str, spans: list[Span], *, link_uri: str) -> tuple[Facet, ...]:
+    """Facets for ``spans`` of ``text``: links point at ``link_uri``, tags at their word."""
+    facets: list[Facet] = []
+    for span in spans:
+        start, end = byte_offset(text, span.start), byte_offset(text, span.end)
+        value = link_uri if span.kind == "link" else text[span.start : span.end].lstrip("#")
+        facets.append(Facet(byte_start=start, byte_end=end, kind=span.kind, value=value))
+    return tuple(facets)
+
+
+def facet_problems(text: str, facets: tuple[Facet, ...]) -> list[str]:
+    """What is wrong with ``facets`` for ``text``: ranges outside it, or not on the link/tag."""
+    data = text.encode("utf-8")
+    problems: list[str] = []
+    for facet in facets:
+        where = f"facet [{facet.byte_start}, {facet.byte_end})"
+        if not 0 <= facet.byte_start < facet.byte_end <= len(data):
+            problems.append(f"{where} is outside the {len(data)}-byte text")
+            continue
+        try:
+            covered = data[facet.byte_start : facet.byte_end].decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"{where} cuts a UTF-8 character")
+            continue
+        if facet.kind == "tag" and covered != f"#{facet.value}":
+            problems.append(f"{where} covers {covered!r}, not the tag #{facet.value}")
+        if facet.kind == "link" and not _shows_link(covered, facet.value):
+            problems.append(f"{where} covers {covered!r}, which does not show {facet.value}")
+    return problems
+
+
+def _shows_link(covered: str, uri: str) -> bool:
+    """True when ``covered`` is the URI, or its display form (maybe shortened with '…')."""
+    if covered == uri:
+        return True
+    full = display_url(uri, max_graphemes=10**9)
+    stem = covered.removesuffix(ELLIPSIS)
+    return bool(stem) and (
+        covered == full or (covered.endswith(ELLIPSIS) and full.startswith(stem))
+    )

@@ -1,0 +1,61 @@
+"""Hashtags from an article's tags: one clean word per tag, in the tag's own script.
+
+"Charging Infrastructure" becomes ``ChargingInfrastructure``; Devanagari, Tamil and Telugu
+tags keep their vowel signs and viramas (combining marks), which a naive ``\\w`` would split.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Iterable
+
+import regex
+
+from bot.textfit import grapheme_count
+
+MAX_TAG_GRAPHEMES = 40  # longer "tags" are sentences; Bluesky's own cap is 64
+# A word: letters, marks, digits, with ZWJ/ZWNJ allowed inside (Indic conjuncts use them).
+_WORD = regex.compile(r"[\p{L}\p{M}\p{Nd}]+(?:[\u200c\u200d]+[\p{L}\p{M}\p{Nd}]+)*")
+_HAS_LETTER = regex.compile(r"\p{L}")
+
+
+def sanitise_tag(tag: str) -> str:
+    """The hashtag body (without '#') for ``tag``, or "" when nothing usable is left.
+
+    Words are joined CamelCase; punctuation and spaces go; a tag without any letter
+    (``2024``, ``#``) is dropped.
+    """
+    text = unicodedata.normalize("NFC", html.unescape(tag))
+    words = _WORD.findall(text)
+    body = "".join(_capitalise(word) if len(words) > 1 else word for word in words)
+    # A leading combining mark (or joiner) would attach to the '#': drop it.
+    while body and unicodedata.category(body[0]) in {"Mn", "Mc", "Me", "Cf"}:
+        body = body[1:]
+    if not _HAS_LETTER.search(body) or grapheme_count(body) > MAX_TAG_GRAPHEMES:
+        return ""
+    return unicodedata.normalize("NFC", body)
+
+
+def _capitalise(word: str) -> str:
+    """Upper-case the first letter only, so "EV" and "eMobility" keep their inner capitals."""
+    return word[:1].upper() + word[1:]
+
+
+def make_hashtags(tags: Iterable[str], limit: int) -> tuple[str, ...]:
+    """Up to ``limit`` distinct hashtag bodies (case-insensitive), first occurrence wins."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for tag in tags:
+        if len(out) >= limit:
+            break
+        body = sanitise_tag(tag)
+        key = body.casefold()
+        if body and key not in seen:
+            seen.add(key)
+            out.append(body)
+    return tuple(out)
+
+
+def hashtag_text(body: str) -> str:
+    return f"#{body}"

@@ -1,0 +1,109 @@
+"""Per-channel post templates: ``"{title}\\n\\n{summary}\\n\\n{url} {hashtags}"``.
+
+Values are inserted verbatim (never parsed as templates), then the blank lines and double
+spaces left by empty fields are collapsed.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import string
+import unicodedata
+from collections.abc import Mapping
+
+PLACEHOLDERS = ("title", "summary", "url", "hashtags", "author", "feed", "lang")
+_SPACES = re.compile(r"[ \t]{2,}")
+_BLANK_LINES = re.compile(r"\n{3,}")
+# Something that reads as an HTML tag; validate_post flags these in plain-text platforms.
+HTML_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
+# Dropped from article text: controls (but newline/tab), surrogates, private use (compose's
+# facet markers live there), unassigned/noncharacters (U+FFFE/U+FFFF) and the BOM U+FEFF.
+_DROP_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
+_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
+
+Segment = tuple[str, str | None]  # (literal text before, placeholder name or None)
+
+
+@functools.lru_cache(maxsize=256)
+def parse_template(template: str) -> tuple[Segment, ...]:
+    """Split ``template`` into literals and placeholder names; ValueError names a bad one."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(
+            f"template {template!r}: {exc}; write a literal brace as '{{{{' or '}}}}'"
+        ) from exc
+    segments: list[Segment] = []
+    for literal, field, spec, conversion in parsed:
+        if field is not None:
+            _check_field(template, field, spec, conversion)
+        segments.append((literal, field))
+    return tuple(segments)
+
+
+def _check_field(template: str, field: str, spec: str | None, conversion: str | None) -> None:
+    allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+    if field not in PLACEHOLDERS:
+        shown = "{" + field + "}" if field else "{}"
+        raise ValueError(
+            f"template {template!r}: unknown placeholder {shown}; use one of {allowed}"
+        )
+    if spec or conversion:
+        raise ValueError(
+            f"template {template!r}: placeholder {{{field}}} takes no format spec or "
+            f"conversion; write plain {{{field}}}"
+        )
+
+
+def check_template(template: str) -> None:
+    """Raise ValueError naming the first unknown or malformed placeholder in ``template``."""
+    parse_template(template)
+
+
+def placeholders(template: str) -> set[str]:
+    """The placeholder names ``template`` uses."""
+    return {field for _, field in parse_template(template) if field is not None}
+
+
+def render(template: str, values: Mapping[str, str]) -> str:
+    """Fill ``template`` with ``values`` (missing ones are empty) and tidy the whitespace."""
+    parts: list[str] = []
+    for literal, field in parse_template(template):
+        parts.append(literal)
+        if field is not None:
+            parts.append(values.get(field, ""))
+    return collapse("".join(parts))
+
+
+def collapse(text: str) -> str:
+    """Trim each line, squeeze runs of spaces, keep at most one blank line between blocks."""
+    lines = [_SPACES.sub(" ", line).strip(" \t") for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def clean_block(text: str) -> str:
+    """Article text made plain: tags stripped, entities decoded (until none are left, as
+    feeds double-escape), NFC, no control/private-use/noncharacters, tidy whitespace."""
+    for _ in range(20):  # each round only shrinks the text; real input settles in 1-3
+        plain = _drop_unwanted(html.unescape(HTML_TAG.sub(" ", text)))
+        if plain == text:
+            break
+        text = plain
+    return collapse(text)
+
+
+def _drop_unwanted(text: str) -> str:
+    text = unicodedata.normalize("NFC", _LINE_BREAKS.sub("\n", text))
+    return "".join(
+        " " if char == "\t" else char
+        for char in text
+        if char in "\n\t"
+        or (unicodedata.category(char) not in _DROP_CATEGORIES and char != "\ufeff")
+    )
+
+
+def clean_inline(text: str) -> str:
+    """Like ``clean_block``, on one line (titles, names)."""
+    return " ".join(clean_block(text).split())
