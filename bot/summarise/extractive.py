@@ -18,7 +18,7 @@ import regex
 
 from bot.models import Article
 from bot.summarise.sentences import split_sentences
-from bot.summarise.text import clean_paragraphs, html_to_text, split_truncation
+from bot.summarise.text import clean_paragraphs, html_to_text, is_boilerplate, split_truncation
 from bot.textfit import fit_text
 
 Measure = Callable[[str], int]
@@ -165,16 +165,16 @@ def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
 
 def _candidate_sentences(text: str, lang: str | None) -> list[str]:
     sentences = [_SPACE_BEFORE_PUNCT.sub(r"\1", s) for s in split_sentences(text, lang)]
-    if sentences:
-        sentences[0] = _DATELINE.sub("", sentences[0]) or sentences[0]
-    real = [s for s in sentences if not _is_furniture(s)]
-    return real or sentences
+    real = [s for s in sentences if not _is_furniture(s)] or sentences
+    if real:
+        real[0] = _DATELINE.sub("", real[0]) or real[0]
+    return real
 
 
 def _is_furniture(sentence: str) -> bool:
-    """Bylines, timestamps and fragments like "By ." or "PUBLISHED: ." that feeds leak."""
+    """Bylines, timestamps, fragments like "By ." and inline "Also read: …" that feeds leak."""
     lettered = [w for w in _WORD.findall(sentence) if _LETTERS.search(w)]
-    return len(lettered) < 3 or bool(_BYLINE.match(sentence))
+    return len(lettered) < 3 or bool(_BYLINE.match(sentence)) or is_boilerplate(sentence)
 
 
 def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:

@@ -172,9 +172,14 @@ def clean_paragraphs(text: str) -> list[str]:
     return out
 
 
+def is_boilerplate(line: str) -> bool:
+    """True for a line or sentence that is feed furniture ("Also read: …", "Photo: …")."""
+    return bool(_BOILERPLATE_LINE.match(line.strip()))
+
+
 def _clean_line(line: str) -> str:
     line = line.strip()
-    if not line or _BOILERPLATE_LINE.match(line):
+    if not line or is_boilerplate(line):
         return ""
     line = _BRACKET_TAIL.sub("", line)
     line = _READ_MORE_TAIL.sub("", line)
