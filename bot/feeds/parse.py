@@ -110,9 +110,9 @@ def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDo
     # Whitespace before <?xml ...?> makes strict XML parsers fail; feedparser would fall
     # back to its weaker loose parser, so drop it here.
     body = body.lstrip(b" \t\r\n")
-    headers = {"content-location": base_url} if absolute_http_url(base_url) else {}
-    if content_type:
-        headers["content-type"] = content_type
+    # No Content-Location: feedparser would resolve relative guids against it, and item
+    # identity must not change when the feed moves. ``_finalise`` resolves links instead.
+    headers = {"content-type": content_type} if content_type else {}
     result = feedparser.parse(io.BytesIO(body), response_headers=headers)
     feed = result.get("feed", {})
     entries = result.get("entries", [])
@@ -162,7 +162,9 @@ def _raw_item(entry: Any) -> RawItem:
         content_html=_entry_content(entry),
         excerpt_html=_as_html(entry.get("summary", ""), entry.get("summary_detail")),
         published=_struct_to_utc(entry.get("published_parsed")),
-        updated=_struct_to_utc(entry.get("updated_parsed")),
+        # dict.get: feedparser's own .get() maps a missing "updated" to "published" with a
+        # DeprecationWarning, and an edit time must not be invented.
+        updated=_struct_to_utc(dict.get(entry, "updated_parsed")),
         tags=tuple(t.get("label") or t.get("term") or "" for t in entry.get("tags", [])),
         image=_declared_image(entry),
         lang=normalise_lang(entry.get("language") or title_detail.get("language")),
@@ -287,13 +289,32 @@ def _finalise(
             warnings.append(f"item {position}: duplicate id {item_id!r}, kept the first")
             continue
         seen.add(item_id)
-        articles.append(_article(item, feed_name, item_id, link, doc.lang or default_lang))
+        articles.append(
+            _article(
+                item,
+                feed_name=feed_name,
+                item_id=item_id,
+                link=link,
+                lang=doc.lang or default_lang,
+                base=base or link,
+            )
+        )
     return ParsedFeed(
         title=doc.title, articles=tuple(articles), warnings=tuple(warnings), link=home or None
     )
 
 
-def _article(item: RawItem, feed_name: str, item_id: str, link: str, lang: str | None) -> Article:
+def _resolve_links(fragment: str, base: str) -> str:
+    """Relative and protocol-relative ``href``/``src`` in ``fragment`` made absolute."""
+    if not base or ("href=" not in fragment and "src=" not in fragment):
+        return fragment
+    resolved: str = feedparser.urls.resolve_relative_uris(fragment, base, "utf-8", "text/html")
+    return resolved
+
+
+def _article(
+    item: RawItem, *, feed_name: str, item_id: str, link: str, lang: str | None, base: str
+) -> Article:
     title = item.title or derive_title(html_to_text(item.content_html or item.excerpt_html))
     in_body = first_image(item.content_html, base=link) or first_image(item.excerpt_html, base=link)
     image = item.image
@@ -308,8 +329,8 @@ def _article(item: RawItem, feed_name: str, item_id: str, link: str, lang: str |
         item_id=item_id,
         url=link,
         title=title or "(untitled)",
-        content_html=item.content_html,
-        excerpt_html=item.excerpt_html,
+        content_html=_resolve_links(item.content_html, base),
+        excerpt_html=_resolve_links(item.excerpt_html, base),
         lang=item.lang or lang,
         published=item.published,
         updated=item.updated,

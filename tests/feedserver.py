@@ -1,0 +1,171 @@
+"""A real HTTP server on 127.0.0.1 for tests: routes registered per test, requests recorded.
+
+    with FeedServer() as server:
+        server.route("/feed.xml", body=b"<rss ...>", etag='"v1"')
+        client.get(server.url("/feed.xml"))
+        server.requests[0].headers["user-agent"]
+
+Routes can answer 304 to matching validators (``etag``/``last_modified``), gzip the body,
+wait before answering (``delay``), drip a chunked body forever (``drip``) or redirect.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+@dataclass
+class Route:
+    """What the server answers for one path."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/rss+xml; charset=utf-8"
+    etag: str | None = None
+    last_modified: str | None = None
+    delay: float = 0.0
+    gzip: bool = False
+    drip: tuple[bytes, float] | None = None  # (chunk, seconds between chunks), never ending
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request the server received; header names are lowercase."""
+
+    path: str
+    headers: dict[str, str]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_GET(self) -> None:
+        owner = self.server.owner
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        owner.requests.append(RecordedRequest(self.path, headers))
+        route = owner.routes.get(self.path.split("?", 1)[0])
+        if route is None:
+            route = Route(status=404, body=b"not found", content_type="text/plain")
+        if route.delay:
+            time.sleep(route.delay)
+        if _validators_match(route, headers):
+            self._head(304, {"Content-Length": "0", **_validators(route)})
+            return
+        if route.drip is not None:
+            self._drip(route, *route.drip)
+            return
+        body = gzip.compress(route.body) if route.gzip else route.body
+        self._head(
+            route.status,
+            {
+                "Content-Type": route.content_type,
+                "Content-Length": str(len(body)),
+                **({"Content-Encoding": "gzip"} if route.gzip else {}),
+                **_validators(route),
+                **route.headers,
+            },
+        )
+        self.wfile.write(body)
+
+    def _head(self, status: int, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def _drip(self, route: Route, chunk: bytes, interval: float) -> None:
+        self.close_connection = True
+        self._head(
+            route.status, {"Content-Type": route.content_type, "Transfer-Encoding": "chunked"}
+        )
+        try:
+            while not self.server.owner.stopping.is_set():
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+                time.sleep(interval)
+        except OSError:
+            return  # the client gave up, as it should
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep pytest output quiet."""
+
+
+def _validators(route: Route) -> dict[str, str]:
+    found = {"ETag": route.etag, "Last-Modified": route.last_modified}
+    return {k: v for k, v in found.items() if v}
+
+
+def _validators_match(route: Route, headers: dict[str, str]) -> bool:
+    if route.etag and headers.get("if-none-match") == route.etag:
+        return True
+    return bool(route.last_modified and headers.get("if-modified-since") == route.last_modified)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: FeedServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up mid-body is expected here (size and time limits)."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class FeedServer:
+    """The test server. ``route``/``redirect`` register answers; ``requests`` records them."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[RecordedRequest] = []
+        self.stopping = threading.Event()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.owner = self
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def route(self, path: str, **settings: Any) -> Route:
+        """Answer GET ``path`` as described by ``Route``'s fields."""
+        route = Route(**settings)
+        self.routes[path] = route
+        return route
+
+    def redirect(self, path: str, to: str, *, status: int = 302) -> None:
+        """Redirect ``path`` to ``to`` (a path on this server or an absolute URL)."""
+        self.route(path, status=status, headers={"Location": to}, content_type="text/plain")
+
+    def start(self) -> FeedServer:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FeedServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
