@@ -1,0 +1,275 @@
+"""Meta Graph API plumbing shared by the Facebook Page and Instagram publishers.
+
+URLs carry the API version pinned in the channel options (``graph_version``, default
+``v25.0``: Meta retires versions, so an upgrade is a deliberate config change). The access
+token travels in the ``access_token`` form field (POST) or an ``Authorization`` header (GET),
+never in a URL, and is scrubbed from every error message.
+
+Graph errors look like ``{"error": {"code", "error_subcode", "message", "type",
+"fbtrace_id"}}``; ``graph_error`` maps them onto syndbot's error tree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bot.config import ChannelConfig
+from bot.errors import (
+    AlreadyPosted,
+    AuthError,
+    ConfigError,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+from bot.publishers.base import (
+    PublisherContext,
+    error_for_status,
+    retry_after_seconds,
+    transport_error,
+)
+
+DEFAULT_BASE = "https://graph.facebook.com"
+DEFAULT_VERSION = "v25.0"
+DEFAULT_RATE_WAIT = 15 * 60.0
+
+_AUTH_CODES = frozenset({102, 190, 10})
+_RATE_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
+_TRANSIENT_CODES = frozenset({1, 2})
+_DUPLICATE_CODES = frozenset({506})
+_IG_PUBLISH_LIMIT = (9, 2207042)  # Instagram: 24 h publishing quota reached
+_IG_NOT_READY = (9007, 2207027)  # Instagram: container not finished processing
+_USAGE_HEADERS = ("x-business-use-case-usage", "x-app-usage", "x-ad-account-usage")
+
+
+def graph_url(channel: ChannelConfig, *path: str) -> str:
+    """``{api_base or graph.facebook.com}/{graph_version}/{path...}``."""
+    base = (channel.api_base or DEFAULT_BASE).rstrip("/")
+    version = channel.options.get("graph_version", DEFAULT_VERSION).strip("/")
+    return "/".join([base, version, *(p.strip("/") for p in path)])
+
+
+def require(channel: ChannelConfig, *, credential: str = "", option: str = "") -> str:
+    """A credential or option value, or ``ConfigError`` naming the key to set."""
+    if credential:
+        secret = channel.credentials.get(credential)
+        if secret is None or not secret.get():
+            raise ConfigError(
+                "missing; set it to the name of the environment variable holding the token",
+                key=f"channels.{channel.name}.credentials.{credential}",
+            )
+        return secret.get()
+    value = channel.options.get(option, "").strip()
+    if not value:
+        raise ConfigError("missing", key=f"channels.{channel.name}.options.{option}")
+    return value
+
+
+class GraphClient:
+    """Sends Graph calls for one channel and turns every failure into a ``PublishError``."""
+
+    def __init__(
+        self, http: httpx.Client, channel: ChannelConfig, *, token: str, permission: str
+    ) -> None:
+        self.http = http
+        self.channel = channel
+        self._token = token
+        self._permission = permission  # named in auth hints, e.g. "pages_manage_posts"
+
+    def get(self, *path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        return self._call("GET", path, params=params, data=None, headers=headers)
+
+    def post(
+        self,
+        *path: str,
+        data: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        form = {**(data or {}), "access_token": self._token}
+        return self._call("POST", path, params=params, data=form, headers={})
+
+    def _call(
+        self,
+        method: str,
+        path: tuple[str, ...],
+        *,
+        params: Mapping[str, str] | None,
+        data: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        what = f"{method} /{'/'.join(path)}"
+        url = graph_url(self.channel, *path)
+        try:
+            response = self.http.request(method, url, params=params, data=data, headers=headers)
+        except httpx.TransportError as exc:
+            error = transport_error(exc, channel=self.channel.name)
+            raise Transient(self.scrub(f"{what}: {error}"), channel=self.channel.name) from exc
+        body = _json(response)
+        if response.is_error or "error" in body:
+            raise graph_error(
+                response,
+                body,
+                channel=self.channel.name,
+                what=what,
+                permission=self._permission,
+                scrub=self.scrub,
+            )
+        return body
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the token replaced, for messages that quote server answers."""
+        return text.replace(self._token, "***") if self._token else text
+
+    def __repr__(self) -> str:
+        return f"GraphClient(channel={self.channel.name!r})"
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def graph_error(  # noqa: PLR0911 - one flat code table reads best as early returns
+    response: httpx.Response,
+    body: Mapping[str, Any],
+    *,
+    channel: str,
+    what: str,
+    permission: str,
+    scrub: Callable[[str], str] = str,
+    now: datetime | None = None,
+) -> PublishError:
+    """The syndbot error for a Graph error answer (``scrub`` hides the token in messages)."""
+    raw = body.get("error")
+    err: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    code = _int(err.get("code"))
+    sub = _int(err.get("error_subcode"))
+    detail = (
+        f"{what}: HTTP {response.status_code}, Graph error {code}"
+        + (f"/{sub}" if sub is not None else "")
+        + f" ({err.get('type', 'unknown')}): {err.get('message', response.reason_phrase)}"
+        + (f" [fbtrace_id {err['fbtrace_id']}]" if err.get("fbtrace_id") else "")
+    )
+    text = scrub(detail)
+    if code is None:
+        return error_for_status(response, channel=channel, detail=text, now=now)
+    if code in _AUTH_CODES or 200 <= code <= 299:
+        return AuthError(f"{text}; {_auth_hint(code, permission)}", channel=channel)
+    if (code, sub) == _IG_PUBLISH_LIMIT:
+        return RateLimited(f"{text}; waiting 1h", retry_after=3600.0, channel=channel)
+    if (code, sub) == _IG_NOT_READY:
+        return Transient(f"{text}; the media container is not ready yet", channel=channel)
+    if code in _RATE_CODES or response.status_code == 429:
+        wait = rate_limit_wait(response.headers, now=now)
+        return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=channel)
+    if code in _DUPLICATE_CODES:
+        return AlreadyPosted(f"{text}; the Page already has this post", channel=channel)
+    if code in _TRANSIENT_CODES or err.get("is_transient") or response.status_code >= 500:
+        return Transient(text, channel=channel)
+    return Rejected(text, channel=channel)
+
+
+def _auth_hint(code: int, permission: str) -> str:
+    if code in (190, 102):
+        return (
+            "the access token expired or was revoked (password change, app removed): create "
+            "a new long-lived token and put it in the environment variable named in "
+            "credentials"
+        )
+    return f"the token lacks a permission: grant {permission} to the app and create a new token"
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def rate_limit_wait(headers: Mapping[str, str], *, now: datetime | None = None) -> float:
+    """Seconds to wait: the usage headers' ``estimated_time_to_regain_access`` (minutes),
+    else Retry-After, else 15 minutes."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    minutes = [
+        m for name in _USAGE_HEADERS if name in lowered for m in _regain_minutes(lowered[name])
+    ]
+    if any(m > 0 for m in minutes):
+        return max(minutes) * 60.0
+    if "retry-after" in lowered:
+        return retry_after_seconds(lowered, now=now, default=DEFAULT_RATE_WAIT)
+    return DEFAULT_RATE_WAIT
+
+
+def _regain_minutes(header: str) -> Iterator[float]:
+    try:
+        usage = json.loads(header)
+    except json.JSONDecodeError:
+        return
+    yield from _find_regain(usage)
+
+
+def _find_regain(node: Any) -> Iterator[float]:
+    """Every ``estimated_time_to_regain_access`` in the (nested) usage JSON."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "estimated_time_to_regain_access" and isinstance(value, int | float):
+                yield float(value)
+            else:
+                yield from _find_regain(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _find_regain(item)
+
+
+class DeliveryNotes:
+    """Small per-delivery records in the channel state, keyed by idempotency key.
+
+    They let a retry see what an earlier attempt did (container id, post id) so it never
+    posts twice. Entries older than two days are pruned on every write.
+    """
+
+    KEEP = timedelta(days=2)
+
+    def __init__(self, ctx: PublisherContext, channel: str) -> None:
+        self._ctx = ctx
+        self._channel = channel
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        notes = self._ctx.state.channel_state(self._channel).get("deliveries", {})
+        return notes if isinstance(notes, dict) else {}
+
+    def get(self, key: str) -> dict[str, Any]:
+        return dict(self.all().get(key, {}))
+
+    def put(self, key: str, **fields: Any) -> dict[str, Any]:
+        """Merge ``fields`` into the note for ``key`` (stamped ``at`` now) and save it."""
+        now = self._ctx.clock()
+        state = self._ctx.state.channel_state(self._channel)
+        notes = {k: v for k, v in self.all().items() if not _expired(v, now - self.KEEP)}
+        note = {**notes.get(key, {}), **fields, "at": now.isoformat()}
+        notes[key] = note
+        self._ctx.state.set_channel_state(self._channel, {**state, "deliveries": notes})
+        return note
+
+    def forget(self, key: str) -> None:
+        state = self._ctx.state.channel_state(self._channel)
+        notes = self.all()
+        if notes.pop(key, None) is not None:
+            self._ctx.state.set_channel_state(self._channel, {**state, "deliveries": notes})
+
+
+def _expired(note: Any, cutoff: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(note["at"]) < cutoff
+    except (TypeError, KeyError, ValueError):
+        return True

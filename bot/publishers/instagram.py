@@ -1,0 +1,311 @@
+"""Instagram business account publisher (Graph API over plain httpx).
+
+Publishing takes three calls: create a media container from a public image URL, wait for
+it to be ``FINISHED``, publish it. The container id is saved in the channel state the
+moment it exists, so a retry (after a timeout, a dropped connection or a crash) resumes
+from it: a container that is already ``PUBLISHED`` is reported, never published twice.
+
+Instagram fetches the image itself and takes only JPEG, <= 8 MB, width:height 4:5..1.91:1.
+An article image that does not qualify is converted and cropped only when the channel says
+where a public copy can live (options ``media_dir``, a directory the web server publishes,
+and ``media_base_url``, its public URL); otherwise the post is refused with a reason
+starting with ``skipped:`` (the pipeline can record it as skipped rather than failed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.config import ChannelConfig
+from bot.errors import PublishError, RateLimited, Rejected, Transient
+from bot.images import ImageData, aspect_ok, crop_to_aspect, fetch_image, fit_image
+from bot.models import Media, Post, PublishResult
+from bot.publishers.base import PublisherContext
+from bot.publishers.graph import DeliveryNotes, GraphClient, require
+from bot.textfit import fit_text
+
+SKIPPED = "skipped:"  # prefix of Rejected messages meaning "nothing to fix in syndbot"
+PERMISSION = "instagram_content_publish"
+MAX_BYTES = 8_000_000
+MIN_RATIO, MAX_RATIO = 4 / 5, 1.91
+MAX_WIDTH = 1440
+CAPTION_LIMIT = 2200
+ALT_LIMIT = 1000
+POLL_TRIES = 10
+DEFAULT_QUOTA_WAIT = 3600.0
+
+
+class InstagramPublisher:
+    """One Instagram business (or creator) account."""
+
+    platform = "instagram"
+
+    def __init__(
+        self,
+        channel: ChannelConfig,
+        ctx: PublisherContext,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_tries: int = POLL_TRIES,
+    ) -> None:
+        self.name = channel.name
+        self._user = require(channel, option="ig_user_id")
+        token = require(channel, credential="access_token")
+        self._graph = GraphClient(ctx.http, channel, token=token, permission=PERMISSION)
+        self._ctx = ctx
+        self._notes = DeliveryNotes(ctx, channel.name)
+        self._sleep = sleep
+        self._poll_tries = poll_tries
+        self._last_status = ""  # the container's status text, quoted in ERROR reports
+        self._media_dir = channel.options.get("media_dir", "").strip()
+        self._media_base = channel.options.get("media_base_url", "").strip().rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"InstagramPublisher(name={self.name!r}, ig_user_id={self._user!r})"
+
+    def check(self) -> str:
+        """The account's @username (``GET /{ig-user-id}?fields=username``)."""
+        body = self._graph.get(self._user, params={"fields": "username"})
+        username = body.get("username")
+        return f"@{username}" if username else self._user
+
+    def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
+        note = self._notes.get(idempotency_key)
+        if note.get("media"):
+            return PublishResult(remote_id=note["media"], url=note.get("url"))
+        container = note.get("container")
+        if container:
+            status = self._status(container)
+            if status == "PUBLISHED":
+                return self._already_published(idempotency_key, post, container)
+            if status in ("FINISHED", "IN_PROGRESS"):
+                return self._finish(idempotency_key, container)
+            if status == "ERROR":
+                raise self._container_error(idempotency_key, container)
+        # No container yet, or it expired (24 h): start over.
+        caption, image_url, alt = self._prepare(post)
+        self._check_quota()
+        for _ in range(2):
+            container = self._create(idempotency_key, caption, image_url, alt)
+            if self._wait(idempotency_key, container) != "EXPIRED":
+                return self._publish(idempotency_key, container)
+        raise Transient(f"Instagram container {container} expired twice; retrying later")
+
+    def reconcile(self, post: Post, *, idempotency_key: str) -> PublishResult | None:
+        """The published media for this delivery, judged by its stored container."""
+        note = self._notes.get(idempotency_key)
+        if note.get("media"):
+            return PublishResult(remote_id=note["media"], url=note.get("url"))
+        container = note.get("container")
+        if container and self._status(container) == "PUBLISHED":
+            return self._already_published(idempotency_key, post, container)
+        return None
+
+    # -- the three Graph steps -------------------------------------------------------
+
+    def _create(self, key: str, caption: str, image_url: str, alt: str) -> str:
+        data = {"image_url": image_url, "caption": caption}
+        if alt:
+            data["alt_text"] = alt
+        body = self._graph.post(self._user, "media", data=data)
+        container = str(body.get("id") or "")
+        if not container:
+            raise Transient(f"Instagram answered POST /{self._user}/media without an id")
+        self._notes.put(key, container=container)  # before anything else can fail
+        return container
+
+    def _status(self, container: str) -> str:
+        body = self._graph.get(container, params={"fields": "status_code,status"})
+        self._last_status = str(body.get("status") or "")
+        return str(body.get("status_code") or "IN_PROGRESS")
+
+    def _wait(self, key: str, container: str) -> str:
+        """Poll until FINISHED/EXPIRED/PUBLISHED; ERROR -> Rejected; too long -> Transient."""
+        for attempt in range(self._poll_tries):
+            status = self._status(container)
+            if status == "ERROR":
+                raise self._container_error(key, container)
+            if status in ("FINISHED", "EXPIRED", "PUBLISHED"):
+                return status
+            if attempt + 1 < self._poll_tries:
+                self._sleep(min(2.0**attempt, 10.0))
+        raise Transient(
+            f"Instagram container {container} still IN_PROGRESS after {self._poll_tries} "
+            "checks; the next attempt resumes from it",
+            channel=self.name,
+        )
+
+    def _container_error(self, key: str, container: str) -> Rejected:
+        self._notes.forget(key)  # a manual retry should build a fresh container
+        return Rejected(
+            f"Instagram could not process the image (container {container}: "
+            f"{self._last_status or 'ERROR'}); check that the image URL serves a JPEG to "
+            "the public",
+            channel=self.name,
+        )
+
+    def _finish(self, key: str, container: str) -> PublishResult:
+        status = self._wait(key, container)
+        if status == "PUBLISHED":
+            return self._already_published(key, None, container)
+        if status == "EXPIRED":
+            self._notes.forget(key)
+            raise Transient(f"Instagram container {container} expired; retrying builds a new one")
+        self._check_quota()
+        return self._publish(key, container)
+
+    def _publish(self, key: str, container: str) -> PublishResult:
+        body = self._graph.post(self._user, "media_publish", params={"creation_id": container})
+        media = str(body.get("id") or container)
+        url = self._permalink(media)
+        self._notes.put(key, media=media, url=url, published=self._ctx.clock().isoformat())
+        return PublishResult(remote_id=media, url=url)
+
+    def _already_published(self, key: str, post: Post | None, container: str) -> PublishResult:
+        """The container went out earlier (answer lost): find its media id, best effort."""
+        found = self._find_media(post) if post is not None else None
+        result = found or PublishResult(remote_id=container)
+        self._notes.put(
+            key, media=result.remote_id, url=result.url, published=self._ctx.clock().isoformat()
+        )
+        return result
+
+    def _permalink(self, media: str) -> str | None:
+        try:  # the post is out: failing to read its link must not fail the delivery
+            body = self._graph.get(media, params={"fields": "permalink"})
+        except PublishError:
+            return None
+        link = body.get("permalink")
+        return str(link) if link else None
+
+    def _find_media(self, post: Post) -> PublishResult | None:
+        try:
+            body = self._graph.get(
+                self._user, "media", params={"fields": "id,caption,permalink", "limit": "25"}
+            )
+        except PublishError:
+            return None
+        entries = body.get("data")
+        caption = post.parts[0].text.strip()
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and str(entry.get("caption", "")).strip() == caption:
+                link = entry.get("permalink")
+                return PublishResult(remote_id=str(entry["id"]), url=str(link) if link else None)
+        return None
+
+    # -- quota -----------------------------------------------------------------------
+
+    def _check_quota(self) -> None:
+        body = self._graph.get(
+            self._user, "content_publishing_limit", params={"fields": "quota_usage,config"}
+        )
+        rows = body.get("data")
+        row: dict[str, Any] = rows[0] if isinstance(rows, list) and rows else {}
+        config = row.get("config") or {}
+        usage, total = row.get("quota_usage"), config.get("quota_total")
+        if isinstance(usage, int) and isinstance(total, int) and usage >= total:
+            window = float(config.get("quota_duration") or 86400)
+            wait = self._quota_wait(window)
+            raise RateLimited(
+                f"Instagram publishing quota used up ({usage}/{total} posts in "
+                f"{window / 3600:.0f} h); next slot in about {wait / 60:.0f} min",
+                retry_after=wait,
+                channel=self.name,
+            )
+
+    def _quota_wait(self, window: float) -> float:
+        """Until our oldest post inside the window leaves it; 1 h when we know none."""
+        now = self._ctx.clock()
+        times = []
+        for note in self._notes.all().values():
+            try:
+                times.append(datetime.fromisoformat(note["published"]))
+            except (TypeError, KeyError, ValueError):
+                continue
+        inside = [t for t in times if t > now - timedelta(seconds=window)]
+        if not inside:
+            return DEFAULT_QUOTA_WAIT
+        return max(60.0, (min(inside) + timedelta(seconds=window) - now).total_seconds())
+
+    # -- caption and image -----------------------------------------------------------
+
+    def _prepare(self, post: Post) -> tuple[str, str, str]:
+        """(caption, public image URL, alt text), or Rejected saying what to change."""
+        part = post.parts[0]
+        if len(part.text) > CAPTION_LIMIT:
+            raise Rejected(
+                f"caption is {len(part.text)} characters; Instagram allows {CAPTION_LIMIT}",
+                channel=self.name,
+            )
+        if not part.media:
+            raise Rejected(
+                f"{SKIPPED} Instagram needs an image and this post has none; give the article "
+                "an image (og:image or media:content in the feed)",
+                channel=self.name,
+            )
+        media = part.media[0]
+        alt = fit_text(media.alt, ALT_LIMIT) if media.alt else ""
+        return part.text, self._public_image_url(media), alt
+
+    def _public_image_url(self, media: Media) -> str:
+        http, private = self._ctx.http, self._ctx.allow_private_media
+        try:
+            image = fetch_image(http, media.url, allow_private=private, max_bytes=15_000_000)
+        except Rejected as exc:
+            raise Rejected(f"{SKIPPED} {exc}", channel=self.name) from exc
+        problems = image_problems(image)
+        if not problems:
+            return media.url
+        if self._media_dir and self._media_base:
+            return self._host(image)
+        raise Rejected(
+            f"{SKIPPED} image {media.url} is {'; '.join(problems)}. Instagram takes only "
+            "JPEG images up to 8 MB with width:height between 4:5 and 1.91:1: give the "
+            "article such an image, or set options.media_dir and options.media_base_url "
+            "so syndbot can publish a converted copy",
+            channel=self.name,
+        )
+
+    def _host(self, image: ImageData) -> str:
+        """Crop/convert ``image`` to Instagram's rules and write it where the web serves it."""
+        cropped = crop_to_aspect(image, MIN_RATIO, MAX_RATIO)
+        fitted = fit_image(
+            cropped, max_bytes=MAX_BYTES, formats=("image/jpeg",), max_side=MAX_WIDTH
+        )
+        name = hashlib.sha256(fitted.data).hexdigest()[:24] + ".jpg"
+        directory = Path(self._media_dir)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            partial = directory / f".{name}.part"
+            partial.write_bytes(fitted.data)
+            os.replace(partial, directory / name)
+        except OSError as exc:
+            raise Transient(
+                f"cannot write the Instagram copy of {image.url} to {directory}: {exc.strerror}",
+                channel=self.name,
+            ) from exc
+        return f"{self._media_base}/{name}"
+
+
+def image_problems(image: ImageData) -> list[str]:
+    """Why Instagram would refuse ``image`` (empty when it qualifies)."""
+    problems = []
+    if image.mime != "image/jpeg":
+        problems.append(f"{image.mime}, not JPEG")
+    if len(image.data) > MAX_BYTES:
+        problems.append(f"{len(image.data):,} bytes, more than {MAX_BYTES:,}")
+    if not aspect_ok(image, MIN_RATIO, MAX_RATIO):
+        problems.append(f"{image.width}x{image.height}, outside 4:5..1.91:1")
+    # Width outside 320..1440 is fine: Instagram scales it into range itself.
+    return problems
+
+
+def build(channel: ChannelConfig, ctx: PublisherContext) -> InstagramPublisher:
+    """The publisher for a ``platform = "instagram"`` channel."""
+    return InstagramPublisher(channel, ctx)
