@@ -162,6 +162,21 @@ def test_truncated_excerpt_alone_gives_its_whole_sentences() -> None:
     assert out == "Ather opened a plant in Hosur."
 
 
+def test_wordpress_excerpt_with_read_more_and_footer_counts_as_truncated() -> None:
+    """A WordPress description ("… [&hellip;]" + footer, or "… Continue reading") is lead text."""
+    opening = "Tata Motors cut the price of the Nexon EV by &#8377;1.2 lakh on Monday, its second"
+    without = ExtractiveSummariser().summarise(article(), budget=280)
+    excerpts = [
+        f"<p>{opening} cut this year. The company [&hellip;]</p>\n<p>The post "
+        "<a href='https://ev.test/a'>Tata cuts</a> appeared first on <a href='https://ev.test'>"
+        "EV Daily</a>.</p>",
+        f"<p>{opening} cut this year. The company&#8230; <a href='https://ev.test/a'>Continue "
+        "reading <span class='screen-reader-text'>Tata cuts</span></a></p>",
+    ]
+    for excerpt in excerpts:
+        assert ExtractiveSummariser().summarise(article(excerpt=excerpt), budget=280) == without
+
+
 def test_excerpt_equal_to_title_is_ignored() -> None:
     """An excerpt that only repeats the title adds nothing: the body is summarised."""
     out = ExtractiveSummariser().summarise(article(excerpt="Tata cuts Nexon EV price"), budget=120)
@@ -227,6 +242,16 @@ def test_property_fits_and_adds_no_markup(
         assert not _TAG.search(out)
     for entity in _ENTITY.findall(out):
         assert entity in plain
+
+
+def test_bench_skips_without_corpus(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python bench/rouge.py`` exits 0 with a message when the corpus is absent."""
+    bench = _load_bench()
+    monkeypatch.setattr(bench, "CORPUS", tmp_path / "missing.jsonl")
+    assert bench.main() == 0
+    assert "corpus not found" in capsys.readouterr().out
 
 
 def _load_bench() -> ModuleType:

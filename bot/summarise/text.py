@@ -150,10 +150,16 @@ def normalise_text(text: str) -> str:
 def split_truncation(text: str) -> tuple[str, bool]:
     """``text`` without a trailing ellipsis marker ("[…]", "...", "…"), and whether it had one.
 
-    Feeds mark an excerpt they cut short this way (WordPress: first 55 words + " […]").
+    Feeds mark an excerpt they cut short this way (WordPress: first 55 words + " […]"),
+    often followed by "Continue reading" or a "The post … appeared first on …" line:
+    those trailing lines and tails are looked past, and dropped.
     """
-    stripped, count = _TRUNCATION_TAIL.subn("", text.rstrip())
-    return stripped, bool(count)
+    lines = text.rstrip().split("\n")
+    while lines and (not lines[-1].strip() or is_boilerplate(lines[-1])):
+        lines.pop()
+    tail = _READ_MORE_TAIL.sub("", "\n".join(lines)).rstrip()
+    stripped, count = _TRUNCATION_TAIL.subn("", tail)
+    return (stripped, True) if count else (text, False)
 
 
 def clean_paragraphs(text: str) -> list[str]:
