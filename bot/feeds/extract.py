@@ -25,6 +25,7 @@ _BLOCK_TAGS = frozenset(
 )
 _SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
 _SPACES = re.compile(r"\s+")
+MIN_TEXT_CHARS = 80  # less than this is a menu or a teaser, not an article
 # Share buttons and view counters that feeds embed in item bodies: never a featured image.
 _TRACKER_IMAGE = re.compile(
     r"feeds\.feedburner\.com|/~ff/|/~r/|pheedo\.com|feeds\.wordpress\.com|stats\.wordpress"
@@ -141,7 +142,7 @@ def extract_page(page: bytes | str, *, url: str) -> ExtractedPage:
     text = trafilatura.extract(
         page, url=url, output_format="txt", include_comments=False, include_tables=False
     )
-    if not text or not text.strip():
+    if not text or len(text.strip()) < MIN_TEXT_CHARS:
         raise ExtractError(
             f"{url}: no article text found on the page (is it a front page, a paywall "
             "or a JavaScript-only site?)"
