@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.compose import PROFILES, add_utm, compose, compose_for_platforms
-from bot.compose import counting
+from bot.compose import PROFILES, add_utm, compose, compose_for_platforms, counting
 from bot.compose.profiles import escape_little
 from bot.compose.template import check_template, clean_block, render
 from bot.compose.validate import validate_post
@@ -178,7 +177,8 @@ def test_instagram_has_no_url_and_needs_an_image() -> None:
     """Instagram: link-in-bio wording instead of the URL; a missing image is marked and flagged."""
     post = make(article(), "instagram", link_in_bio="Link in bio 👆")
     text = post.parts[0].text
-    assert "https://" not in text and "evnews.example.com" not in text
+    assert "https://" not in text
+    assert "evnews.example.com" not in text
     assert "Link in bio 👆" in text
     assert post.extra["image_required"] == "true"
     assert validate_post(post) == []
@@ -232,7 +232,8 @@ def test_bluesky_shortens_the_link_and_facets_point_at_the_full_url() -> None:
     links = [f for f in part.facets if f.kind == "link"]
     assert [f.value for f in links] == [post.article_url]
     shown = data[links[0].byte_start : links[0].byte_end].decode()
-    assert shown.startswith("evnews.example.com/hi/") and shown.endswith("…")
+    assert shown.startswith("evnews.example.com/hi/")
+    assert shown.endswith("…")
     assert post.article_url not in part.text
     for tag in (f for f in part.facets if f.kind == "tag"):
         assert data[tag.byte_start : tag.byte_end].decode() == f"#{tag.value}"
@@ -265,7 +266,8 @@ def test_thread_parts_are_numbered_and_each_valid() -> None:
         assert part.text.endswith(f"\n{number}/{count}")
         assert x_weighted_length(part.text) <= 280
     assert thread.article_url in thread.parts[0].text
-    assert thread.parts[0].media and not thread.parts[1].media
+    assert thread.parts[0].media
+    assert not thread.parts[1].media
     assert validate_post(thread) == []
     telegram = compose(long, ChannelStyle("telegram", thread=True), summariser=wordy, now=NOW)
     assert len(telegram.parts) == 1  # no reply chains on Telegram: one post
@@ -283,7 +285,8 @@ def test_a_title_too_long_is_cut_but_the_url_never_is() -> None:
     """A 400-character title is shortened with '…'; the URL stays whole; tags go first."""
     post = make(article(title="Very long headline " * 25), "x")
     text = post.parts[0].text
-    assert post.title.endswith("…") and post.title in text
+    assert post.title.endswith("…")
+    assert post.title in text
     assert post.article_url in text
     assert post.hashtags == ()
     assert validate_post(post) == []
@@ -297,7 +300,8 @@ def test_hashtags_are_dropped_before_the_summary() -> None:
     assert len(post.hashtags) < 3
     assert validate_post(post) == []
     empty = make(article(content_html=""), "mastodon", max_chars=140, max_hashtags=3)
-    assert empty.summary == "" and len(empty.hashtags) == 3  # nothing to make room for
+    assert empty.summary == ""
+    assert len(empty.hashtags) == 3
 
 
 def test_summary_chars_caps_the_summary() -> None:
@@ -315,7 +319,7 @@ def test_facebook_stays_readable() -> None:
 
 
 def test_html_entities_and_tags_never_reach_plain_text_platforms() -> None:
-    """Double-escaped entities and tags in titles are decoded/stripped; validate catches leftovers."""
+    """Double-escaped entities and tags in titles are decoded or stripped; validate flags them."""
     post = make(article(title="Tata &amp;amp; Mahindra <b>EV</b> &lt;i&gt;news"), "x")
     assert post.parts[0].text.startswith("Tata & Mahindra EV news")
     assert validate_post(post) == []
