@@ -193,6 +193,16 @@ def test_bylines_and_datelines_are_skipped() -> None:
     assert out == "Ola Electric cut scooter prices across India on Friday. Sales had slowed."
 
 
+def test_headings_without_a_full_stop_are_not_used_as_sentences() -> None:
+    """A "Sale:" lead-in or heading paragraph is skipped when complete sentences exist."""
+    body = (
+        "<p>Ather cut Rizta prices by 10% this week.</p><h3>Festive Season Offers:</h3>"
+        "<p>Deliveries start in June.</p>"
+    )
+    out = ExtractiveSummariser().summarise(article(body), budget=200)
+    assert out == "Ather cut Rizta prices by 10% this week. Deliveries start in June."
+
+
 def test_lead_bias_picks_the_opening_over_a_later_sentence() -> None:
     """News puts the point first: with room for one sentence, the first is chosen."""
     text = (

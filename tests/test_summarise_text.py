@@ -76,6 +76,7 @@ def test_hindi_tamil_telugu_text_survives_unchanged() -> None:
         "ALSO READ | Best EVs under 15 lakh",
         "Read more",
         "Continue reading →",
+        "Read full article >>",
         "Share this:",
         "Follow us on Twitter and Instagram",
         "Click here to subscribe",
@@ -111,6 +112,11 @@ def test_truncation_and_read_more_tails_are_stripped() -> None:
     assert clean_paragraphs("Ola cut prices. Continue reading Ola cuts prices →") == [
         "Ola cut prices."
     ]
+
+
+def test_permalink_tail_is_stripped() -> None:
+    """A link-blog's "∞ Permalink" after the last sentence is cut off."""
+    assert clean_paragraphs("Ola cut prices. ∞ Permalink") == ["Ola cut prices."]
 
 
 def test_ordinary_sentences_mentioning_read_or_photo_are_kept() -> None:

@@ -25,6 +25,7 @@ Measure = Callable[[str], int]
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _LETTERS = regex.compile(r"\p{L}")
+_COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")
 # "injuries ." / "word ," come from inline tags closed after a space: glue them back.
 _SPACE_BEFORE_PUNCT = regex.compile(r"(?<=[\p{L}\p{M}\p{N}])\s+([.,;:!?।॥])(?=\s|$)")
 # "(CNN) -- ", "WASHINGTON (Reuters) - ", "NEW DELHI: ": wire-copy datelines add nothing.
@@ -155,7 +156,7 @@ def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
         return excerpt, False
     # A cut-short excerpt ends inside a sentence: keep only its whole sentences.
     sentences = split_sentences(excerpt)
-    if sentences and not regex.search(r"[.!?।॥。！？][\"'”’»)\]]*$", sentences[-1]):
+    if sentences and not _COMPLETE.search(sentences[-1]):
         sentences = sentences[:-1]
     whole = " ".join(sentences)
     excerpt_words = _WORD.findall(excerpt.casefold())[:-1]  # the last word may be cut
@@ -166,6 +167,8 @@ def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
 def _candidate_sentences(text: str, lang: str | None) -> list[str]:
     sentences = [_SPACE_BEFORE_PUNCT.sub(r"\1", s) for s in split_sentences(text, lang)]
     real = [s for s in sentences if not _is_furniture(s)] or sentences
+    # Headings, list items and "Sale:" lead-ins have no full stop: use them only as a last resort.
+    real = [s for s in real if _COMPLETE.search(s)] or real
     if real:
         real[0] = _DATELINE.sub("", real[0]) or real[0]
     return real
@@ -229,11 +232,14 @@ def _join(sentences: Sequence[_Sentence]) -> str:
 
 
 def _leading_fit(sentences: Sequence[str], budget: int, measure: Measure) -> str:
-    """The longest run of leading whole sentences that fits, or ""."""
+    """All of ``sentences`` if they fit, else the longest run of leading complete ones, or ""."""
+    whole = " ".join(sentences)
+    if measure(whole) <= budget:
+        return whole
     best = ""
     for end in range(1, len(sentences) + 1):
         candidate = " ".join(sentences[:end])
-        if measure(candidate) > budget:
+        if measure(candidate) > budget or not _COMPLETE.search(sentences[end - 1]):
             break
         best = candidate
     return best

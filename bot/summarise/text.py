@@ -44,7 +44,8 @@ _BLANK_LINES = regex.compile(r"\n\s*\n+")
 _TRUNCATION_TAIL = regex.compile(r"\s*(?:\[\s*(?:…|\.{3})\s*\]|\(\s*(?:…|\.{3})\s*\)|…|\.{3})\s*$")
 _BRACKET_TAIL = regex.compile(r"\s*\[\s*(?:…|\.{2,}|&hellip;)\s*\]\s*$")
 _READ_MORE_TAIL = regex.compile(
-    r"(?:(?<=[.!?…।])|^)\s*(?:continue reading|read more|read the full (?:story|article)|"
+    r"(?:(?<=[.!?…।])|^)\s*(?:[^\w\s]\s*)?"
+    r"(?:continue reading|read more|read (?:the )?full (?:story|article|post)|permalink|"
     r"और पढ़ें|आगे पढ़ें|மேலும் படிக்க|మరింత చదవండి)\b[^.!?।]*$",
     regex.IGNORECASE,
 )
@@ -56,7 +57,8 @@ _BOILERPLATE_LINE = regex.compile(
         \ (?:first\ )?on\ .+
       | (?:also\ read|read\ also|also\ see|see\ also
         |related(?:\ articles?|\ posts?|\ stories)?)\s*[:\-–—|].*
-      | (?:read\ more|continue\ reading|read\ the\ full\ (?:story|article))\b.*
+      | (?:read\ more|continue\ reading|read\ (?:the\ )?full\ (?:story|article|post))\b.*
+      | permalink\b.*
       | (?:share\ this|share\ on|share\ via)\b.*
       | follow\ us\ on\b.*
       | click\ here\b.*
