@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import ParseError
-from bot.feeds.parse import MAX_ITEMS, normalise_url, parse_feed
+from bot.feeds.extract import normalise_url
+from bot.feeds.parse import MAX_ITEMS, parse_feed
 from bot.models import Article
 
 FEED_URL = "https://ev.example/feed/"

@@ -4,9 +4,9 @@ Layers, each usable on its own: ``fetch`` (HTTP with limits) -> ``parse`` / ``js
 (bytes to ``Article``) -> ``extract`` (article pages) -> ``sources`` (``FeedSource``s).
 """
 
-from bot.feeds.extract import ExtractedPage, article_from_page, extract_page
+from bot.feeds.extract import ExtractedPage, article_from_page, extract_page, normalise_url
 from bot.feeds.fetch import RawResponse, fetch, make_http_client
-from bot.feeds.parse import ParsedFeed, normalise_url, parse_feed
+from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.feeds.sources import (
     BuiltinFeedSource,
     FileFeedSource,

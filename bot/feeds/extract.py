@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from bot.errors import ExtractError
 from bot.models import Article, Media
@@ -85,6 +85,36 @@ def absolute_http_url(url: str, base: str = "") -> str | None:
     if parts.scheme.lower() in ("http", "https") and parts.hostname:
         return joined
     return None
+
+
+def normalise_url(url: str) -> str:
+    """Lowercase scheme and host, no fragment, no ``utm_*`` parameters, no trailing slash."""
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc.lower()
+    for scheme, port in (("http", ":80"), ("https", ":443")):
+        if parts.scheme.lower() == scheme and netloc.endswith(port):
+            netloc = netloc.removesuffix(port)
+    query = urlencode(
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not k.lower().startswith("utm_")
+        ]
+    )
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), query, ""))
+
+
+def derive_title(text: str, *, max_words: int = 12, max_chars: int = 90) -> str:
+    """A title made of the first words of ``text``, ending in an ellipsis when cut."""
+    words = text.split()
+    title = ""
+    for word in words[:max_words]:
+        if len(title) + len(word) + 1 > max_chars:
+            break
+        title = f"{title} {word}" if title else word
+    if not title and words:
+        title = words[0][:max_chars]
+    return title + ("…" if len(title) < len(" ".join(words)) else "")
 
 
 class _ImageFinder(HTMLParser):
@@ -188,8 +218,6 @@ def _page_date(value: str | None) -> datetime | None:
 
 def article_from_page(page: ExtractedPage, *, url: str, feed_name: str = "(article)") -> Article:
     """An ``Article`` for a page fetched on its own; ``item_id`` is the normalised URL."""
-    from bot.feeds.parse import derive_title, normalise_url
-
     return Article(
         feed=feed_name,
         item_id=normalise_url(url),

@@ -16,12 +16,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import feedparser
 
 from bot.errors import ParseError
-from bot.feeds.extract import absolute_http_url, first_image, html_to_text
+from bot.feeds.extract import (
+    absolute_http_url,
+    derive_title,
+    first_image,
+    html_to_text,
+    normalise_url,
+)
 from bot.models import Article, Media
 
 MAX_ITEMS = 500
@@ -219,36 +225,6 @@ def normalise_lang(value: str | None) -> str | None:
     if not value or not value.strip():
         return None
     return value.strip().replace("_", "-").lower()
-
-
-def normalise_url(url: str) -> str:
-    """Lowercase scheme and host, no fragment, no ``utm_*`` parameters, no trailing slash."""
-    parts = urlsplit(url.strip())
-    netloc = parts.netloc.lower()
-    for scheme, port in (("http", ":80"), ("https", ":443")):
-        if parts.scheme.lower() == scheme and netloc.endswith(port):
-            netloc = netloc.removesuffix(port)
-    query = urlencode(
-        [
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if not k.lower().startswith("utm_")
-        ]
-    )
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), query, ""))
-
-
-def derive_title(text: str, *, max_words: int = 12, max_chars: int = 90) -> str:
-    """A title made of the first words of ``text``, ending in an ellipsis when cut."""
-    words = text.split()
-    title = ""
-    for word in words[:max_words]:
-        if len(title) + len(word) + 1 > max_chars:
-            break
-        title = f"{title} {word}" if title else word
-    if not title and words:
-        title = words[0][:max_chars]
-    return title + ("…" if len(title) < len(" ".join(words)) else "")
 
 
 def _item_id(item: RawItem, link: str) -> str:
