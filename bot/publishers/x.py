@@ -109,11 +109,11 @@ class XPublisher:
             try:
                 tweet_id = self._post_part(post.parts[index], reply_to)
             except AlreadyPosted as exc:
-                raise self._already_posted(post, posted, exc) from exc
+                tweet_id = self._posted_before(post, posted, exc)
             posted.append(tweet_id)
             self._save_progress(idempotency_key, posted)
             log.info(
-                "channel %s: posted part %d/%d as tweet %s",
+                "channel %s: part %d/%d is tweet %s",
                 self.name,
                 index + 1,
                 len(post.parts),
@@ -171,20 +171,29 @@ class XPublisher:
             ids.append(media_id)
         return ids
 
-    def _already_posted(self, post: Post, posted: list[str], exc: AlreadyPosted) -> AlreadyPosted:
-        """Fill in the id of what X already has: the thread's first part, else a lookup."""
+    def _posted_before(self, post: Post, posted: list[str], exc: AlreadyPosted) -> str:
+        """The id of a part X calls a duplicate, when it is the reply we lost the answer to.
+
+        A dropped connection after X accepted part N leaves no id in our progress; the
+        retry then hears "duplicate". Finding our own reply to part N-1 continues the chain.
+        Otherwise the post as a whole is reported as already there.
+        """
         found: PublishResult | None = self._result(posted[0]) if posted else None
-        if found is None:
-            try:
+        try:
+            if posted:
+                reply = self._find_next_part(posted)
+                if reply is not None:
+                    return reply
+            else:
                 found = self._find_on_timeline(post.article_url)
-            except PublishError as lookup_error:
-                self._warn(f"could not look up the duplicate tweet: {lookup_error}")
-        return AlreadyPosted(
+        except PublishError as lookup_error:
+            self._warn(f"could not look up the duplicate tweet: {lookup_error}")
+        raise AlreadyPosted(
             str(exc),
             channel=self.name,
             remote_id=found.remote_id if found else None,
             url=found.url if found else None,
-        )
+        ) from exc
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -200,24 +209,44 @@ class XPublisher:
             self._user_id, self._username = str(data["id"]), str(data["username"])
         return self._user_id
 
-    def _find_on_timeline(self, article_url: str) -> PublishResult | None:
-        """The newest of the last 20 own tweets linking ``article_url`` (t.co expanded)."""
+    def _recent_tweets(self, *, since_id: str | None = None) -> list[dict[str, Any]]:
+        """The account's last 20 tweets (retweets excluded) with links and thread ids."""
         call = functools.partial(
             self._client.get_users_tweets,
             self._lookup_me(),
             max_results=20,
+            since_id=since_id,
             tweet_fields=["entities", "conversation_id"],
             exclude=["retweets"],
             user_auth=True,
         )
         answer = self._call("GET /2/users/:id/tweets", call)
         tweets = answer.get("data") if isinstance(answer, dict) else None
-        for tweet in tweets or []:
+        return [t for t in tweets or [] if isinstance(t, dict) and t.get("id")]
+
+    def _find_on_timeline(self, article_url: str) -> PublishResult | None:
+        """The newest recent tweet linking ``article_url`` (X wraps links in t.co, so the
+        ``expanded_url`` of each link entity is compared)."""
+        for tweet in self._recent_tweets():
             urls = (tweet.get("entities") or {}).get("urls") or []
             if any(_same_url(u.get("expanded_url"), article_url) for u in urls):
                 # A thread is known by its first tweet, which is the conversation's id.
                 return self._result(str(tweet.get("conversation_id") or tweet["id"]))
         return None
+
+    def _find_next_part(self, posted: list[str]) -> str | None:
+        """Our first tweet after ``posted[-1]`` in the thread started by ``posted[0]``.
+
+        Parts are posted one after another, so that is the reply whose answer was lost.
+        (Only ``conversation_id`` is used: X's OpenAPI lists no field naming the replied-to
+        tweet that its documentation agrees on.)
+        """
+        later = [
+            t["id"]
+            for t in self._recent_tweets(since_id=posted[-1])
+            if str(t.get("conversation_id")) == posted[0] and str(t["id"]).isdigit()
+        ]
+        return str(min(later, key=int)) if later else None
 
     # -- plumbing --------------------------------------------------------------------------
 

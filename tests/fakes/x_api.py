@@ -131,6 +131,7 @@ class FakeX:
         self.images: dict[str, tuple[bytes, str]] = {}
         self.requests: list[XRequest] = []
         self.errors: list[str] = []  # exceptions inside the fake's handlers
+        self.responses: list[tuple[XRequest, int, dict[str, Any]]] = []  # API answers sent
         self.rate_headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "99"}
         self._faults: dict[tuple[str, str], list[Fault]] = defaultdict(list)
         self._ids = itertools.count(1800000000000000001)
@@ -250,12 +251,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and fault.status:
+            x.responses.append((request, fault.status, fault.body or {}))
             self._send(fault.status, fault.body or {}, fault.headers)
             return
         status, body = self._answer(x, request, route, parts.query)
         if fault is not None and fault.drop:
             self.close_connection = True  # processed, but the client never hears of it
             return
+        x.responses.append((request, status, body))
         self._send(status, body, {})
 
     def _answer(
@@ -409,7 +412,8 @@ def _timeline(x: FakeX, request: XRequest) -> tuple[int, dict[str, Any]]:
         return _invalid("max_results must be between 5 and 100")
     fields = ",".join(request.query.get("tweet.fields", [])).split(",")
     keep = {"id", "text", "edit_history_tweet_ids", *fields}
-    newest = list(reversed(x.tweets))[:limit]
+    since = int(request.query.get("since_id", ["0"])[0])
+    newest = [t for t in reversed(x.tweets) if int(t["id"]) > since][:limit]
     data = [{k: v for k, v in t.items() if k in keep} for t in newest]
     meta: dict[str, Any] = {"result_count": len(data)}
     if data:
