@@ -258,3 +258,10 @@ def test_no_secret_in_errors_logs_or_repr(
             messages += [str(info.value), repr(info.value), str(info.value.__cause__ or "")]
     messages += [repr(pub), caplog.text]
     assert not [m for m in messages if TOKEN in m]
+
+
+def test_answer_without_id_is_transient(graph: FakeGraph, http: httpx.Client) -> None:
+    """A 200 answer without a post id is not recorded as sent."""
+    graph.fail("feed", Fault(status=200))
+    with pytest.raises(Transient, match="without a post id"):
+        _publisher(graph, http).publish(meta_post("facebook", "x"), idempotency_key=KEY)

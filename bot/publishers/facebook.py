@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import ChannelConfig
-from bot.errors import AlreadyPosted, PublishError
+from bot.errors import AlreadyPosted, PublishError, Transient
 from bot.models import Post, PublishResult
 from bot.publishers.base import PublisherContext
 from bot.publishers.graph import DeliveryNotes, GraphClient, require
@@ -66,7 +66,9 @@ class FacebookPublisher:
                 exc.remote_id, exc.url = found.remote_id, found.url
             raise
         post_id = str(body.get("post_id") or body.get("id") or "")
-        result = PublishResult(remote_id=post_id, url=post_url(post_id) if post_id else None)
+        if not post_id:  # the retry looks on the Page first, so it cannot double-post
+            raise Transient(f"Facebook answered without a post id: {body}", channel=self.name)
+        result = PublishResult(remote_id=post_id, url=post_url(post_id))
         self._notes.put(idempotency_key, id=result.remote_id, url=result.url)
         return result
 

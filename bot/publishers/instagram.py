@@ -80,14 +80,17 @@ class InstagramPublisher:
         if note.get("media"):
             return PublishResult(remote_id=note["media"], url=note.get("url"))
         container = note.get("container")
-        if container:
+        if container:  # an earlier attempt got this far: resume, never publish twice
             status = self._status(container)
+            if status == "IN_PROGRESS":
+                status = self._wait(idempotency_key, container)
             if status == "PUBLISHED":
                 return self._already_published(idempotency_key, post, container)
-            if status in ("FINISHED", "IN_PROGRESS"):
-                return self._finish(idempotency_key, container)
             if status == "ERROR":
                 raise self._container_error(idempotency_key, container)
+            if status == "FINISHED":
+                self._check_quota()
+                return self._publish(idempotency_key, container)
         # No container yet, or it expired (24 h): start over.
         caption, image_url, alt = self._prepare(post)
         self._check_quota()
@@ -150,16 +153,6 @@ class InstagramPublisher:
             channel=self.name,
         )
 
-    def _finish(self, key: str, container: str) -> PublishResult:
-        status = self._wait(key, container)
-        if status == "PUBLISHED":
-            return self._already_published(key, None, container)
-        if status == "EXPIRED":
-            self._notes.forget(key)
-            raise Transient(f"Instagram container {container} expired; retrying builds a new one")
-        self._check_quota()
-        return self._publish(key, container)
-
     def _publish(self, key: str, container: str) -> PublishResult:
         body = self._graph.post(self._user, "media_publish", params={"creation_id": container})
         media = str(body.get("id") or container)
@@ -167,9 +160,9 @@ class InstagramPublisher:
         self._notes.put(key, media=media, url=url, published=self._ctx.clock().isoformat())
         return PublishResult(remote_id=media, url=url)
 
-    def _already_published(self, key: str, post: Post | None, container: str) -> PublishResult:
+    def _already_published(self, key: str, post: Post, container: str) -> PublishResult:
         """The container went out earlier (answer lost): find its media id, best effort."""
-        found = self._find_media(post) if post is not None else None
+        found = self._find_media(post)
         result = found or PublishResult(remote_id=container)
         self._notes.put(
             key, media=result.remote_id, url=result.url, published=self._ctx.clock().isoformat()
