@@ -98,7 +98,9 @@ class InstagramPublisher:
             container = self._create(idempotency_key, caption, image_url, alt)
             if self._wait(idempotency_key, container) != "EXPIRED":
                 return self._publish(idempotency_key, container)
-        raise Transient(f"Instagram container {container} expired twice; retrying later")
+        raise Transient(
+            f"Instagram container {container} expired twice; retrying later", channel=self.name
+        )
 
     def reconcile(self, post: Post, *, idempotency_key: str) -> PublishResult | None:
         """The published media for this delivery, judged by its stored container."""
@@ -119,7 +121,9 @@ class InstagramPublisher:
         body = self._graph.post(self._user, "media", data=data)
         container = str(body.get("id") or "")
         if not container:
-            raise Transient(f"Instagram answered POST /{self._user}/media without an id")
+            raise Transient(
+                f"Instagram answered POST /{self._user}/media without an id", channel=self.name
+            )
         self._notes.put(key, container=container)  # before anything else can fail
         return container
 
