@@ -1,19 +1,19 @@
 """syndbot's own error tree. Vendor errors are translated at the edge, ``raise ... from``.
 
-    SyndbotError
-    ├── ConfigError          bad config file / key / env var (names file, key path, fix)
-    ├── FeedError            one feed could not be fetched or parsed (names the URL)
-    │   ├── FetchError       network, HTTP status, size/time limit, blocked address
-    │   └── ParseError       not a feed we can read
-    ├── ExtractError         an article page gave no usable text
-    ├── StoreError           the state database cannot be used
-    └── PublishError         a channel refused or failed a post
-        ├── RateLimited      retry after ``retry_after`` seconds
-        ├── AuthError        credentials expired/revoked: pause the channel
-        ├── Rejected         the platform will never accept this post: do not retry
-        │   └── Skipped      this channel cannot take this article (e.g. no usable image)
-        ├── AlreadyPosted    the platform says it already has this post (not a failure)
-        └── Transient        network or 5xx: retry with backoff
+SyndbotError
+├── ConfigError          bad config file / key / env var (names file, key path, fix)
+├── FeedError            one feed could not be fetched or parsed (names the URL)
+│   ├── FetchError       network, HTTP status, size/time limit, blocked address
+│   └── ParseError       not a feed we can read
+├── ExtractError         an article page gave no usable text
+├── StoreError           the state database cannot be used
+└── PublishError         a channel refused or failed a post
+    ├── RateLimited      retry after ``retry_after`` seconds
+    ├── AuthError        credentials expired/revoked: pause the channel
+    ├── Rejected         the platform will never accept this post: do not retry
+    │   └── Skipped      this channel cannot take this article (e.g. no usable image)
+    ├── AlreadyPosted    the platform says it already has this post (not a failure)
+    └── Transient        network or 5xx: retry with backoff
 """
 
 from __future__ import annotations
@@ -97,7 +97,12 @@ class AlreadyPosted(PublishError):
     """The platform already has this post (e.g. X 'duplicate content')."""
 
     def __init__(
-        self, message: str, *, channel: str = "", remote_id: str | None = None, url: str | None = None
+        self,
+        message: str,
+        *,
+        channel: str = "",
+        remote_id: str | None = None,
+        url: str | None = None,
     ) -> None:
         super().__init__(message, channel=channel)
         self.remote_id = remote_id

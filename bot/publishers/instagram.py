@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ChannelConfig
-from bot.errors import PublishError, RateLimited, Rejected, Transient
+from bot.errors import PublishError, RateLimited, Rejected, Skipped, Transient
 from bot.images import ImageData, aspect_ok, crop_to_aspect, fetch_image, fit_image
 from bot.models import Media, Post, PublishResult
 from bot.publishers.base import PublisherContext
 from bot.publishers.graph import DeliveryNotes, GraphClient, require
 from bot.textfit import fit_text
 
-SKIPPED = "skipped:"  # prefix of Rejected messages meaning "nothing to fix in syndbot"
+SKIPPED = "skipped:"  # prefix of Skipped messages: the channel cannot take this article
 PERMISSION = "instagram_content_publish"
 MAX_BYTES = 8_000_000
 MIN_RATIO, MAX_RATIO = 4 / 5, 1.91
@@ -241,7 +241,7 @@ class InstagramPublisher:
                 channel=self.name,
             )
         if not part.media:
-            raise Rejected(
+            raise Skipped(
                 f"{SKIPPED} Instagram needs an image and this post has none; give the article "
                 "an image (og:image or media:content in the feed)",
                 channel=self.name,
@@ -255,13 +255,13 @@ class InstagramPublisher:
         try:
             image = fetch_image(http, media.url, allow_private=private, max_bytes=15_000_000)
         except Rejected as exc:
-            raise Rejected(f"{SKIPPED} {exc}", channel=self.name) from exc
+            raise Skipped(f"{SKIPPED} {exc}", channel=self.name) from exc
         problems = image_problems(image)
         if not problems:
             return media.url
         if self._media_dir and self._media_base:
             return self._host(image)
-        raise Rejected(
+        raise Skipped(
             f"{SKIPPED} image {media.url} is {'; '.join(problems)}. Instagram takes only "
             "JPEG images up to 8 MB with width:height between 4:5 and 1.91:1: give the "
             "article such an image, or set options.media_dir and options.media_base_url "
