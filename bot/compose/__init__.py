@@ -68,7 +68,7 @@ class _Draft:
         return strip_marks(render(self.template, values) + suffix)
 
     def measure(self, summary: str, suffix: str = "") -> int:
-        return self.profile.measure(self.render(summary, suffix)[0])
+        return self.profile.fit_measure(self.render(summary, suffix)[0])
 
 
 def compose(
@@ -215,7 +215,7 @@ def _thread_chunks(
     chunks, rest = [first], _after(full, first)
     while rest and len(chunks) < MAX_THREAD_PARTS:
         piece = fit_text(
-            rest, draft.limit, lambda s: profile.measure(profile.escape(s) + _NUMBER_WIDTH)
+            rest, draft.limit, lambda s: profile.fit_measure(profile.escape(s) + _NUMBER_WIDTH)
         )
         if not piece:
             break

@@ -14,7 +14,7 @@ from typing import Literal
 
 from bot.compose import counting
 from bot.compose.facets import display_url, mark_link, mark_tag
-from bot.compose.xlength import x_weighted_length
+from bot.compose.xlength import extract_urls, x_weighted_length
 from bot.models import ChannelStyle
 
 Markup = Literal["text", "html", "mrkdwn", "little"]
@@ -43,6 +43,7 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_BROKEN = 10**9
 _DEFAULT_TEMPLATE = "{title}\n\n{summary}\n\n{url} {hashtags}"
 _BLOCK_TEMPLATE = "{title}\n\n{summary}\n\n{url}\n\n{hashtags}"
 
@@ -82,6 +83,13 @@ class Profile:
         if style.max_chars is not None:
             return style.max_chars if self.limit_overridable else min(limit, style.max_chars)
         return min(limit, self.soft_limit) if self.soft_limit else limit
+
+    def fit_measure(self, text: str) -> int:
+        """``measure`` for fitting: beyond any limit when the text breaks a rule other than
+        length (Threads rejects more than 5 links), so fitting cuts until it holds."""
+        if self.max_links is not None and len(extract_urls(text)) > self.max_links:
+            return _BROKEN
+        return self.measure(text)
 
     def format_link(self, url: str, style: ChannelStyle) -> str:
         """The article link as it appears in the text (possibly marked for facets)."""
