@@ -129,7 +129,10 @@ def test_poll_unknown_feed_names_it(feed_file: Path, tmp_path: Path) -> None:
 def test_config_error_names_file_and_key(tmp_path: Path) -> None:
     """A broken config gives one error line with the file and key path, no traceback."""
     cfg = tmp_path / "bad.toml"
-    cfg.write_text('[[channels]]\nname = "yt"\nplatform = "youtube"\npublisher = "outbox"\n')
+    cfg.write_text(
+        '[[feeds]]\nname = "demo"\nurl = "builtin:demo"\n'
+        '[[channels]]\nname = "yt"\nplatform = "youtube"\npublisher = "outbox"\n'
+    )
     result = CliRunner().invoke(main, ["-c", str(cfg), "status"])
     assert result.exit_code == 2
     assert "bad.toml" in result.output and "YouTube has no API" in result.output

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bot import __version__
-from bot.cli._common import DEFAULT_CONFIG, Ctx, errors, load, out, setup_logging
+from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, load, setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,19 +97,20 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
         with open_pipeline(config) as pipe:
             pipe.recover_interrupted()
             reports = []
-            with Progress(console=out, transient=True, disable=not out.is_terminal) as progress:
+            term = console()
+            with Progress(console=term, transient=True, disable=not term.is_terminal) as progress:
                 task = progress.add_task("polling", total=len(names))
                 for name in names:
                     progress.update(task, description=f"polling {name}")
                     reports.append(pipe.poll(name))
                     progress.advance(task)
-            out.print(poll_table(reports))
+            console().print(poll_table(reports))
             if deliver:
                 sent = []
                 for channel in config.channels:
                     sent.extend(pipe.deliver(channel.name, limit=1000))
                 if sent:
-                    out.print(delivery_table(sent))
+                    console().print(delivery_table(sent))
         if any(r.error for r in reports):
             sys.exit(1)
 

@@ -16,7 +16,12 @@ from bot.config import Config
 from bot.errors import SyndbotError
 
 DEFAULT_CONFIG = "config/syndbot.toml"
-out = Console(soft_wrap=True)
+
+
+def console() -> Console:
+    """A console on the current stdout; wide when piped so tables stay greppable."""
+    tty = sys.stdout.isatty()
+    return Console(soft_wrap=True, width=None if tty else 200, highlight=tty)
 
 
 @dataclasses.dataclass

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import click
 
-from bot.cli._common import Ctx, errors, load, out, setup_logging
+from bot.cli._common import Ctx, console, errors, load, setup_logging
 from bot.errors import ConfigError
 from bot.models import Article, ChannelStyle, Post
 
@@ -96,7 +96,7 @@ def _print_posts(posts: Sequence[Post], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([p.to_dict() for p in posts], ensure_ascii=False, indent=2))
     else:
-        print_posts(out, posts)
+        print_posts(console(), posts)
 
 
 @click.command()
@@ -133,9 +133,9 @@ def summarise(source: str, max_chars: int, lang: str | None, limit: int, fmt: st
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         for row in rows:
-            out.rule(str(row["title"]))
-            out.print(row["summary"], markup=False, highlight=False)
-            out.print()
+            console().rule(str(row["title"]))
+            console().print(row["summary"], markup=False, highlight=False)
+            console().print()
 
 
 @click.command()
@@ -184,9 +184,9 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
             ]
             reports = [pipe.deliver_one(d) for d in due]
             already = wanted - {r.channel for r in reports}
-            out.print(delivery_table(reports))
+            console().print(delivery_table(reports))
             if already:
-                out.print(
+                console().print(
                     f"Already handled earlier (see `syndbot status`): {', '.join(sorted(already))}"
                 )
 

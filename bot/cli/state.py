@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from bot.cli._common import Ctx, errors, load, out, setup_logging
+from bot.cli._common import Ctx, console, errors, load, setup_logging
 
 
 @click.command()
@@ -27,15 +27,15 @@ def status(ctx: Ctx) -> None:
         now = datetime.now(UTC)
         with SQLiteStore.open(config.service.database) as store:
             urls = {f.name: f.url for f in config.feeds}
-            out.print(feeds_table(store.feed_states(), urls, now))
+            console().print(feeds_table(store.feed_states(), urls, now))
             platforms = {c.name: c.platform for c in config.channels}
             paused = {name: store.channel_paused(name) for name in platforms}
-            out.print(channels_table(store.delivery_counts(), platforms, paused))
+            console().print(channels_table(store.delivery_counts(), platforms, paused))
             waiting = [
                 d for d in store.deliveries(status="pending") if d.attempts > 0
             ] + store.deliveries(status="failed")
             if waiting:
-                out.print(problems_table(waiting, now))
+                console().print(problems_table(waiting, now))
 
 
 @click.command()
@@ -62,12 +62,14 @@ def retry(ctx: Ctx, channel: str | None) -> None:
             for name in resumed:
                 store.resume_channel(name)
             count = store.retry_failed(channel=channel, now=now)
-        out.print(
+        console().print(
             f"Re-queued {count} failed deliveries"
             + (f"; resumed {', '.join(resumed)}" if resumed else "")
             + "."
         )
-        out.print("They go out at the next delivery run (`syndbot poll` or the running service).")
+        console().print(
+            "They go out at the next delivery run (`syndbot poll` or the running service)."
+        )
 
 
 def register(group: click.Group) -> None:
