@@ -34,8 +34,9 @@ class FeedSource(Protocol):
     name: str
     url: str
 
-    def fetch(self, *, etag: str | None = None, last_modified: str | None = None) -> FetchOutcome:
-        ...
+    def fetch(
+        self, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchOutcome: ...
 
 
 class Summariser(Protocol):
@@ -46,8 +47,7 @@ class Summariser(Protocol):
 
     def summarise(
         self, article: Article, *, budget: int, measure: Callable[[str], int] = len
-    ) -> str:
-        ...
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,7 @@ class Store(Protocol):
         """The item with this id, or else (same feed) with this normalised URL."""
         ...
 
-    def add_item(
-        self, article: Article, *, now: datetime, channels: Sequence[str] = ()
-    ) -> None:
+    def add_item(self, article: Article, *, now: datetime, channels: Sequence[str] = ()) -> None:
         """Record the item as seen and queue one pending delivery per channel, atomically."""
         ...
 

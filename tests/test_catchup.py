@@ -11,8 +11,13 @@ NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 def _art(item_id: str, hours_ago: float | None) -> Article:
     published = NOW - timedelta(hours=hours_ago) if hours_ago is not None else None
-    return Article(feed="f", item_id=item_id, url=f"https://x.example/{item_id}", title=item_id,
-                   published=published)
+    return Article(
+        feed="f",
+        item_id=item_id,
+        url=f"https://x.example/{item_id}",
+        title=item_id,
+        published=published,
+    )
 
 
 ITEMS = [_art("old", 72), _art("new", 1), _art("mid", 20), _art("undated", None)]

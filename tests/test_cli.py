@@ -49,8 +49,18 @@ def test_preview_json_has_the_documented_shape(feed_file: Path) -> None:
     assert result.exit_code == 0, result.output
     posts = json.loads(result.output)
     assert len(posts) == 4
-    keys = {"platform", "channel", "item_id", "article_url", "title", "lang", "summary",
-            "hashtags", "parts", "length"}
+    keys = {
+        "platform",
+        "channel",
+        "item_id",
+        "article_url",
+        "title",
+        "lang",
+        "summary",
+        "hashtags",
+        "parts",
+        "length",
+    }
     for post in posts:
         assert keys <= set(post)
         assert post["channel"] is None
@@ -77,7 +87,8 @@ def test_preview_unknown_platform_is_a_clear_error(feed_file: Path) -> None:
     """An unknown --platform names the value and the valid choices."""
     result = CliRunner().invoke(main, ["preview", str(feed_file), "--platform", "myspace"])
     assert result.exit_code == 2
-    assert "myspace" in result.output and "mastodon" in result.output
+    assert "myspace" in result.output
+    assert "mastodon" in result.output
 
 
 def test_preview_of_a_missing_file_names_it(tmp_path: Path) -> None:
@@ -97,7 +108,8 @@ def test_summarise_respects_max_chars(feed_file: Path) -> None:
     rows = json.loads(result.output)
     assert [r["item_id"] for r in rows] == ["en-1", "hi-1"]
     assert all(0 < len(r["summary"]) <= 60 for r in rows)
-    assert "&amp;" not in result.output and "<p>" not in result.output
+    assert "&amp;" not in result.output
+    assert "<p>" not in result.output
 
 
 def test_poll_status_retry_round_trip(feed_file: Path, tmp_path: Path) -> None:
@@ -109,7 +121,9 @@ def test_poll_status_retry_round_trip(feed_file: Path, tmp_path: Path) -> None:
     assert len((tmp_path / "outbox.jsonl").read_text().splitlines()) == 4
     status = runner.invoke(main, ["-c", cfg, "status"])
     assert status.exit_code == 0, status.output
-    assert "volt" in status.output and "x-out" in status.output and "bluesky-out" in status.output
+    assert "volt" in status.output
+    assert "x-out" in status.output
+    assert "bluesky-out" in status.output
     again = runner.invoke(main, ["-c", cfg, "poll"])
     assert again.exit_code == 0
     assert len((tmp_path / "outbox.jsonl").read_text().splitlines()) == 4
@@ -135,7 +149,8 @@ def test_config_error_names_file_and_key(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(main, ["-c", str(cfg), "status"])
     assert result.exit_code == 2
-    assert "bad.toml" in result.output and "YouTube has no API" in result.output
+    assert "bad.toml" in result.output
+    assert "YouTube has no API" in result.output
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

@@ -114,12 +114,15 @@ def test_changed_guid_for_the_same_link_is_not_reposted(pipe: Pipeline, feed_fil
 
 def test_broken_feed_is_recorded_and_others_go_on(tmp_path: Path, feed_file: Path) -> None:
     """A missing feed file is an error on that feed only; the healthy feed still posts."""
-    path = write_config(tmp_path, feeds={"volt": str(feed_file), "gone": str(tmp_path / "nope.xml")})
+    path = write_config(
+        tmp_path, feeds={"volt": str(feed_file), "gone": str(tmp_path / "nope.xml")}
+    )
     config = load_config(path, env={})
     with open_pipeline(config) as p:
         bad = p.poll("gone")
         good = p.poll("volt")
-        assert bad.error and "nope.xml" in bad.error
+        assert bad.error
+        assert "nope.xml" in bad.error
         assert good.queued == 2
         state = p.store.feed_state("gone")
         assert state.consecutive_errors == 1
@@ -148,9 +151,7 @@ class Scripted:
 
 
 def _with(pipe: Pipeline, publisher: Scripted, clock: list[datetime]) -> Pipeline:
-    return dataclasses.replace(
-        pipe, publishers={"x-out": publisher}, clock=lambda: clock[0]
-    )
+    return dataclasses.replace(pipe, publishers={"x-out": publisher}, clock=lambda: clock[0])
 
 
 def test_rate_limit_reschedules_at_the_platform_reset(pipe: Pipeline) -> None:
@@ -161,7 +162,8 @@ def test_rate_limit_reschedules_at_the_platform_reset(pipe: Pipeline) -> None:
     p.poll("volt")
     assert [r.outcome for r in p.deliver("x-out")] == ["retry"]
     (waiting,) = p.store.deliveries(channel="x-out", status="pending")
-    assert waiting.next_attempt is not None and waiting.next_attempt >= T0 + timedelta(seconds=900)
+    assert waiting.next_attempt is not None
+    assert waiting.next_attempt >= T0 + timedelta(seconds=900)
     clock[0] = T0 + timedelta(seconds=300)
     assert p.deliver("x-out") == []  # not before the reset
     clock[0] = T0 + timedelta(seconds=1000)
@@ -179,7 +181,8 @@ def test_transient_errors_give_up_after_the_cap_with_the_reason(pipe: Pipeline) 
         p.deliver("x-out")
         clock[0] += timedelta(hours=2)
     (failed,) = p.store.deliveries(channel="x-out", status="failed")
-    assert failed.last_error is not None and "HTTP 503" in failed.last_error
+    assert failed.last_error is not None
+    assert "HTTP 503" in failed.last_error
     assert failed.attempts >= 1
 
 
