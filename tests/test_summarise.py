@@ -248,7 +248,9 @@ def test_property_fits_and_adds_no_markup(
         article(content=body, title="t"), budget=budget, measure=measure
     )
     assert measure(out) <= budget
-    if not _TAG.search(plain):
+    # Control/format characters and whitespace are dropped or collapsed by design, so judge
+    # against the text without them ("<\x1f?" legitimately becomes "<?").
+    if not _TAG.search(regex.sub(r"[\p{C}\s]", "", plain)):
         assert not _TAG.search(out)
     for entity in _ENTITY.findall(out):
         assert entity in plain
