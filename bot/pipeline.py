@@ -219,7 +219,13 @@ class Pipeline:
                 delivery.id, delivery.channel, delivery.item_id, outcome, detail, post
             )
 
-        post = self.compose_for(delivery.article, channel)
+        try:
+            post = self.compose_for(delivery.article, channel)
+        except ValueError as exc:  # e.g. a limit too small to hold the link: a person must act
+            error = f"cannot compose a post for {channel.name}: {exc}"
+            self.store.mark_failed(delivery.id, now=now, error=error)
+            log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
+            return report("failed", error)
         problems = validate_post(post)
         if post.extra.get("image_required") and not post.parts[0].media:
             reason = f"{channel.platform} needs an image and the article has none"

@@ -254,3 +254,17 @@ def test_interrupted_send_without_reconciliation_is_failed_not_resent(pipe: Pipe
     assert after.status == "failed"
     assert "syndbot retry" in (after.last_error or "")
     assert pub.accepted == []
+
+
+def test_a_post_that_cannot_be_composed_fails_visibly(tmp_path: Path) -> None:
+    """A channel limit too small for the link fails that delivery with the reason, no crash."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss(_items(1)), encoding="utf-8")
+    cfg = write_config(tmp_path, feeds={"volt": str(feed)}, platforms=("mastodon",))
+    cfg.write_text(cfg.read_text() + "max_chars = 10\n", encoding="utf-8")
+    with open_pipeline(load_config(cfg, env={})) as p:
+        p.poll("volt")
+        assert [r.outcome for r in p.deliver()] == ["failed"]
+        (failed,) = p.store.deliveries(status="failed")
+        assert "cannot compose" in (failed.last_error or "")
+        assert p.deliver() == []
