@@ -48,10 +48,17 @@ _IG_NOT_READY = (9007, 2207027)  # Instagram: container not finished processing
 _USAGE_HEADERS = ("x-business-use-case-usage", "x-app-usage", "x-ad-account-usage")
 
 
-def graph_url(channel: ChannelConfig, *path: str) -> str:
-    """``{api_base or graph.facebook.com}/{graph_version}/{path...}``."""
-    base = (channel.api_base or DEFAULT_BASE).rstrip("/")
-    version = channel.options.get("graph_version", DEFAULT_VERSION).strip("/")
+def graph_url(
+    channel: ChannelConfig,
+    *path: str,
+    default_base: str = DEFAULT_BASE,
+    default_version: str = DEFAULT_VERSION,
+) -> str:
+    """``{api_base or default_base}/{graph_version or default_version}/{path...}``.
+
+    The defaults are Facebook's; Threads passes graph.threads.net and v1.0."""
+    base = (channel.api_base or default_base).rstrip("/")
+    version = channel.options.get("graph_version", default_version).strip("/")
     return "/".join([base, version, *(p.strip("/") for p in path)])
 
 
@@ -75,12 +82,21 @@ class GraphClient:
     """Sends Graph calls for one channel and turns every failure into a ``PublishError``."""
 
     def __init__(
-        self, http: httpx.Client, channel: ChannelConfig, *, token: str, permission: str
+        self,
+        http: httpx.Client,
+        channel: ChannelConfig,
+        *,
+        token: str,
+        permission: str,
+        default_base: str = DEFAULT_BASE,
+        default_version: str = DEFAULT_VERSION,
     ) -> None:
         self.http = http
         self.channel = channel
         self._token = token
         self._permission = permission  # named in auth hints, e.g. "pages_manage_posts"
+        self._default_base = default_base  # another Graph host, e.g. graph.threads.net
+        self._default_version = default_version
 
     def get(self, *path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self._token}"}
@@ -105,7 +121,12 @@ class GraphClient:
         headers: Mapping[str, str],
     ) -> dict[str, Any]:
         what = f"{method} /{'/'.join(path)}"
-        url = graph_url(self.channel, *path)
+        url = graph_url(
+            self.channel,
+            *path,
+            default_base=self._default_base,
+            default_version=self._default_version,
+        )
         try:
             response = self.http.request(method, url, params=params, data=data, headers=headers)
         except httpx.TransportError as exc:
