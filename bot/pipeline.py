@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.budget import Budget, budget_status, next_allowed
 from bot.catchup import select_for_first_poll
 from bot.compose import compose
 from bot.compose.validate import validate_post
@@ -195,19 +196,42 @@ class Pipeline:
         return resolved
 
     def deliver(self, channel_name: str | None = None, *, limit: int = 20) -> list[DeliveryReport]:
-        """Send what is due, oldest first; ``channel_name`` restricts to one channel."""
+        """Send what is due, oldest first, within each channel's budget.
+
+        ``channel_name`` restricts to one channel. Posts beyond a budget stay pending, in
+        order, and go out when the budget allows (see ``bot.budget``).
+        """
         reports: list[DeliveryReport] = []
+        budgets: dict[str, tuple[Budget, list[datetime]]] = {}
+        blocked: set[str] = set()
         for delivery in self.store.due_deliveries(self.clock(), limit=1000):
-            if channel_name is not None and delivery.channel != channel_name:
+            channel = delivery.channel
+            if channel_name is not None and channel != channel_name:
                 continue
-            if delivery.channel not in self.publishers:
-                continue  # channel removed from config: leave it pending, visible in status
-            if self.paused_reason(delivery.channel):
-                continue  # credentials need a person; the delivery waits, visible in status
-            reports.append(self.deliver_one(delivery))
+            if channel not in self.publishers or channel in blocked:
+                continue  # removed from config (stays visible in status) or over budget
+            if channel not in budgets:
+                budget = Budget.for_channel(self.config.channel(channel))
+                since = self.clock() - budget.lookback
+                budgets[channel] = (budget, self.store.sent_times(channel, since=since))
+            budget, sent = budgets[channel]
+            if next_allowed(budget, sent, self.clock()) > self.clock():
+                blocked.add(channel)
+                continue
+            report = self.deliver_one(delivery)
+            if report.outcome == "sent":
+                sent.append(self.clock())
+            reports.append(report)
             if len(reports) >= limit:
                 break
         return reports
+
+    def budget_status(self, channel_name: str) -> tuple[int, int, datetime | None]:
+        """(posts in the last hour, in the last 24 h, when the next post may go if later)."""
+        budget = Budget.for_channel(self.config.channel(channel_name))
+        now = self.clock()
+        sent = self.store.sent_times(channel_name, since=now - budget.lookback)
+        return budget_status(budget, sent, now)
 
     def deliver_one(self, delivery: Delivery) -> DeliveryReport:
         channel = self.config.channel(delivery.channel)

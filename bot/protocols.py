@@ -117,6 +117,10 @@ class Store(Protocol):
 
     def delivery_counts(self) -> list[DeliveryCounts]: ...
 
+    def sent_times(self, channel: str, *, since: datetime) -> list[datetime]:
+        """When posts on ``channel`` were sent since ``since``, oldest first."""
+        ...
+
     def sending_deliveries(self) -> list[Delivery]:
         """Deliveries a crash left between ``mark_sending`` and a final state."""
         ...

@@ -8,6 +8,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.table import Table
 
+from bot.budget import Budget
 from bot.models import Delivery, FeedState, Post
 from bot.pipeline import DeliveryReport, PollReport
 from bot.protocols import DeliveryCounts
@@ -91,10 +92,14 @@ def feeds_table(states: Sequence[FeedState], urls: dict[str, str], now: datetime
 
 
 def channels_table(
-    counts: Sequence[DeliveryCounts], channels: dict[str, str], paused: dict[str, str | None]
+    counts: Sequence[DeliveryCounts],
+    channels: dict[str, str],
+    paused: dict[str, str | None],
+    budgets: dict[str, str] | None = None,
 ) -> Table:
     table = Table(title="Channels")
-    for col in ("channel", "platform", "pending", "sending", "sent", "failed", "skipped", "state"):
+    columns = ("channel", "platform", "pending", "sending", "sent", "failed", "skipped")
+    for col in (*columns, "budget", "state"):
         table.add_column(col, overflow="fold")
     by_name = {c.channel: c for c in counts}
     for name in sorted(set(channels) | set(by_name)):
@@ -110,9 +115,25 @@ def channels_table(
             str(c.sent),
             f"[red]{c.failed}[/red]" if c.failed else "0",
             str(c.skipped),
+            (budgets or {}).get(name, ""),
             state,
         )
     return table
+
+
+def budget_cell(
+    budget: Budget, *, hour: int, day: int, next_at: datetime | None, now: datetime
+) -> str:
+    """'3/10 per hour · 12/50 per day · next post in 14m' (only the parts that apply)."""
+    parts = []
+    if budget.per_hour:
+        parts.append(f"{hour}/{budget.per_hour} per hour")
+    if budget.per_day:
+        parts.append(f"{day}/{budget.per_day} per day")
+    if next_at is not None:
+        wait = int((next_at - now).total_seconds())
+        parts.append(f"[yellow]next post in {wait // 60}m{wait % 60:02d}s[/yellow]")
+    return " · ".join(parts) or "unlimited"
 
 
 def problems_table(deliveries: Sequence[Delivery], now: datetime) -> Table:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import click
 
 from bot.cli._common import Ctx, console, errors, load, setup_logging
+from bot.config import ChannelConfig
+from bot.protocols import Store
 
 
 @click.command()
@@ -30,12 +32,23 @@ def status(ctx: Ctx) -> None:
             console().print(feeds_table(store.feed_states(), urls, now))
             platforms = {c.name: c.platform for c in config.channels}
             paused = {name: store.channel_paused(name) for name in platforms}
-            console().print(channels_table(store.delivery_counts(), platforms, paused))
+            budgets = {c.name: _budget(store, c, now) for c in config.channels}
+            console().print(channels_table(store.delivery_counts(), platforms, paused, budgets))
             waiting = [
                 d for d in store.deliveries(status="pending") if d.attempts > 0
             ] + store.deliveries(status="failed")
             if waiting:
                 console().print(problems_table(waiting, now))
+
+
+def _budget(store: Store, channel: ChannelConfig, now: datetime) -> str:
+    from bot.budget import Budget, budget_status
+    from bot.render import budget_cell
+
+    budget = Budget.for_channel(channel)
+    sent = store.sent_times(channel.name, since=now - budget.lookback)
+    hour, day, next_at = budget_status(budget, sent, now)
+    return budget_cell(budget, hour=hour, day=day, next_at=next_at, now=now)
 
 
 @click.command()

@@ -280,6 +280,16 @@ class SQLiteStore(ChannelMethods):
             )
             return cursor.rowcount
 
+    def sent_times(self, channel: str, *, since: datetime) -> list[datetime]:
+        """When posts on ``channel`` were sent since ``since``, oldest first (for budgets)."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT updated FROM deliveries WHERE channel = ? AND status = 'sent'"
+                " AND updated >= ? ORDER BY updated",
+                (channel, to_text(since)),
+            ).fetchall()
+        return [t for r in rows if (t := codec.from_text(r["updated"])) is not None]
+
     def delivery_counts(self) -> list[DeliveryCounts]:
         with self._tx() as conn:
             rows = conn.execute(

@@ -1,0 +1,180 @@
+"""Typed config objects and platform tables; built only by ``bot.config.load_config``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Literal
+
+# fmt: off
+from bot.config._section import closest
+from bot.errors import ConfigError
+from bot.models import ChannelStyle
+
+PLATFORMS = ("x", "mastodon", "bluesky", "threads", "linkedin", "facebook", "instagram",
+             "telegram", "discord", "slack")
+# fmt: on
+
+# Platforms people ask for that have no posting API. Saying so beats a vague "unknown".
+UNSUPPORTED_PLATFORMS = {
+    "youtube": (
+        "YouTube has no API for community posts, so syndbot cannot post there; list the "
+        "channel in a comment, or post to X, Facebook, Instagram, Threads, Mastodon, "
+        "Bluesky or Telegram instead."
+    ),
+    "whatsapp": (
+        "WhatsApp has no API for posting to WhatsApp Channels, so syndbot cannot post "
+        "there; list the channel in a comment, or post to Telegram, X, Facebook, Instagram, "
+        "Threads, Mastodon or Bluesky instead."
+    ),
+}
+PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "bsky": "bluesky"}
+
+# Logical credential names each platform's publisher reads (values are env var names).
+CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "x": ("api_key", "api_secret", "access_token", "access_token_secret"),
+    "facebook": ("page_token",),
+    "instagram": ("access_token",),
+    "mastodon": ("access_token",),
+    "bluesky": ("handle", "app_password"),
+    "threads": ("access_token",),
+    "linkedin": ("access_token",),
+    "telegram": ("bot_token",),
+    "discord": ("webhook_url",),
+    "slack": ("webhook_url",),
+}
+REQUIRED_OPTIONS: dict[str, tuple[str, ...]] = {
+    "facebook": ("page_id",),
+    "instagram": ("ig_user_id",),
+    "mastodon": ("instance",),
+    "threads": ("user_id",),
+    "linkedin": ("organization",),
+    "telegram": ("chat_id",),
+}
+DEFAULT_OPTIONS: dict[str, dict[str, str]] = {"bluesky": {"pds": "https://bsky.social"}}
+TEMPLATE_FIELDS = ("title", "summary", "url", "hashtags", "author", "feed", "lang")
+DEFAULT_USER_AGENT = "syndbot/0.1 (+https://github.com/syndbot/syndbot)"
+DOTENV_HINT = "add it to .env (see .env.example)"
+
+_NAME = re.compile(r"[a-z0-9_-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LANG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+CatchUpMode = Literal["newest", "none", "latest", "newer", "all"]
+Publisher = Literal["api", "outbox"]
+
+
+class Secret:
+    """A credential value that never shows itself in ``repr``, ``str`` or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What the first successful poll of a feed queues (see config-spec)."""
+
+    mode: CatchUpMode = "newest"
+    count: int = 0  # for "latest"
+    seconds: float = 0.0  # for "newer"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    database: Path = Path("var/syndbot.db")
+    outbox: Path = Path("var/outbox.jsonl")
+    poll_interval: float = 600.0
+    jitter: float = 30.0
+    deliver_interval: float = 15.0
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 20.0
+    max_feed_bytes: int = 10_000_000
+    allow_private_addresses: bool = False
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    name: str
+    url: str
+    lang: str | None = None
+    interval: float = 600.0
+    catch_up: CatchUp = CatchUp()
+    full_text: str = "auto"  # "auto" | "always" | "never"
+    on_edit: str = "ignore"  # "ignore" | "correction"
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    name: str
+    platform: str
+    publisher: Publisher
+    outbox: Path
+    feeds: tuple[str, ...] | None
+    style: ChannelStyle
+    credentials: dict[str, Secret] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    api_base: str | None = None
+    max_posts_per_hour: int | None = None
+    max_posts_per_day: int | None = None
+    min_interval: float = 0.0
+    quiet_hours: tuple[time, time] | None = None  # local [start, end) when nothing is posted
+    timezone: str = "UTC"  # for quiet_hours and the daily budget
+
+    def accepts(self, feed_name: str) -> bool:
+        """True when this channel posts articles from ``feed_name`` (no list = every feed)."""
+        return self.feeds is None or feed_name in self.feeds
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    service: ServiceConfig
+    feeds: tuple[FeedConfig, ...]
+    channels: tuple[ChannelConfig, ...]
+
+    def feed(self, name: str) -> FeedConfig:
+        """The feed called ``name``; ``ConfigError`` listing the real names otherwise."""
+        for feed in self.feeds:
+            if feed.name == name:
+                return feed
+        raise self._unknown("feed", name, [f.name for f in self.feeds], "feeds")
+
+    def channel(self, name: str) -> ChannelConfig:
+        """The channel called ``name``; ``ConfigError`` listing the real names otherwise."""
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        raise self._unknown("channel", name, [c.name for c in self.channels], "channels")
+
+    def channels_for(self, feed_name: str) -> list[ChannelConfig]:
+        """Channels that post articles of ``feed_name``, in config order."""
+        return [c for c in self.channels if c.accepts(feed_name)]
+
+    def _unknown(self, kind: str, name: str, names: list[str], key: str) -> ConfigError:
+        hint = closest(name, names)
+        known = ", ".join(names) or "none"
+        return ConfigError(
+            f'no {kind} named "{name}"{hint}; {kind}s in this file: {known}',
+            file=str(self.path),
+            key=key,
+        )
