@@ -1,0 +1,135 @@
+"""Discord channel publisher: an incoming webhook (no bot user, no OAuth).
+
+One ``POST {webhook}?wait=true`` per post: ``content`` is the composed text, one embed
+carries the article (title, summary, link, image) and ``allowed_mentions`` is empty, so
+an "@everyone" in a headline pings nobody. ``wait=true`` makes Discord answer with the
+message, whose id becomes the remote id.
+
+The webhook URL holds its token: it never appears in errors or logs (see
+``bot.publishers.webhook``). Webhooks cannot list past messages, so a post whose answer
+was lost cannot be looked up (no ``reconcile``); a retry after such a loss may post twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from bot.config import ChannelConfig
+from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
+from bot.models import Post, PublishResult
+from bot.publishers.base import PublisherContext, retry_after_seconds
+from bot.publishers.webhook import detail, hide_in_logs, json_body, send, webhook_url
+from bot.textfit import fit_text
+
+HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
+PATH_PREFIX = "/api/webhooks/"
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+HINT = (
+    "the webhook was deleted or its URL is wrong: create one under the channel's Settings > "
+    "Integrations > Webhooks, copy its URL and put it in the environment variable named in "
+    "credentials.webhook_url"
+)
+
+
+class DiscordPublisher:
+    """One Discord channel, through one webhook."""
+
+    platform = "discord"
+
+    def __init__(self, channel: ChannelConfig, ctx: PublisherContext) -> None:
+        self.name = channel.name
+        self._channel = channel
+        self._http = ctx.http
+        secret = channel.credentials.get("webhook_url")
+        raw = secret.get().strip() if secret is not None else ""
+        # The id/token part of the path is the secret; scrub it wherever a URL may show.
+        self._secrets = tuple(s for s in (raw, raw.partition(PATH_PREFIX)[2]) if s)
+        hide_in_logs(*self._secrets)
+
+    def __repr__(self) -> str:
+        return f"DiscordPublisher(name={self.name!r})"
+
+    def check(self) -> str:
+        """The webhook's name (``GET`` on the webhook URL; needs no other credential)."""
+        body = json_body(self._request("GET", "GET webhook"))
+        return str(body.get("name") or "webhook")
+
+    def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
+        response = self._request(
+            "POST", "execute webhook", params={"wait": "true"}, json=payload(post)
+        )
+        message = json_body(response)
+        # Never raise after a 2xx: the message exists, and a retry would post it again.
+        remote_id = str(message.get("id") or f"discord:{idempotency_key}")
+        return PublishResult(remote_id=remote_id, url=message_url(message))
+
+    def _request(self, method: str, what: str, **kwargs: Any) -> httpx.Response:
+        url = webhook_url(self._channel, hosts=HOSTS, path_prefix=PATH_PREFIX)
+        response = send(
+            self._http,
+            method,
+            url,
+            secrets=self._secrets,
+            channel=self.name,
+            what=what,
+            **kwargs,
+        )
+        if response.is_error:
+            raise self._error(response, what)
+        return response
+
+    def _error(self, response: httpx.Response, what: str) -> PublishError:
+        """Discord errors: ``{"code", "message", "errors"}``; 429 adds ``retry_after``."""
+        body = json_body(response)
+        status = response.status_code
+        message = body.get("message") or detail(response, self._secrets) or response.reason_phrase
+        code = f" (Discord code {body['code']})" if body.get("code") else ""
+        text = f"{what}: HTTP {status}{code}: {message}"
+        if body.get("errors"):
+            text += f" {detail(response, self._secrets)}"
+        if status == 429:
+            wait = body.get("retry_after")
+            seconds = (
+                float(wait)
+                if isinstance(wait, int | float)
+                else retry_after_seconds(response.headers)
+            )
+            return RateLimited(
+                f"{text}; waiting {seconds:.1f}s", retry_after=seconds, channel=self.name
+            )
+        if status in (401, 403, 404):
+            return AuthError(f"{text}; {HINT}", channel=self.name)
+        if status >= 500:
+            return Transient(f"{text}; will retry", channel=self.name)
+        return Rejected(text, channel=self.name)
+
+
+def payload(post: Post) -> dict[str, Any]:
+    """The webhook body: the post text, one article embed, no mentions."""
+    part = post.parts[0]
+    embed: dict[str, Any] = {
+        "title": fit_text(post.title, TITLE_LIMIT) or post.title[:TITLE_LIMIT],
+        "url": part.link or post.article_url,
+    }
+    description = post.summary or post.extra.get("description", "")
+    if description:
+        embed["description"] = fit_text(description, DESCRIPTION_LIMIT)
+    if part.media:
+        embed["image"] = {"url": part.media[0].url}  # embeds have no alt text field
+    return {"content": part.text, "embeds": [embed], "allowed_mentions": {"parse": []}}
+
+
+def message_url(message: dict[str, Any]) -> str | None:
+    """discord.com/channels/<guild>/<channel>/<message>, when the answer names the guild."""
+    parts = [message.get(k) for k in ("guild_id", "channel_id", "id")]
+    if not all(parts):
+        return None
+    return "https://discord.com/channels/" + "/".join(str(p) for p in parts)
+
+
+def build(channel: ChannelConfig, ctx: PublisherContext) -> DiscordPublisher:
+    """The publisher for a ``platform = "discord"`` channel."""
+    return DiscordPublisher(channel, ctx)

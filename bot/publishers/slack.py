@@ -1,0 +1,129 @@
+"""Slack channel publisher: an incoming webhook (a Slack app with Incoming Webhooks).
+
+One ``POST`` per post with a ``text`` fallback (notifications, old clients) and blocks: a
+``section`` with the composed mrkdwn text (<= 3,000 characters), an ``image`` block with
+alt text, and a ``context`` line linking the article's site. Compose has escaped ``& < >``,
+so text from a feed cannot form ``<!channel>`` or ``<@U123>`` mentions; ``link_names`` is
+never set, so a bare "@channel" stays text.
+
+Slack answers ``200 ok`` or a short plain-text error (``invalid_payload``, ``no_service``,
+``channel_is_archived``...). It returns no message id and webhooks cannot read the
+channel, so a post whose answer was lost cannot be looked up (no ``reconcile``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.compose.profiles import escape_mrkdwn, slack_url
+from bot.config import ChannelConfig
+from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
+from bot.models import Post, PublishResult
+from bot.publishers.base import PublisherContext, retry_after_seconds
+from bot.publishers.webhook import detail, hide_in_logs, send, webhook_url
+
+HOSTS = ("hooks.slack.com",)
+PATH_PREFIX = "/services/"
+SECTION_LIMIT = 3000
+ALT_LIMIT = 2000
+DEFAULT_RATE_WAIT = 30.0
+# Errors a person must fix in Slack (the app, the channel); posting again cannot help.
+_NO_ACCESS = frozenset(
+    {
+        "no_service",
+        "no_service_id",
+        "no_team",
+        "team_disabled",
+        "invalid_token",
+        "channel_not_found",
+        "channel_is_archived",
+        "action_prohibited",
+        "posting_to_general_channel_denied",
+        "user_not_found",
+    }
+)
+HINT = (
+    "re-install the Slack app's Incoming Webhook for an active channel (api.slack.com/apps > "
+    "your app > Incoming Webhooks) and put the new URL in the environment variable named in "
+    "credentials.webhook_url"
+)
+
+
+class SlackPublisher:
+    """One Slack channel, through one incoming webhook."""
+
+    platform = "slack"
+
+    def __init__(self, channel: ChannelConfig, ctx: PublisherContext) -> None:
+        self.name = channel.name
+        self._channel = channel
+        self._http = ctx.http
+        secret = channel.credentials.get("webhook_url")
+        raw = secret.get().strip() if secret is not None else ""
+        self._secrets = tuple(s for s in (raw, raw.partition(PATH_PREFIX)[2]) if s)
+        hide_in_logs(*self._secrets)
+
+    def __repr__(self) -> str:
+        return f"SlackPublisher(name={self.name!r})"
+
+    def check(self) -> str:
+        """Incoming webhooks have no read call: check the URL's shape, post nothing."""
+        webhook_url(self._channel, hosts=HOSTS, path_prefix=PATH_PREFIX)
+        return "incoming webhook"
+
+    def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
+        body = payload(post)
+        section = body["blocks"][0]["text"]["text"]
+        if len(section) > SECTION_LIMIT:
+            raise Rejected(
+                f"the text is {len(section)} characters, a Slack section holds "
+                f"{SECTION_LIMIT}; lower the channel's max_chars",
+                channel=self.name,
+            )
+        url = webhook_url(self._channel, hosts=HOSTS, path_prefix=PATH_PREFIX)
+        what = "POST incoming webhook"
+        response = send(
+            self._http, "POST", url, json=body, secrets=self._secrets, channel=self.name, what=what
+        )
+        if response.is_error:
+            raise self._error(response, what)
+        # Slack returns no message id; the key names the delivery for the store.
+        return PublishResult(remote_id=f"slack:{idempotency_key}")
+
+    def _error(self, response: httpx.Response, what: str) -> PublishError:
+        status = response.status_code
+        reason = detail(response, self._secrets) or response.reason_phrase
+        text = f"{what}: HTTP {status}: {reason}"
+        if status == 429:
+            wait = retry_after_seconds(response.headers, default=DEFAULT_RATE_WAIT)
+            return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=self.name)
+        if reason in _NO_ACCESS or status in (401, 403, 404, 410):
+            return AuthError(f"{text}; {HINT}", channel=self.name)
+        if status >= 500:
+            return Transient(f"{text}; will retry", channel=self.name)
+        return Rejected(text, channel=self.name)  # invalid_payload, invalid_blocks, ...
+
+
+def payload(post: Post) -> dict[str, Any]:
+    """The webhook body: text fallback, section, image (with alt text), context link."""
+    part = post.parts[0]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": part.text}}
+    ]
+    if part.media:
+        image = part.media[0]
+        alt = (image.alt or post.title or "Article image")[:ALT_LIMIT]
+        blocks.append({"type": "image", "image_url": image.url, "alt_text": alt})
+    link = part.link or post.article_url
+    site = urlsplit(link).hostname or link
+    context = f"<{slack_url(link)}|{escape_mrkdwn(site)}>"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    return {"text": part.text, "blocks": blocks}
+
+
+def build(channel: ChannelConfig, ctx: PublisherContext) -> SlackPublisher:
+    """The publisher for a ``platform = "slack"`` channel."""
+    return SlackPublisher(channel, ctx)
