@@ -9,6 +9,7 @@ leaves each delivery pending, sending (resolved by ``recover_interrupted``) or f
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -145,9 +146,15 @@ class Pipeline:
             known = self.store.find_item(feed.name, article.item_id, article.url)
             if known is not None:
                 if known.content_hash != article.content_hash and known.item_id == article.item_id:
-                    # Edited after we saw it: remember the new text, do not post again.
+                    # Edited after we saw it: remember the new text, do not post again,
+                    # unless the feed asks for a correction when the headline changed.
                     self.store.update_item(article, now=now)
                     edited += 1
+                    if (
+                        feed.on_edit == "correction"
+                        and known.title.strip() != article.title.strip()
+                    ):
+                        queued += self._queue_correction(article, channels, now=now)
                 continue
             targets = channels if allowed is None or article.item_id in allowed else []
             self.store.add_item(article, now=now, channels=targets)
@@ -157,6 +164,29 @@ class Pipeline:
                 "item recorded feed=%s item=%s queued=%d", feed.name, article.item_id, len(targets)
             )
         return new, queued, edited
+
+    def _queue_correction(self, article: Article, channels: list[str], *, now: datetime) -> int:
+        """Queue a 'Correction:' post; its id is tied to the new headline so each headline
+        change is posted at most once, even across restarts."""
+        digest = hashlib.sha256(article.title.encode()).hexdigest()[:12]
+        correction = dataclasses.replace(
+            article,
+            item_id=f"{article.item_id}#correction-{digest}",
+            title=f"Correction: {article.title}",
+        )
+        if self.store.find_item(article.feed, correction.item_id) is not None:
+            return 0
+        posted = {
+            d.channel
+            for d in self.store.deliveries(status="sent")
+            if d.feed == article.feed and d.item_id == article.item_id
+        }
+        channels = [c for c in channels if c in posted]  # correct only what went out
+        if not channels:
+            return 0
+        self.store.add_item(correction, now=now, channels=channels)
+        log.info("correction queued feed=%s item=%s", article.feed, article.item_id)
+        return len(channels)
 
     # ---- deliveries --------------------------------------------------------------------
 

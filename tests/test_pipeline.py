@@ -268,3 +268,30 @@ def test_a_post_that_cannot_be_composed_fails_visibly(tmp_path: Path) -> None:
         (failed,) = p.store.deliveries(status="failed")
         assert "cannot compose" in (failed.last_error or "")
         assert p.deliver() == []
+
+
+def test_correction_policy_posts_once_when_the_headline_changes(tmp_path: Path) -> None:
+    """on_edit=correction: a changed title after posting queues one 'Correction:' post."""
+    feed = tmp_path / "feed.xml"
+    items = _items(1)
+    feed.write_text(rss(items), encoding="utf-8")
+    cfg = write_config(tmp_path, feeds={"volt": str(feed)}, platforms=("x",))
+    cfg.write_text(
+        cfg.read_text().replace(
+            'full_text = "never"', 'full_text = "never"\non_edit = "correction"'
+        )
+    )
+    with open_pipeline(load_config(cfg, env={})) as p:
+        p.poll("volt")
+        p.deliver()
+        items[0].body = "<p>Only the body changed.</p>"
+        feed.write_text(rss(items), encoding="utf-8")
+        assert p.poll("volt").queued == 0  # body edits alone are not re-posted
+        items[0].title = "Battery story number 1 (corrected figures)"
+        feed.write_text(rss(items), encoding="utf-8")
+        assert p.poll("volt").queued == 1
+        assert p.poll("volt").queued == 0
+        (report,) = p.deliver()
+        assert report.post is not None
+        assert report.post.title.startswith("Correction: ")
+    assert len(_outbox(tmp_path)) == 2
