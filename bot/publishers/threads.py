@@ -288,14 +288,14 @@ class ThreadsPublisher:
         forms = [self._first_form(post, post.parts[0])]
         forms += [{"media_type": "TEXT", "text": part.text} for part in post.parts[1:]]
         for number, (part, form) in enumerate(zip(post.parts, forms, strict=True), start=1):
-            self._check_part(number, part, form)
+            self._check_part(number, _text_links(post, part.text), form)
         return forms
 
     def _first_form(self, post: Post, part: PostPart) -> Form:
         """IMAGE with the text when the text carries the link (or there is none to carry);
         else TEXT with a link attachment, because Threads takes links only on TEXT posts
         and the link to the article is the point of the post."""
-        text_urls = extract_urls(part.text)
+        text_urls = _text_links(post, part.text)
         link = part.link or ("" if text_urls else post.article_url)
         image = part.media[0] if part.media else None
         if image is not None and (text_urls or not link):
@@ -308,11 +308,11 @@ class ThreadsPublisher:
             form["link_attachment"] = link
         return form
 
-    def _check_part(self, number: int, part: PostPart, form: Form) -> None:
-        where = f"Threads part {number}"
-        if not part.text.strip() and "image_url" not in form:
+    def _check_part(self, number: int, links: set[str], form: Form) -> None:
+        where, text = f"Threads part {number}", form["text"]
+        if not text.strip() and "image_url" not in form:
             raise Rejected(f"{where} has no text and no image", channel=self.name)
-        length = threads_length(part.text)
+        length = threads_length(text)
         if length > _PROFILE.limit:
             raise Rejected(
                 f"{where} is {length} characters as Threads counts them (each emoji counts "
@@ -320,13 +320,19 @@ class ThreadsPublisher:
                 "or the summary",
                 channel=self.name,
             )
-        links = {u.url for u in extract_urls(part.text)}
         links |= {form["link_attachment"]} if form.get("link_attachment") else set()
         if _PROFILE.max_links is not None and len(links) > _PROFILE.max_links:
             raise Rejected(
                 f"{where} has {len(links)} links; Threads refuses more than {_PROFILE.max_links}",
                 channel=self.name,
             )
+
+
+def _text_links(post: Post, text: str) -> set[str]:
+    """The links in ``text``: what twitter-text's rules find, plus the article URL when it
+    is there (its host may be on a domain those rules do not know)."""
+    links = {u.url for u in extract_urls(text)}
+    return links | {post.article_url} if post.article_url in text else links
 
 
 def build(channel: ChannelConfig, ctx: PublisherContext) -> ThreadsPublisher:
