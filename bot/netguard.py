@@ -6,8 +6,14 @@ request ``http://169.254.169.254/`` (cloud metadata) or an admin page on the LAN
 requests ``bot.feeds.fetch`` sets the ``GUARD_EXTENSION`` flag on the httpx request and
 installs ``guard_hook``, which httpx calls before every request, including each redirect hop.
 
-Limitation: the check resolves the host itself, then httpx resolves it again to connect, so
-a DNS server that answers differently within milliseconds (DNS rebinding) is not stopped.
+DNS rebinding: the hook resolves the host once, checks every address and stores them on the
+request (``PIN_EXTENSION``). ``PinnedTransport`` (the transport of ``make_http_client``)
+then connects to a checked address, keeping the Host header and the TLS server name (SNI,
+certificate check) of the URL, so a second, different DNS answer is never used.
+
+Residual risk: a client with another transport (tests' ``httpx.MockTransport``, a caller's
+own client) only gets the hook's check, and httpx resolves the name again to connect; and
+requests sent through an HTTP(S)_PROXY from the environment are resolved by the proxy.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import httpx
 from bot.errors import FetchError
 
 GUARD_EXTENSION = "syndbot_netguard"
+PIN_EXTENSION = "syndbot_pinned_addresses"  # (host, port, addresses) checked by the hook
 
 _IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -41,8 +48,11 @@ def is_public_address(address: _IPAddress) -> bool:
     return address.is_global and not blocked
 
 
-def check_public_url(url: str) -> None:
-    """Raise ``FetchError`` unless ``url`` is http(s) and every address of its host is public."""
+def check_public_url(url: str) -> tuple[str, ...]:
+    """Raise ``FetchError`` unless ``url`` is http(s) and every address of its host is public.
+
+    Returns the checked addresses, in the resolver's order of preference.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(
@@ -60,6 +70,7 @@ def check_public_url(url: str) -> None:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"cannot resolve host {host!r}: {exc}", url=url) from exc
+    checked: list[str] = []
     for *_, sockaddr in answers:
         text = str(sockaddr[0]).split("%", 1)[0]  # drop an IPv6 zone id (fe80::1%eth0)
         address = ipaddress.ip_address(text)
@@ -70,12 +81,16 @@ def check_public_url(url: str) -> None:
                 "(set service.allow_private_addresses = true to allow it)",
                 url=url,
             )
+        if str(address) not in checked:
+            checked.append(str(address))
+    return tuple(checked)
 
 
 def guard_hook(request: httpx.Request) -> None:
     """httpx request event hook: check requests flagged with ``GUARD_EXTENSION``."""
     if request.extensions.get(GUARD_EXTENSION):
-        check_public_url(str(request.url))
+        addresses = check_public_url(str(request.url))
+        request.extensions[PIN_EXTENSION] = (request.url.host, request.url.port, addresses)
 
 
 def install_guard(client: httpx.Client) -> None:
@@ -86,3 +101,57 @@ def install_guard(client: httpx.Client) -> None:
             "request": [*hooks.get("request", []), guard_hook],
             "response": list(hooks.get("response", [])),
         }
+
+
+class PinnedTransport(httpx.BaseTransport):
+    """Send guarded requests to the addresses the guard checked; others go to ``inner``.
+
+    A guarded request's URL host is replaced by the checked IP address; the Host header
+    stays and ``sni_hostname`` keeps TLS verifying the certificate for the real name.
+    Guarded connections are never kept alive: a pooled connection is keyed by IP address
+    and could otherwise be reused for another name whose certificate was never checked.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, guarded: httpx.BaseTransport) -> None:
+        self._inner = inner
+        self._guarded = guarded
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not request.extensions.get(GUARD_EXTENSION):
+            return self._inner.handle_request(request)
+        host, port = request.url.host, request.url.port
+        pinned = request.extensions.get(PIN_EXTENSION)
+        if pinned and pinned[:2] == (host, port):
+            addresses = pinned[2]
+        else:  # no hook ran for this hop: check here
+            addresses = check_public_url(str(request.url))
+        extensions = {**request.extensions, "sni_hostname": host}
+        for tried, address in enumerate(addresses[:_MAX_ADDRESSES], start=1):
+            direct = httpx.Request(
+                request.method,
+                request.url.copy_with(host=address),
+                headers=request.headers,  # carries the original Host header
+                stream=request.stream,
+                extensions=extensions,
+            )
+            try:
+                return self._guarded.handle_request(direct)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if tried == min(len(addresses), _MAX_ADDRESSES):
+                    raise
+        raise FetchError("the host name has no addresses", url=str(request.url))
+
+    def close(self) -> None:
+        self._inner.close()
+        self._guarded.close()
+
+
+_MAX_ADDRESSES = 3  # try this many of a name's addresses when connecting fails
+
+
+def pinned_transport() -> PinnedTransport:
+    """The transport ``bot.feeds.fetch.make_http_client`` uses."""
+    return PinnedTransport(
+        httpx.HTTPTransport(),
+        httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=0)),
+    )

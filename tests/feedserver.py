@@ -6,7 +6,9 @@
         server.requests[0].headers["user-agent"]
 
 Routes can answer 304 to matching validators (``etag``/``last_modified``), gzip the body,
-wait before answering (``delay``), drip a chunked body forever (``drip``) or redirect.
+wait before answering (``delay``), drip a chunked body forever (``drip``), drip the header
+lines forever (``header_drip``), stream a body generated lazily (``stream``, chunked, so a
+test can serve gigabytes without building them) or redirect.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import gzip
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -34,6 +37,8 @@ class Route:
     delay: float = 0.0
     gzip: bool = False
     drip: tuple[bytes, float] | None = None  # (chunk, seconds between chunks), never ending
+    header_drip: float | None = None  # seconds between header bytes, never ending
+    stream: Callable[[], Iterable[bytes]] | None = None  # chunked body made while sending
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route.drip is not None:
             self._drip(route, *route.drip)
+            return
+        if route.header_drip is not None:
+            self._drip_headers(route.header_drip)
+            return
+        if route.stream is not None:
+            self._stream(route, route.stream())
             return
         body = gzip.compress(route.body) if route.gzip else route.body
         self._head(
@@ -94,6 +105,31 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(interval)
         except OSError:
             return  # the client gave up, as it should
+
+    def _drip_headers(self, interval: float) -> None:
+        self.close_connection = True
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        try:
+            while not self.server.owner.stopping.is_set():
+                self.wfile.write(b"a")
+                self.wfile.flush()
+                time.sleep(interval)
+        except OSError:
+            return
+
+    def _stream(self, route: Route, chunks: Iterable[bytes]) -> None:
+        self.close_connection = True
+        headers = {"Content-Type": route.content_type, "Transfer-Encoding": "chunked"}
+        self._head(route.status, {**headers, **route.headers})
+        try:
+            for chunk in chunks:
+                if self.server.owner.stopping.is_set():
+                    return
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            return  # the client stopped reading, as it should
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep pytest output quiet."""

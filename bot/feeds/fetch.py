@@ -2,10 +2,19 @@
 
 The body is read raw and decompressed here, in bounded steps, instead of by httpx: httpx
 inflates a whole network chunk at once, and 64 KB of brotli can expand to gigabytes.
+
+httpx only has per-operation timeouts, so a server dripping one byte just inside the read
+timeout could hold a poll for hours. ``_Watchdog`` enforces the whole ``deadline``: it learns
+the connection's socket through httpcore's ``trace`` extension and shuts it down when time
+is up. (It cannot see a kept-alive connection before the response headers; the feed client
+polls minutes apart, so its connections have expired by then.)
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -16,7 +25,7 @@ import brotli  # type: ignore[import-untyped]
 import httpx
 
 from bot.errors import FetchError
-from bot.netguard import GUARD_EXTENSION, install_guard
+from bot.netguard import GUARD_EXTENSION, install_guard, pinned_transport
 
 MAX_REDIRECTS = 5
 _STEP = 64 * 1024  # largest piece of decompressed output produced at once
@@ -44,12 +53,16 @@ class HTTPStatusError(FetchError):
 
 
 def make_http_client(*, user_agent: str, timeout: float) -> httpx.Client:
-    """The one HTTP client the bot shares: redirects followed (max 5), compression accepted."""
+    """The one HTTP client the bot shares: redirects followed (max 5), compression accepted.
+
+    Its transport connects guarded requests to the addresses ``bot.netguard`` checked.
+    """
     return httpx.Client(
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
         timeout=httpx.Timeout(timeout),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
+        transport=pinned_transport(),
     )
 
 
@@ -70,21 +83,73 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    extensions: dict[str, Any] = {}
+    watchdog = _Watchdog(deadline)
+    extensions: dict[str, Any] = {"trace": watchdog.trace}
     if not allow_private:
         install_guard(client)
         extensions[GUARD_EXTENSION] = True
-    try:
-        request = client.build_request(
-            "GET", url, headers=headers, timeout=_timeout(client, deadline), extensions=extensions
-        )
-        response = client.send(request, stream=True, follow_redirects=True)
-    except httpx.HTTPError as exc:
-        raise FetchError(_describe(exc, deadline), url=url) from exc
-    try:
-        return _read(response, url=url, max_bytes=max_bytes, started=started, deadline=deadline)
-    finally:
-        response.close()
+    with watchdog:
+        try:
+            request = client.build_request(
+                "GET",
+                url,
+                headers=headers,
+                timeout=_timeout(client, deadline),
+                extensions=extensions,
+            )
+            response = client.send(request, stream=True, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise FetchError(_failed(exc, watchdog), url=url) from exc
+        watchdog.watch(response.extensions.get("network_stream"))
+        try:
+            return _read(response, url=url, max_bytes=max_bytes, started=started, watchdog=watchdog)
+        finally:
+            response.close()
+
+
+class _Watchdog:
+    """Shuts down the connection's socket once ``deadline`` seconds have passed."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(deadline, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore trace callback: remember each new connection's socket."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self.watch(info.get("return_value"))
+
+    def watch(self, stream: Any) -> None:
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with self._lock:
+                self._socket = sock
+                if self.fired:
+                    _shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._socket is not None:
+                _shutdown(self._socket)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    # The plain socket method: an SSLSocket's own shutdown() would drop its TLS state under
+    # the thread that is reading. OSError: already closed.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _timeout(client: httpx.Client, deadline: float) -> httpx.Timeout:
@@ -99,7 +164,7 @@ def _timeout(client: httpx.Client, deadline: float) -> httpx.Timeout:
 
 
 def _read(
-    response: httpx.Response, *, url: str, max_bytes: int, started: float, deadline: float
+    response: httpx.Response, *, url: str, max_bytes: int, started: float, watchdog: _Watchdog
 ) -> RawResponse:
     final_url = str(response.url)
     validators = {
@@ -120,13 +185,10 @@ def _read(
             body += piece
             if len(body) > max_bytes:
                 raise FetchError(_too_big(max_bytes), url=url)
-            if time.monotonic() - started > deadline:
-                raise FetchError(
-                    f"download took longer than {deadline:g}s (server sends too slowly)",
-                    url=url,
-                )
+            if time.monotonic() - started > watchdog.deadline:
+                raise FetchError(_gave_up(watchdog.deadline), url=url)
     except httpx.HTTPError as exc:
-        raise FetchError(_describe(exc, deadline), url=url) from exc
+        raise FetchError(_failed(exc, watchdog), url=url) from exc
     return RawResponse(
         status=response.status_code,
         body=bytes(body),
@@ -220,16 +282,40 @@ def _status_message(response: httpx.Response) -> str:
     return f"HTTP {status} {response.reason_phrase}: {hint}".replace("  ", " ")
 
 
+def _gave_up(deadline: float) -> str:
+    return (
+        f"gave up after {deadline:g} s: the server was still sending "
+        "(too slow, or a response that never ends)"
+    )
+
+
+def _failed(exc: httpx.HTTPError, watchdog: _Watchdog) -> str:
+    """Why the request failed: the watchdog closing the connection, or ``exc`` itself."""
+    return _gave_up(watchdog.deadline) if watchdog.fired else _describe(exc, watchdog.deadline)
+
+
+_EXPLAINED: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = (
+    (
+        httpx.TooManyRedirects,
+        f"more than {MAX_REDIRECTS} redirects (a redirect loop?): check the URL",
+    ),
+    (httpx.ConnectError, "cannot connect ({exc}): check the host name and your network"),
+    (
+        (httpx.UnsupportedProtocol, httpx.InvalidURL),
+        "not a fetchable URL ({exc}): use an http(s) URL",
+    ),
+)
+
+
 def _describe(exc: httpx.HTTPError, deadline: float) -> str:
     """A human sentence for an httpx error (the URL is added by FetchError)."""
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out ({type(exc).__name__}, limit {deadline:g}s): the server is too slow"
-    if isinstance(exc, httpx.TooManyRedirects):
-        return f"more than {MAX_REDIRECTS} redirects (a redirect loop?): check the URL"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect ({exc}): check the host name and your network"
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return f"not a fetchable URL ({exc}): use an http(s) URL"
     if isinstance(exc, httpx.RemoteProtocolError):
+        if "incomplete" in str(exc).lower():
+            return f"the connection closed before the whole body arrived ({exc}); will retry"
         return f"the server broke the HTTP protocol ({exc})"
+    for kinds, template in _EXPLAINED:
+        if isinstance(exc, kinds):
+            return template.format(exc=exc)
     return f"HTTP request failed: {type(exc).__name__}: {exc}"

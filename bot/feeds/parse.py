@@ -28,10 +28,13 @@ from bot.feeds.extract import (
     html_to_text,
     normalise_url,
 )
+from bot.feeds.xmlguard import prepare_xml
 from bot.models import Article, Media
 
 MAX_ITEMS = 500
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Character references such as &#1; survive the byte-level clean-up in ``xmlguard``.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
@@ -116,19 +119,23 @@ def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDo
     # Whitespace before <?xml ...?> makes strict XML parsers fail; feedparser would fall
     # back to its weaker loose parser, so drop it here.
     body = body.lstrip(b" \t\r\n")
+    if not body:
+        raise ParseError("the document is empty, not an RSS/Atom/JSON feed", url=base_url)
+    prepared = prepare_xml(body, url=base_url, content_type=content_type, max_items=MAX_ITEMS)
     # No Content-Location: feedparser would resolve relative guids against it, and item
     # identity must not change when the feed moves. ``_finalise`` resolves links instead.
-    headers = {"content-type": content_type} if content_type else {}
-    result = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    headers = {"content-type": prepared.content_type} if prepared.content_type else {}
+    result = feedparser.parse(io.BytesIO(prepared.body), response_headers=headers)
     feed = result.get("feed", {})
     entries = result.get("entries", [])
     if not entries and (not result.get("version") or not feed.get("title")):
-        raise ParseError(_not_a_feed(body, result), url=base_url)
+        raise ParseError(_not_a_feed(body, result, content_type), url=base_url)
     doc = FeedDoc(
         title=html_to_text(feed.get("title", "")),
         link=feed.get("link", ""),
         lang=normalise_lang(feed.get("language")),
     )
+    doc.warnings.extend(prepared.warnings)
     problem = result.get("bozo_exception")
     if result.get("bozo") and not isinstance(problem, feedparser.NonXMLContentType):
         doc.warnings.append(f"feed is not well-formed ({problem}); parsed it leniently")
@@ -136,9 +143,12 @@ def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDo
     return doc
 
 
-def _not_a_feed(body: bytes, result: Any) -> str:
+def _not_a_feed(body: bytes, result: Any, content_type: str | None) -> str:
     head = body[:512].decode("utf-8", "replace")
     problem = result.get("bozo_exception")
+    if b"\0" in body[:512] or (content_type or "").startswith(("image/", "video/", "audio/")):
+        kind = (content_type or "").split(";")[0].strip() or "binary data"
+        return f"the server sent {kind}, not an RSS/Atom/JSON feed; check the feed URL"
     if re.search(r"<!doctype html|<html", head, re.IGNORECASE):
         advertised = re.search(
             rb"<link[^>]+application/(?:rss|atom|feed)\+(?:xml|json)[^>]*>", body[:200_000], re.I
@@ -291,6 +301,8 @@ def _resolve_links(fragment: str, base: str) -> str:
 def _article(
     item: RawItem, *, feed_name: str, item_id: str, link: str, lang: str | None, base: str
 ) -> Article:
+    for name in ("title", "content_html", "excerpt_html"):
+        setattr(item, name, _CONTROL.sub("", getattr(item, name)))
     title = item.title or derive_title(html_to_text(item.content_html or item.excerpt_html))
     in_body = first_image(item.content_html, base=link) or first_image(item.excerpt_html, base=link)
     image = item.image
@@ -310,7 +322,7 @@ def _article(
         lang=item.lang or lang,
         published=item.published,
         updated=item.updated,
-        tags=tuple(dict.fromkeys(t.strip() for t in item.tags if t and t.strip())),
+        tags=tuple(dict.fromkeys(_CONTROL.sub("", t).strip() for t in item.tags if t.strip())),
         image=image,
-        author=item.author,
+        author=_CONTROL.sub("", item.author) if item.author else None,
     )
