@@ -312,7 +312,7 @@ def _describe(exc: httpx.HTTPError, deadline: float) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out ({type(exc).__name__}, limit {deadline:g}s): the server is too slow"
     if isinstance(exc, httpx.RemoteProtocolError):
-        if "incomplete" in str(exc).lower():
+        if "complete message body" in str(exc):  # h11: a body shorter than promised
             return f"the connection closed before the whole body arrived ({exc}); will retry"
         return f"the server broke the HTTP protocol ({exc})"
     for kinds, template in _EXPLAINED:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -25,6 +26,8 @@ SHORT_EXCERPT_CHARS = 400  # "auto": an excerpt shorter than this is not enough 
 MAX_PAGES_PER_POLL = 20  # bounds the work of a first poll of a long excerpt-only feed
 PAGE_MAX_BYTES = 5_000_000
 PAGE_DEADLINE = 20.0
+FEED_DEADLINE = 30.0  # wall time for one feed download, redirects included
+PAGES_BUDGET = 60.0  # wall time for all article pages of one poll; the rest wait a poll
 BUILTIN_FEEDS = {"demo": "demo/feed.xml"}  # inside the ``bot`` package
 
 
@@ -51,6 +54,10 @@ class HttpFeedSource:
         self.full_text = full_text
         self.max_bytes = max_bytes
         self.allow_private = allow_private  # for article pages only; the feed URL is trusted
+        # Time limits; attributes so a caller (or a future config key) can shorten them.
+        self.deadline = FEED_DEADLINE
+        self.page_deadline = PAGE_DEADLINE
+        self.pages_budget = PAGES_BUDGET
         # item id + excerpt hash -> the page-filled article, so later polls do not refetch.
         self._pages: dict[str, Article] = {}
 
@@ -61,6 +68,7 @@ class HttpFeedSource:
             etag=etag,
             last_modified=last_modified,
             max_bytes=self.max_bytes,
+            deadline=self.deadline,
             allow_private=True,
         )
         if raw.not_modified:
@@ -99,19 +107,27 @@ class HttpFeedSource:
         self, articles: tuple[Article, ...], warnings: list[str]
     ) -> tuple[Article, ...]:
         budget, postponed = MAX_PAGES_PER_POLL, 0
+        # A hostile feed can link 20 pages that each drip until their deadline.
+        stop_at = time.monotonic() + self.pages_budget
         result: list[Article] = []
         for article in articles:
             key = article.item_id + "\0" + _digest(article.excerpt_html + article.content_html)
             if not self._wants_page(article) or key in self._pages:
                 result.append(self._pages.get(key, article))
                 continue
-            if budget == 0:
+            remaining = stop_at - time.monotonic()
+            if budget == 0 or remaining <= 0:
                 postponed += 1
                 result.append(article)  # filled on a later poll
                 continue
             budget -= 1
             try:
-                filled = fill_from_page(self.client, article, allow_private=self.allow_private)
+                filled = fill_from_page(
+                    self.client,
+                    article,
+                    allow_private=self.allow_private,
+                    deadline=min(self.page_deadline, remaining),
+                )
             except (FeedError, ExtractError) as exc:
                 warnings.append(f"full text unavailable, using the excerpt: {exc}")
                 filled = article
@@ -120,20 +136,26 @@ class HttpFeedSource:
         if postponed:
             warnings.append(
                 f"{postponed} article pages not fetched yet (at most {MAX_PAGES_PER_POLL} "
-                "per poll); they are fetched on later polls"
+                f"pages and {self.pages_budget:g} s per poll); they are fetched on later polls"
             )
         if len(self._pages) > 5000:
             self._pages.clear()  # bound memory; refetching now and then is harmless
         return tuple(result)
 
 
-def fill_from_page(client: httpx.Client, article: Article, *, allow_private: bool) -> Article:
+def fill_from_page(
+    client: httpx.Client,
+    article: Article,
+    *,
+    allow_private: bool,
+    deadline: float = PAGE_DEADLINE,
+) -> Article:
     """``article`` with its page's main text as ``content_html`` and a missing image filled."""
     raw = fetch(
         client,
         article.url,
         max_bytes=PAGE_MAX_BYTES,
-        deadline=PAGE_DEADLINE,
+        deadline=deadline,
         allow_private=allow_private,
     )
     if not _is_html(raw):
