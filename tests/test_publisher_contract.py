@@ -1,0 +1,169 @@
+"""The publisher contract, run on every harness in tests/harnesses (one id per platform)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import pkgutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import tests.harnesses
+from bot.errors import AlreadyPosted, AuthError, PublishError, RateLimited, Transient
+from bot.models import Post, PublishResult
+from bot.protocols import Publisher
+from tests.contract import Harness
+
+# Third-party loggers quieted to WARNING as the CLI does (bot.cli._common.setup_logging).
+# At DEBUG they print OAuth 1.0a parameters, consumer key and access token included.
+# "oauthlib" is missing from the CLI's list, so `syndbot -vv` still prints them (reported).
+QUIET_LOGGERS = ("httpx", "httpcore", "urllib3", "requests_oauthlib", "oauthlib")
+
+
+def _harness_modules() -> list[ModuleType]:
+    """Every ``tests/harnesses/<platform>.py`` that offers ``make_harness``."""
+    modules = []
+    for info in pkgutil.iter_modules(tests.harnesses.__path__):
+        module = importlib.import_module(f"tests.harnesses.{info.name}")
+        if hasattr(module, "make_harness"):
+            modules.append(module)
+    return modules
+
+
+MODULES = _harness_modules()
+
+
+def test_harnesses_are_discovered() -> None:
+    """Discovery finds at least the X, Facebook and Instagram harnesses."""
+    names = {m.__name__.rsplit(".", 1)[1] for m in MODULES}
+    assert {"x", "facebook", "instagram"} <= names
+
+
+@pytest.fixture(params=MODULES, ids=[m.__name__.rsplit(".", 1)[1] for m in MODULES])
+def harness(
+    request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> Iterator[Harness]:
+    """A harness on its running fake; afterwards no secret may be in the captured logs."""
+    caplog.set_level(logging.DEBUG)
+    for name in QUIET_LOGGERS:
+        caplog.set_level(logging.WARNING, logger=name)
+    module: ModuleType = request.param
+    maker: Callable[[Path], contextlib.AbstractContextManager[Harness]] = module.make_harness
+    with maker(tmp_path) as made:
+        assert made.platform == module.__name__.rsplit(".", 1)[1]
+        yield made
+    # caplog.text holds only the current phase (teardown): read the test's own records.
+    records = [*caplog.get_records("setup"), *caplog.get_records("call")]
+    formatter = logging.Formatter()
+    _assert_no_secret(made, "\n".join(formatter.format(r) for r in records), "the logs")
+
+
+def _assert_no_secret(harness: Harness, text: str, where: str) -> None:
+    for secret in harness.secrets:
+        assert secret not in text, f"a credential of {harness.platform} appears in {where}"
+
+
+def _publish_failing(harness: Harness, publisher: Publisher, post: Post) -> PublishError:
+    """Publish once, expecting a PublishError; check it carries no secret."""
+    with pytest.raises(PublishError) as caught:
+        publisher.publish(post, idempotency_key="contract-1")
+    error = caught.value
+    _assert_no_secret(harness, str(error), "the error message")
+    _assert_no_secret(harness, repr(error), "the error repr")
+    return error
+
+
+def test_publish_once(harness: Harness) -> None:
+    """One publish makes exactly one post and returns its id; repr shows no secret."""
+    publisher = harness.publisher()
+    _assert_no_secret(harness, repr(publisher), "the publisher repr")
+    post = harness.sample_post()
+    assert post.parts[0].media
+    assert post.parts[0].media[0].alt
+
+    result = publisher.publish(post, idempotency_key="contract-1")
+
+    assert isinstance(result, PublishResult)
+    assert result.remote_id.strip()
+    assert harness.posts_received() == 1
+
+
+def test_rate_limit_carries_the_advertised_wait(harness: Harness) -> None:
+    """A scripted 429 becomes RateLimited whose retry_after is the wait the fake announced."""
+    harness.fail_next("rate_limit")
+    error = _publish_failing(harness, harness.publisher(), harness.sample_post())
+
+    assert isinstance(error, RateLimited), repr(error)
+    tolerance = max(5.0, harness.rate_limit_wait * 0.10)
+    assert abs(error.retry_after - harness.rate_limit_wait) <= tolerance, error.retry_after
+    assert harness.posts_received() == 0
+
+
+def test_refused_credentials_are_an_auth_error(harness: Harness) -> None:
+    """Expired or revoked credentials become AuthError (the channel gets paused)."""
+    harness.fail_next("auth")
+    error = _publish_failing(harness, harness.publisher(), harness.sample_post())
+
+    assert isinstance(error, AuthError), repr(error)
+    assert harness.posts_received() == 0
+
+
+@pytest.mark.parametrize("fault", ["server_error", "timeout"])
+def test_server_trouble_is_transient(harness: Harness, fault: Any) -> None:
+    """A 5xx answer or no answer within the client timeout becomes Transient."""
+    harness.fail_next(fault)
+    error = _publish_failing(harness, harness.publisher(), harness.sample_post())
+
+    assert isinstance(error, Transient), repr(error)
+    assert error.retryable
+
+
+def _retry(publisher: Publisher, post: Post, key: str) -> PublishResult:
+    """What the pipeline does next: reconcile where possible, else publish again."""
+    reconcile = getattr(publisher, "reconcile", None)
+    if reconcile is not None:
+        found: PublishResult | None = reconcile(post, idempotency_key=key)
+        if found is not None:
+            return found
+    try:
+        return publisher.publish(post, idempotency_key=key)
+    except AlreadyPosted as exc:  # the pipeline counts this as sent
+        return PublishResult(remote_id=exc.remote_id or "already-posted", url=exc.url)
+
+
+def test_lost_answer_then_retry_posts_once(harness: Harness) -> None:
+    """The platform accepts the post but the answer is lost; the retry posts nothing new."""
+    harness.fail_next("drop_after_accept")
+    publisher, post = harness.publisher(), harness.sample_post()
+    try:
+        publisher.publish(post, idempotency_key="contract-1")
+    except Transient as error:
+        _assert_no_secret(harness, str(error), "the error message")
+    assert harness.posts_received() == 1  # the fake did accept it
+
+    result = _retry(harness.publisher(), post, "contract-1")
+
+    assert result.remote_id.strip()
+    if harness.reconciles:
+        assert harness.posts_received() == 1
+
+
+def test_lost_answer_then_plain_retry_posts_once(harness: Harness) -> None:
+    """A retry by publish() alone (the pipeline's Transient path) does not post twice."""
+    harness.fail_next("drop_after_accept")
+    publisher, post = harness.publisher(), harness.sample_post()
+    with contextlib.suppress(Transient):
+        publisher.publish(post, idempotency_key="contract-1")
+
+    try:
+        publisher.publish(post, idempotency_key="contract-1")
+    except AlreadyPosted as exc:
+        _assert_no_secret(harness, str(exc), "the error message")
+
+    if harness.reconciles:
+        assert harness.posts_received() == 1
