@@ -6,6 +6,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 
@@ -13,7 +14,7 @@ from bot.compose import PROFILES, add_utm, compose, compose_for_platforms, count
 from bot.compose.profiles import escape_little
 from bot.compose.template import check_template, clean_block, render
 from bot.compose.validate import validate_post
-from bot.compose.xlength import x_weighted_length
+from bot.compose.xlength import extract_urls, x_weighted_length
 from bot.models import Article, ChannelStyle, Facet, Media, Post, PostPart
 from bot.summarise import ExtractiveSummariser
 from bot.textfit import fit_text
@@ -401,3 +402,41 @@ def test_clean_block_removes_what_platforms_reject() -> None:
     """Control, private-use and noncharacters go; entities decode; NFC applies."""
     assert clean_block("a\x00b\ue000c\ufffe\ufeffd &amp;amp; e\u0301") == "abcd & \u00e9"
     assert clean_block("<p>One</p><p>Two</p>\r\n\r\n\r\nThree") == "One Two\n\nThree"
+    assert clean_block("a\u00a0b\tc\u200dd e\u0301") == "a\u00a0b c\u200dd \u00e9"  # kept / tab
+
+
+def test_a_non_ascii_article_url_is_posted_percent_encoded() -> None:
+    """X and Mastodon link only ASCII paths: a Devanagari slug is sent %-encoded, and
+    Bluesky still shows it readable while its facet carries the encoded URL."""
+    url = "https://evnews.example.com/hi/2025/03/टाटा-नेक्सन"
+    encoded = "https://evnews.example.com/hi/2025/03/" + quote("टाटा-नेक्सन")
+    for platform in ("x", "mastodon", "threads", "telegram"):
+        post = make(article("hi", url=url), platform)
+        assert post.article_url == encoded
+        if platform != "telegram":
+            assert [u.url for u in extract_urls(post.parts[0].text)] == [encoded]
+        assert validate_post(post) == []
+    sky = make(article("hi", url=url), "bluesky").parts[0]
+    link = next(f for f in sky.facets if f.kind == "link")
+    assert link.value == encoded
+    shown = sky.text.encode("utf-8")[link.byte_start : link.byte_end].decode("utf-8")
+    assert shown.startswith("evnews.example.com/hi/2025/03/टा")
+
+
+def test_instagram_caption_drops_links_written_in_the_article() -> None:
+    """Links in an Instagram caption cannot be followed: URLs from the article text go,
+    the sentence around them stays; validate flags any URL left in a caption."""
+    body = (
+        "<p>Tata opened bookings for the Nexon EV on Monday. Book a test drive at "
+        "https://tatamotors.example/book today, or visit www.tatamotors.example.</p>"
+    )
+    post = make(article(content_html=body), "instagram")
+    text = post.parts[0].text
+    assert "Book a test drive at today, or visit." in text
+    assert "://" not in text
+    assert "www." not in text
+    assert validate_post(post) == []
+    leaked = dataclasses.replace(
+        post, parts=(dataclasses.replace(post.parts[0], text=text + " https://t.example/x"),)
+    )
+    assert any("must not be posted" in p for p in validate_post(leaked))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.compose.facets import Span, build_facets, strip_marks
 from bot.compose.hashtags import make_hashtags
+from bot.compose.links import add_utm, ascii_url, drop_urls
 from bot.compose.profiles import PROFILES, Profile, profile_for
 from bot.compose.template import check_template, clean_block, clean_inline, render
 from bot.models import Article, ChannelStyle, Length, Media, Post, PostPart
@@ -27,17 +27,6 @@ MAX_THREAD_PARTS = 4  # keeps "i/n" three characters wide, and threads readable
 DESCRIPTION_GRAPHEMES = 300  # link-card description (Bluesky external embed, LinkedIn)
 _NUMBER_WIDTH = "\n0/0"  # stands in for "\n1/3" while fitting: same length in every count
 _SPLIT_LEAD = " \t\n,;:"
-
-
-def add_utm(url: str, params: Iterable[tuple[str, str]]) -> str:
-    """``url`` with the campaign parameters appended; ones already in the URL are kept."""
-    parts = urlsplit(url)
-    present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
-    extra = urlencode([(k, v) for k, v in params if k not in present])
-    if not extra:
-        return url
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit(parts._replace(query=query))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +59,16 @@ class _Draft:
     def measure(self, summary: str, suffix: str = "") -> int:
         return self.profile.fit_measure(self.render(summary, suffix)[0])
 
+    def plain(self, text: str) -> str:
+        """Article text as this platform shows it: plain, and without links it cannot
+        make clickable."""
+        return _plain(self.profile, text)
+
+
+def _plain(profile: Profile, text: str) -> str:
+    text = clean_block(text)
+    return text if profile.link_allowed else drop_urls(text)
+
 
 def compose(
     article: Article, style: ChannelStyle, *, summariser: Summariser, now: datetime
@@ -80,13 +79,13 @@ def compose(
     template = style.template or profile.default_template
     check_template(template)
     media = _media(article, style, profile)
-    url = add_utm(article.url, style.utm)
+    url = add_utm(ascii_url(article.url), style.utm)
     max_tags = profile.max_hashtags if style.max_hashtags is None else style.max_hashtags
     draft = _Draft(
         profile=profile,
         template=template,
         limit=profile.text_limit(style, has_image=bool(media)),
-        title=clean_inline(article.title),
+        title=" ".join(_plain(profile, article.title).split()),
         link=profile.format_link(url, style),
         tags=make_hashtags(article.tags, min(max_tags, profile.hashtag_cap)),
         author=clean_inline(article.author or ""),
@@ -172,7 +171,7 @@ def _fit_summary(
             return summary, draft
         if has_summary is None:
             probe = summariser.summarise(article, budget=draft.limit, measure=draft.profile.measure)
-            has_summary = bool(clean_block(probe))
+            has_summary = bool(draft.plain(probe))
         if not has_summary:
             return summary, draft
         draft = dataclasses.replace(draft, tags=draft.tags[:-1])
@@ -188,12 +187,12 @@ def _summary_in_context(
     cap = style.summary_chars
 
     def in_context(candidate: str) -> int:
-        plain = clean_block(candidate)
+        plain = draft.plain(candidate)
         if cap is not None and grapheme_count(plain) > cap:
             return budget + 1
         return draft.measure(plain) - fixed
 
-    summary = clean_block(summariser.summarise(article, budget=budget, measure=in_context))
+    summary = draft.plain(summariser.summarise(article, budget=budget, measure=in_context))
     if summary and in_context(summary) > budget:  # a summariser that overshot
         summary = fit_text(summary, budget, in_context)
     return summary
@@ -206,7 +205,7 @@ def _thread_chunks(
     post holds all of it."""
     profile = draft.profile
     room = draft.limit * MAX_THREAD_PARTS
-    full = clean_block(summariser.summarise(article, budget=room, measure=profile.measure))
+    full = draft.plain(summariser.summarise(article, budget=room, measure=profile.measure))
     if not full or full == summary:
         return [summary]
     first = fit_text(full, draft.limit, lambda s: draft.measure(s, _NUMBER_WIDTH))

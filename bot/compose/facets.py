@@ -8,8 +8,9 @@ removes private-use characters from article text first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from bot.models import Facet, FacetKind
 from bot.textfit import ELLIPSIS, graphemes
@@ -18,6 +19,7 @@ LINK_OPEN, LINK_CLOSE = "\ue000", "\ue001"
 TAG_OPEN, TAG_CLOSE = "\ue002", "\ue003"
 MARKERS = frozenset(LINK_OPEN + LINK_CLOSE + TAG_OPEN + TAG_CLOSE)
 DISPLAY_URL_GRAPHEMES = 32  # about what the Bluesky app itself shows of a long link
+_HIGH_ESCAPES = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")  # UTF-8 bytes of non-ASCII text
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ def mark_tag(text: str) -> str:
 
 def strip_marks(text: str) -> tuple[str, list[Span]]:
     """The text without markers, and the spans the markers enclosed."""
+    if not any(marker in text for marker in MARKERS):
+        return text, []
     out: list[str] = []
     spans: list[Span] = []
     opened: tuple[FacetKind, int] | None = None
@@ -57,14 +61,24 @@ def strip_marks(text: str) -> tuple[str, list[Span]]:
 
 
 def display_url(url: str, max_graphemes: int = DISPLAY_URL_GRAPHEMES) -> str:
-    """``https://www.example.com/a/long/path`` -> ``example.com/a/long…`` (scheme dropped)."""
+    """``https://www.example.com/a/long/path`` -> ``example.com/a/long…`` (scheme dropped).
+
+    Percent-encoded non-ASCII characters are shown as themselves (``/%E0%A4%B9`` as
+    ``/ह``), as browsers do; ASCII escapes such as ``%7C`` stay encoded."""
     parts = urlsplit(url)
     shown = url.split("://", 1)[1] if parts.scheme and "://" in url else url
-    shown = shown.removeprefix("www.").rstrip("/")
+    shown = _HIGH_ESCAPES.sub(_unescape_utf8, shown.removeprefix("www.").rstrip("/"))
     pieces = graphemes(shown)
     if len(pieces) <= max_graphemes:
         return shown
     return "".join(pieces[: max_graphemes - 1]) + ELLIPSIS
+
+
+def _unescape_utf8(match: re.Match[str]) -> str:
+    try:
+        return unquote_to_bytes(match.group(0)).decode("utf-8")
+    except UnicodeDecodeError:
+        return match.group(0)
 
 
 def byte_offset(text: str, index: int) -> int:

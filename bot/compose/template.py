@@ -87,7 +87,8 @@ def clean_block(text: str) -> str:
     """Article text made plain: tags stripped, entities decoded (until none are left, as
     feeds double-escape), NFC, no control/private-use/noncharacters, tidy whitespace."""
     for _ in range(20):  # each round only shrinks the text; real input settles in 1-3
-        plain = _drop_unwanted(html.unescape(HTML_TAG.sub(" ", text)))
+        markup = "<" in text or "&" in text
+        plain = _drop_unwanted(html.unescape(HTML_TAG.sub(" ", text)) if markup else text)
         if plain == text:
             break
         text = plain
@@ -95,7 +96,11 @@ def clean_block(text: str) -> str:
 
 
 def _drop_unwanted(text: str) -> str:
-    text = unicodedata.normalize("NFC", _LINE_BREAKS.sub("\n", text))
+    text = unicodedata.normalize("NFC", _LINE_BREAKS.sub("\n", text)).replace("\t", " ")
+    # str.isprintable is False for every category dropped here (and for U+FEFF), so
+    # the common all-printable text skips the per-character scan.
+    if text.replace("\n", "").isprintable():
+        return text
     return "".join(
         " " if char == "\t" else char
         for char in text

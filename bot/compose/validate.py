@@ -27,6 +27,7 @@ _SLACK_LINK = re.compile(r"<[^<>\s]+>")
 _SLACK_AMP = re.compile(r"&(?!(?:amp|lt|gt);)")
 _LITTLE_HASHTAG = re.compile(r"\{hashtag\|\\#\|(?:[^\\{}]|\\.)*\}")
 _LITTLE_RESERVED = "\\|{}@[]()<>#*_~"
+_WRITTEN_LINK = re.compile(r"https?://", re.IGNORECASE)
 _CAPTION_HASHTAG = regex.compile(r"(?<!\S)#[\p{L}\p{M}\p{Nd}_]+")
 
 
@@ -141,7 +142,7 @@ def _link_problems(post: Post, profile: Profile) -> list[str]:
     url = post.article_url
     texts = [part.text for part in post.parts]
     if not profile.link_allowed:
-        if any(url in text for text in texts):
+        if any(url in text or _WRITTEN_LINK.search(text) for text in texts):
             return [f"{post.platform}: links are not clickable here; the URL must not be posted"]
         return []
     if profile.link_attachment and any(part.link == url for part in post.parts):
