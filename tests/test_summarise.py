@@ -229,6 +229,35 @@ def test_deterministic() -> None:
     assert len(outs) == len(BODIES)
 
 
+def test_cached_analysis_follows_edits_excerpt_and_language() -> None:
+    """One summariser reused across calls answers like a fresh one after the article's
+    body, excerpt or language changes (the per-article cache is keyed by all three)."""
+    reused = ExtractiveSummariser()
+    versions = [
+        article(),
+        article(content=EN_BODY.replace("Monday", "Tuesday")),
+        article(excerpt="<p>An editor wrote this summary of the price cut.</p>"),
+        article(HI_BODY, lang="hi"),
+        article(HI_BODY, lang="en"),
+        article(),
+    ]
+    for version in versions:
+        for budget in (60, 150, 400):
+            fresh = ExtractiveSummariser().summarise(version, budget=budget, measure=weighted)
+            assert reused.summarise(version, budget=budget, measure=weighted) == fresh
+    assert "Tuesday" in reused.summarise(versions[1], budget=400)
+    assert reused.summarise(versions[2], budget=400).startswith("An editor wrote")
+
+
+def test_cache_holds_a_bounded_number_of_articles() -> None:
+    """The per-article cache is an LRU: a long feed does not grow it past CACHE_SIZE."""
+    summariser = ExtractiveSummariser()
+    for number in range(ExtractiveSummariser.CACHE_SIZE + 5):
+        body = EN_BODY.replace("Monday", f"day {number}")
+        assert f"day {number}" in summariser.summarise(article(body), budget=400)
+    assert len(summariser._cache) == ExtractiveSummariser.CACHE_SIZE
+
+
 _TAG = regex.compile(r"<[A-Za-z/!?]")
 _ENTITY = regex.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 

@@ -9,8 +9,10 @@ cut at a word boundary with "…". Pure and deterministic.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +20,7 @@ import regex
 
 from bot.models import Article
 from bot.summarise.sentences import split_sentences
+from bot.summarise.stopwords import ALL_STOPWORDS, STOPWORDS
 from bot.summarise.text import clean_paragraphs, html_to_text, is_boilerplate, split_truncation
 from bot.textfit import fit_text
 
@@ -41,40 +44,6 @@ _BYLINE = regex.compile(
 )
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-_STOPWORDS: dict[str, frozenset[str]] = {
-    "en": _wordset(
-        """a about above after again against all also am an and any are as at be because
-        been before being below between both but by can could did do does doing down during
-        each few for from further had has have having he her here hers him his how i if in
-        into is it its itself just me more most my no nor not now of off on once only or
-        other our ours out over own said same says she should so some such than that the
-        their them then there these they this those through to too under until up very was
-        we were what when where which while who whom why will with would you your new one
-        two year years"""
-    ),
-    "hi": _wordset(
-        """का के की को में से पर और है हैं था थे थी हो होने होता होती कर करने किया किए गया
-        गई गए ने यह ये वह वे इस उस इन उन एक भी तो ही जो कि लिए साथ तक बाद अब कहा नहीं
-        या हुआ हुई रहा रही रहे जा जाता जाती दिया"""
-    ),
-    "ta": _wordset(
-        """ஒரு இந்த அந்த மற்றும் என்று என்ற உள்ள இது அது அவர் அவர்கள் நான் நாம் இருந்து
-        மேலும் போது பின்னர் ஆனால் என்பது என அல்லது தான் கொண்ட செய்து உள்ளது இருக்கும்
-        வேண்டும் அதன் இதன் எந்த"""
-    ),
-    "te": _wordset(
-        """ఒక ఈ ఆ మరియు అని లో కు కి తో ను నుండి కోసం ఉంది ఉన్న ఉన్నాయి అతను ఆమె వారు
-        మేము ఇది అది కూడా కానీ లేదా తర్వాత చేసిన చేశారు అన్నారు చెప్పారు వరకు మీద
-        గా"""
-    ),
-}
-_ALL_STOPWORDS = frozenset().union(*_STOPWORDS.values())
-
-
 @dataclass(frozen=True)
 class ScoreWeights:
     """How much each classic feature counts. Lead bias dominates: news puts the point first."""
@@ -95,29 +64,74 @@ class _Sentence:
     score: float
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """An article's sentences, scored once: what every budget is then filled from."""
+
+    lead: tuple[_Sentence, ...]  # sentences worth using, in article order
+    top: tuple[_Sentence, ...]  # the same, best first
+    strongest: _Sentence | None  # cut with "…" when no whole sentence fits
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """Everything ``summarise`` derives from an article before it sees a budget."""
+
+    excerpt: tuple[str, ...]  # the editor's own summary, in sentences; () when none
+    ranked: _Ranked
+
+
 class ExtractiveSummariser:
-    """The ``Summariser`` that picks sentences from the article; no model, no I/O."""
+    """The ``Summariser`` that picks sentences from the article; no model, no I/O.
+
+    Compose asks for one article's summary many times (every platform, every trial
+    budget), so the per-article analysis (HTML to text, sentence split, scoring) is kept in
+    a small LRU keyed by the article's content; only the fitting runs per call.
+    """
+
+    CACHE_SIZE = 16
 
     def __init__(self, weights: ScoreWeights | None = None) -> None:
         self.weights = weights or ScoreWeights()
+        self._cache: OrderedDict[tuple[str, ...], _Analysis] = OrderedDict()
+        self._lock = threading.Lock()
 
     def summarise(self, article: Article, *, budget: int, measure: Measure = len) -> str:
         """Best summary of ``article`` whose ``measure`` is at most ``budget``; "" if none fits."""
         if budget <= 0:
             return ""
+        analysis = self._analysis(article)
+        if analysis.excerpt:
+            chosen = _leading_fit(analysis.excerpt, budget, measure)
+            if chosen:
+                return chosen
+        return _fill(analysis.ranked, budget, measure, self.weights)
+
+    def _analysis(self, article: Article) -> _Analysis:
+        key = (article.content_hash, _digest(article.excerpt_html), article.lang or "")
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        analysis = self._analyse(article)
+        with self._lock:
+            self._cache[key] = analysis
+            while len(self._cache) > self.CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return analysis
+
+    def _analyse(self, article: Article) -> _Analysis:
         body = " \n\n".join(clean_paragraphs(html_to_text(article.content_html)))
         excerpt, excerpt_is_lead = _excerpt(article.excerpt_html, body)
+        sentences: tuple[str, ...] = ()
         if excerpt and _norm(excerpt) != _norm(article.title):
             if not excerpt_is_lead:
-                chosen = _leading_fit(split_sentences(excerpt, article.lang), budget, measure)
-                if chosen:
-                    return chosen
+                sentences = tuple(split_sentences(excerpt, article.lang))
             if not body:
                 body = excerpt
-        return summarise_text(
-            body, budget=budget, lang=article.lang, title=article.title, measure=measure,
-            weights=self.weights,
-        )  # fmt: skip
+        ranked = _rank(body, lang=article.lang, title=article.title, weights=self.weights)
+        return _Analysis(excerpt=sentences, ranked=ranked)
 
 
 def summarise_text(
@@ -133,19 +147,37 @@ def summarise_text(
     if budget <= 0:
         return ""
     weights = weights or ScoreWeights()
+    return _fill(_rank(text, lang=lang, title=title, weights=weights), budget, measure, weights)
+
+
+def _rank(text: str, *, lang: str | None, title: str, weights: ScoreWeights) -> _Ranked:
     sentences = _score(_candidate_sentences(text, lang), title, lang, weights)
     if not sentences:
-        return ""
+        return _Ranked((), (), None)
     floor = weights.min_share * max(s.score for s in sentences)
     worthy = [s for s in sentences if s.score >= floor]
-    lead = _select(sorted(worthy, key=lambda s: s.index), budget, measure, weights)
-    top = _select(sorted(worthy, key=lambda s: (-s.score, s.index)), budget, measure, weights)
+    return _Ranked(
+        lead=tuple(sorted(worthy, key=lambda s: s.index)),
+        top=tuple(sorted(worthy, key=lambda s: (-s.score, s.index))),
+        strongest=max(sentences, key=lambda s: (s.score, -s.index)),
+    )
+
+
+def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
+    """The lead run or the top-scored sentences, whichever scores higher, within budget."""
+    if ranked.strongest is None:
+        return ""
+    lead = _select(ranked.lead, budget, measure, weights)
+    top = _select(ranked.top, budget, measure, weights)
     best = max((lead, top), key=lambda chosen: sum(s.score for s in chosen))
     if best:
         return _join(best)
     # Nothing whole fits: cut the strongest sentence at a word boundary.
-    strongest = max(sentences, key=lambda s: (s.score, -s.index))
-    return fit_text(strongest.text, budget, measure)
+    return fit_text(ranked.strongest.text, budget, measure)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
@@ -188,7 +220,7 @@ def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
 def _score(
     texts: Sequence[str], title: str, lang: str | None, weights: ScoreWeights
 ) -> list[_Sentence]:
-    stopwords = _STOPWORDS.get((lang or "").split("-")[0].lower(), _ALL_STOPWORDS)
+    stopwords = STOPWORDS.get((lang or "").split("-")[0].lower(), ALL_STOPWORDS)
     words = [_content_words(t, stopwords) for t in texts]
     frequency = Counter(w for sentence in words for w in set(sentence))
     title_words = set(_content_words(title, stopwords))
