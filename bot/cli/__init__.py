@@ -119,3 +119,7 @@ from bot.cli import oneoff, state  # noqa: E402  (commands live in small modules
 
 oneoff.register(main)
 state.register(main)
+
+from bot.cli import channels  # noqa: E402
+
+channels.register(main)
