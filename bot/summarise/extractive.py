@@ -167,6 +167,7 @@ def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights)
     """The lead run or the top-scored sentences, whichever scores higher, within budget."""
     if ranked.strongest is None:
         return ""
+    measure = _remembered(measure)  # the lead and top passes often try the same text
     lead = _select(ranked.lead, budget, measure, weights)
     top = _select(ranked.top, budget, measure, weights)
     best = max((lead, top), key=lambda chosen: sum(s.score for s in chosen))
@@ -174,6 +175,19 @@ def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights)
         return _join(best)
     # Nothing whole fits: cut the strongest sentence at a word boundary.
     return fit_text(ranked.strongest.text, budget, measure)
+
+
+def _remembered(measure: Measure) -> Measure:
+    """``measure`` with its answers kept for the length of one call (measures are pure)."""
+    seen: dict[str, int] = {}
+
+    def remembered(text: str) -> int:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = measure(text)
+        return found
+
+    return remembered
 
 
 def _digest(text: str) -> str:
