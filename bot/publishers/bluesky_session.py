@@ -1,0 +1,276 @@
+"""XRPC over httpx for the Bluesky publisher: log in once per process, refresh, map errors.
+
+``com.atproto.server.createSession`` is limited to 30 calls per 5 minutes and 300 per day
+per account, so the session is created once and reused for every post; an expired access
+token is renewed with ``refreshSession``, and only a failed refresh logs in again.
+
+The session tokens stay in memory: the database is not a secret store (``Store`` refuses
+keys that look like credentials). The channel state keeps non-secret facts only: the
+account's DID and handle, when and how often this channel logged in. Those login times
+also let a restarting process stay under the login limits instead of being locked out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
+from bot.publishers.base import PublisherContext, retry_after_seconds, transport_error
+
+DEFAULT_PDS = "https://bsky.social"
+LOGIN_LIMITS = ((300, 30), (86_400, 300))  # createSession: (window seconds, calls)
+AUTH_HINT = (
+    "create a new app password (Bluesky: Settings > Privacy and security > App passwords) "
+    "and put it in the environment variable named in credentials.app_password"
+)
+# Answers that mean "this session is no good": renew it once, then give up.
+_SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
+_ACCOUNT_ERRORS = frozenset({"AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"})
+_DEFAULT_RATE_WAIT = 300.0
+
+
+class NotFound(Exception):
+    """Cause attached to the ``Rejected`` of a RecordNotFound answer (see ``Xrpc.find``)."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in session. Never stored, logged or shown (see ``__repr__``)."""
+
+    access: str
+    refresh: str
+    did: str
+    handle: str
+
+    def __repr__(self) -> str:
+        return f"Session(did={self.did!r}, handle={self.handle!r})"
+
+
+def error_code(response: httpx.Response) -> tuple[str, str]:
+    """``(error, message)`` of an XRPC error body; empty strings when there is none."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "", ""
+    if not isinstance(body, dict):
+        return "", ""
+    return str(body.get("error") or ""), str(body.get("message") or "")
+
+
+def rate_limit_wait(headers: Mapping[str, str], *, now: datetime) -> float:
+    """Seconds until ``ratelimit-reset`` (unix seconds), else Retry-After, else 5 minutes."""
+    reset = headers.get("ratelimit-reset")
+    if reset:
+        try:
+            return max(1.0, float(reset) - now.timestamp())
+        except ValueError:
+            pass
+    return retry_after_seconds(headers, now=now, default=_DEFAULT_RATE_WAIT)
+
+
+def xrpc_error(
+    response: httpx.Response,
+    *,
+    channel: str,
+    what: str,
+    now: datetime,
+    scrub: Callable[[str], str] = str,
+) -> PublishError:
+    """The syndbot error for an XRPC error answer (``scrub`` hides secrets it may quote)."""
+    error, message = error_code(response)
+    status = response.status_code
+    text = scrub(
+        f"{what}: HTTP {status}"
+        + (f" {error}" if error else "")
+        + (f": {message}" if message else "")
+    )
+    if status == 429 or error == "RateLimitExceeded":
+        wait = rate_limit_wait(response.headers, now=now)
+        return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=channel)
+    if status == 401 or error in _SESSION_ERRORS or error in _ACCOUNT_ERRORS:
+        return AuthError(f"{text}; {AUTH_HINT}", channel=channel)
+    if status >= 500 or status in (408, 425):
+        return Transient(text, channel=channel)
+    return Rejected(text, channel=channel)
+
+
+class Xrpc:
+    """Authenticated XRPC calls to one PDS for one channel."""
+
+    def __init__(
+        self,
+        ctx: PublisherContext,
+        *,
+        channel: str,
+        base: str,
+        identifier: str,
+        password: str,
+    ) -> None:
+        self._ctx = ctx
+        self._channel = channel
+        self._base = base.rstrip("/")
+        self._identifier = identifier
+        self._password = password
+        self._session: Session | None = None
+
+    def __repr__(self) -> str:
+        return f"Xrpc(channel={self._channel!r}, base={self._base!r})"
+
+    @property
+    def session(self) -> Session:
+        """The current session, logging in first when there is none."""
+        if self._session is None:
+            self._session = self._login()
+        return self._session
+
+    def get(self, nsid: str, params: Mapping[str, str]) -> dict[str, Any]:
+        return self._authed("GET", nsid, params=params)
+
+    def find(self, nsid: str, params: Mapping[str, str]) -> dict[str, Any] | None:
+        """``get``, but None when the PDS answers RecordNotFound."""
+        try:
+            return self.get(nsid, params)
+        except Rejected as exc:
+            if isinstance(exc.__cause__, NotFound):
+                return None
+            raise
+
+    def post(self, nsid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._authed("POST", nsid, json=dict(body))
+
+    def upload(self, data: bytes, mime: str) -> dict[str, Any]:
+        """``com.atproto.repo.uploadBlob``: the blob reference to put in a record."""
+        body = self._authed(
+            "POST", "com.atproto.repo.uploadBlob", content=data, headers={"Content-Type": mime}
+        )
+        blob = body.get("blob")
+        if not isinstance(blob, dict):
+            raise Transient(f"uploadBlob answered without a blob: {body}", channel=self._channel)
+        return blob
+
+    def _authed(self, method: str, nsid: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._send(method, nsid, self.session.access, **kwargs)
+        if _session_expired(response):
+            self._renew()
+            response = self._send(method, nsid, self.session.access, **kwargs)
+        return self._body(response, nsid)
+
+    def _send(self, method: str, nsid: str, bearer: str | None, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        url = f"{self._base}/xrpc/{nsid}"
+        try:
+            return self._ctx.http.request(method, url, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            error = transport_error(exc, channel=self._channel)
+            raise Transient(self._scrub(f"{nsid}: {error}"), channel=self._channel) from exc
+
+    def _body(self, response: httpx.Response, nsid: str) -> dict[str, Any]:
+        if response.is_error:
+            now = self._ctx.clock()
+            raise xrpc_error(response, channel=self._channel, what=nsid, now=now, scrub=self._scrub)
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Transient(f"{nsid}: answer is not JSON", channel=self._channel) from exc
+        return body if isinstance(body, dict) else {}
+
+    def _renew(self) -> None:
+        """Refresh the session; log in again only when the refresh token is refused too."""
+        session = self._session
+        if session is None:
+            return
+        response = self._send("POST", "com.atproto.server.refreshSession", session.refresh)
+        if response.is_error and _session_expired(response):
+            self._session = None  # the next use of ``self.session`` logs in again
+            return
+        # A 5xx or 429 keeps the old session: the next call refreshes again, no new login.
+        body = self._body(response, "com.atproto.server.refreshSession")
+        self._session = self._session_from(body)
+
+    def _login(self) -> Session:
+        self._check_login_budget()
+        self._note_login()
+        response = self._send(
+            "POST",
+            "com.atproto.server.createSession",
+            None,
+            json={"identifier": self._identifier, "password": self._password},
+        )
+        session = self._session_from(self._body(response, "com.atproto.server.createSession"))
+        self._save_account(session)
+        return session
+
+    def _session_from(self, body: Mapping[str, Any]) -> Session:
+        try:
+            return Session(
+                access=str(body["accessJwt"]),
+                refresh=str(body["refreshJwt"]),
+                did=str(body["did"]),
+                handle=str(body["handle"]),
+            )
+        except KeyError as exc:
+            raise Transient(
+                f"the PDS {self._base} answered a session without {exc.args[0]}",
+                channel=self._channel,
+            ) from exc
+
+    def _account(self) -> dict[str, Any]:
+        facts = self._ctx.state.channel_state(self._channel).get("account", {})
+        return dict(facts) if isinstance(facts, dict) else {}
+
+    def _put_account(self, facts: dict[str, Any]) -> None:
+        state = self._ctx.state.channel_state(self._channel)
+        self._ctx.state.set_channel_state(self._channel, {**state, "account": facts})
+
+    def _check_login_budget(self) -> None:
+        """Refuse to log in when this channel would pass createSession's limits."""
+        now = self._ctx.clock().timestamp()
+        times = [float(t) for t in self._account().get("login_times", [])]
+        for window, limit in LOGIN_LIMITS:
+            recent = sorted(t for t in times if t > now - window)
+            if len(recent) >= limit:
+                wait = recent[-limit] + window - now
+                raise RateLimited(
+                    f"{self._channel}: {limit} Bluesky logins in {window // 60} minutes "
+                    f"already; waiting {wait:.0f}s before logging in again",
+                    retry_after=max(1.0, wait),
+                    channel=self._channel,
+                )
+
+    def _note_login(self) -> None:
+        """Count the attempt before sending it: a failed login still uses the budget."""
+        now = self._ctx.clock()
+        facts = self._account()
+        day_ago = now.timestamp() - LOGIN_LIMITS[-1][0]
+        times = [t for t in facts.get("login_times", []) if float(t) > day_ago]
+        facts["login_times"] = [*times, int(now.timestamp())]
+        facts["logins"] = int(facts.get("logins", 0)) + 1
+        facts["last_login"] = now.isoformat()
+        self._put_account(facts)
+
+    def _save_account(self, session: Session) -> None:
+        self._put_account({**self._account(), "did": session.did, "handle": session.handle})
+
+    def _scrub(self, text: str) -> str:
+        secrets = [self._password]
+        if self._session is not None:
+            secrets += [self._session.access, self._session.refresh]
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def _session_expired(response: httpx.Response) -> bool:
+    if response.status_code not in (400, 401):
+        return False
+    error, _ = error_code(response)
+    return response.status_code == 401 or error in ("ExpiredToken", "InvalidToken")
