@@ -198,7 +198,7 @@ class BlueskyHarness:
 
 
 @contextlib.contextmanager
-def _make_harness_disabled(tmp_path: Path) -> Iterator[BlueskyHarness]:
+def make_harness(tmp_path: Path) -> Iterator[BlueskyHarness]:
     """The session's local PDS (skips when npm is missing), an image server, a harness."""
     info = shared_pds()
     tap = Tap()
