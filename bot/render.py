@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
 
 from bot.budget import Budget
@@ -31,8 +32,8 @@ def post_block(post: Post) -> str:
     for i, part in enumerate(post.parts, start=1):
         if len(post.parts) > 1:
             lines.append(f"[dim]part {i}/{len(post.parts)}[/dim]")
-        lines.append(part.text)
-        lines.extend(f"[dim]image: {m.url} (alt: {m.alt})[/dim]" for m in part.media)
+        lines.append(esc(part.text))
+        lines.extend(f"[dim]image: {esc(m.url)} (alt: {esc(m.alt)})[/dim]" for m in part.media)
     return "\n".join(lines)
 
 
@@ -41,7 +42,7 @@ def print_posts(console: Console, posts: Sequence[Post]) -> None:
     for post in posts:
         if post.item_id != current:
             current = post.item_id
-            console.rule(f"{post.title}  [dim]{post.article_url}[/dim]")
+            console.rule(f"{esc(post.title)}  [dim]{esc(post.article_url)}[/dim]")
         console.print(post_block(post), markup=True, highlight=False, soft_wrap=True)
         console.print()
 
@@ -52,12 +53,12 @@ def poll_table(reports: Sequence[PollReport]) -> Table:
         table.add_column(col)
     for r in reports:
         if r.error:
-            result = f"[red]{'backing off: ' if r.skipped else ''}{r.error}[/red]"
+            result = f"[red]{'backing off: ' if r.skipped else ''}{esc(r.error)}[/red]"
         elif r.not_modified:
             result = "not modified (304)"
         else:
             result = "ok" + (f" ({len(r.warnings)} warnings)" if r.warnings else "")
-        table.add_row(r.feed, str(r.new), str(r.queued), str(r.edited), result)
+        table.add_row(esc(r.feed), str(r.new), str(r.queued), str(r.edited), result)
     return table
 
 
@@ -68,7 +69,8 @@ def delivery_table(reports: Sequence[DeliveryReport]) -> Table:
     colours = {"sent": "green", "retry": "yellow", "paused": "yellow"}
     for r in reports:
         colour = colours.get(r.outcome, "red")
-        table.add_row(r.channel, r.item_id, f"[{colour}]{r.outcome}[/{colour}]", r.detail)
+        outcome = f"[{colour}]{r.outcome}[/{colour}]"
+        table.add_row(esc(r.channel), esc(r.item_id), outcome, esc(r.detail))
     return table
 
 
@@ -81,12 +83,12 @@ def feeds_table(states: Sequence[FeedState], urls: dict[str, str], now: datetime
         s = by_name.get(name, FeedState(feed=name))
         errors = f"[red]{s.consecutive_errors}[/red]" if s.consecutive_errors else "0"
         table.add_row(
-            name,
-            url,
+            esc(name),
+            esc(url),
             ago(s.last_poll, now),
             ago(s.last_success, now),
             errors,
-            s.last_error or "",
+            esc(s.last_error or ""),
         )
     return table
 
@@ -106,7 +108,7 @@ def channels_table(
         c = by_name.get(name, DeliveryCounts(channel=name))
         platform = channels.get(name, "[dim](not in config)[/dim]")
         reason = paused.get(name)
-        state = f"[red]paused: {reason}[/red]" if reason else "active"
+        state = f"[red]paused: {esc(reason)}[/red]" if reason else "active"
         table.add_row(
             name,
             platform,
@@ -145,6 +147,11 @@ def problems_table(deliveries: Sequence[Delivery], now: datetime) -> Table:
         if d.status == "pending" and d.next_attempt is not None and d.next_attempt > now:
             nxt = f"in {int((d.next_attempt - now).total_seconds())}s"
         table.add_row(
-            d.channel, d.article.title, d.status, str(d.attempts), nxt, d.last_error or ""
+            esc(d.channel),
+            esc(d.article.title),
+            d.status,
+            str(d.attempts),
+            nxt,
+            esc(d.last_error or ""),
         )
     return table

@@ -168,3 +168,21 @@ def test_every_command_documents_an_example(name: str) -> None:
     result = CliRunner().invoke(main, [*name.split(), "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output
+
+
+def test_status_shows_server_text_with_brackets_verbatim(feed_file: Path, tmp_path: Path) -> None:
+    """Error text like '[fbtrace_id A1]' or '[/x]' is shown as is, never read as markup."""
+    from datetime import UTC, datetime
+
+    from bot.store import SQLiteStore
+
+    cfg = str(write_config(tmp_path, feeds={"volt": str(feed_file)}, catch_up="all"))
+    runner = CliRunner()
+    assert runner.invoke(main, ["-c", cfg, "poll", "--no-deliver"]).exit_code == 0
+    with SQLiteStore.open(tmp_path / "state.db") as store:
+        reason = "Error validating access token (code 190) [fbtrace_id A1b2] [/oops]"
+        store.pause_channel("x-out", reason=reason, now=datetime.now(UTC))
+    status = runner.invoke(main, ["-c", cfg, "status"])
+    assert status.exit_code == 0, status.output
+    assert "[fbtrace_id A1b2]" in status.output
+    assert "[/oops]" in status.output

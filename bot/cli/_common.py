@@ -49,6 +49,7 @@ def setup_logging(verbose: int, *, service: bool) -> None:
         "trafilatura",
         "urllib3",
         "requests_oauthlib",
+        "oauthlib",  # logs the consumer key and access token at DEBUG
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
