@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import click
+from rich.markup import escape as esc
 
 from bot.cli._common import Ctx, console, errors, load, setup_logging
 from bot.errors import ConfigError
@@ -133,7 +134,7 @@ def summarise(source: str, max_chars: int, lang: str | None, limit: int, fmt: st
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         for row in rows:
-            console().rule(str(row["title"]))
+            console().rule(esc(str(row["title"])))
             console().print(row["summary"], markup=False, highlight=False)
             console().print()
 
