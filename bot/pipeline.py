@@ -214,7 +214,20 @@ class Pipeline:
                 )
                 continue
             channel = self.config.channel(delivery.channel)
-            found = reconcile(self.compose_for(delivery.article, channel), idempotency_key=key)
+            try:
+                found = reconcile(self.compose_for(delivery.article, channel), idempotency_key=key)
+            except PublishError as exc:
+                # The platform cannot be asked now (down, rate limited, token expired).
+                # Raising would keep every channel from starting; treat it like a failed
+                # send instead: it waits its backoff, and publishing is safe to retry.
+                log.warning(
+                    "cannot check interrupted delivery channel=%s item=%s: %s",
+                    delivery.channel,
+                    delivery.item_id,
+                    exc,
+                )
+                self._handle_failure(delivery, exc)
+                continue
             if found is not None:
                 self.store.mark_sent(
                     delivery.id, now=now, remote_id=found.remote_id, remote_url=found.url

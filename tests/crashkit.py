@@ -223,6 +223,7 @@ class CrashMastodon(FakeMastodon):
         super().__init__()
         self.slowness = slowness
         self.switch = switch
+        self.held = HeldAnswer()
         self.replays = 0
 
     def handle(self, request: Request) -> Answer:
@@ -234,11 +235,18 @@ class CrashMastodon(FakeMastodon):
     def _create(self, request: Request) -> Answer:
         before = len(self.statuses)
         answer = super()._create(request)
-        if len(self.statuses) > before and self.switch is not None:
+        if len(self.statuses) == before:  # refused, or answered from a known key
+            if answer.status == 200:
+                self.replays += 1
+            return answer
+        if self.switch is not None:
             self.switch.pull("mastodon")
-        elif answer.status == 200:
-            self.replays += 1
+        self.held.hold()
         return answer
+
+    def post_attempts(self) -> int:
+        """Every POST /api/v1/statuses that reached the fake."""
+        return len(self.calls_to("statuses"))
 
 
 @dataclass(frozen=True)
