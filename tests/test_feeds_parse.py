@@ -349,3 +349,44 @@ def test_json_feed_1_0_content_text_is_escaped() -> None:
 def test_normalise_url(url: str, expected: str) -> None:
     """normalise_url lowercases scheme/host and drops fragments, utm_* and trailing slashes."""
     assert normalise_url(url) == expected
+
+
+def _rss(items: str, *, head: str = '<?xml version="1.0" encoding="UTF-8"?>') -> str:
+    return (
+        f'{head}<rss version="2.0"><channel><title>EV</title><link>https://ev.example/</link>'
+        f"{items}</channel></rss>"
+    )
+
+
+def test_short_literal_entities_are_kept() -> None:
+    """A DOCTYPE declaring &nbsp; as a character reference still parses, strictly."""
+    body = _rss("<item><title>Nexon&nbsp;EV</title><link>https://ev.example/n</link></item>")
+    doc = body.replace("<rss", '<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]><rss', 1)
+    result = parse_feed(doc.encode(), feed_name="ev", base_url="https://ev.example/feed")
+    assert result.articles[0].title == "Nexon EV"  # the entity was expanded, then spaces folded
+    assert result.warnings == ()
+
+
+def test_utf16_feed_is_read_with_the_item_cap() -> None:
+    """A UTF-16 feed (BOM) is read, and the item cap still applies before feedparser."""
+    items = "".join(
+        f"<item><title>தமிழ் செய்தி {n}</title><link>https://ev.example/ta/{n}</link></item>"
+        for n in range(MAX_ITEMS + 5)
+    )
+    body = _rss(items, head='<?xml version="1.0" encoding="UTF-16"?>').encode("utf-16")
+    result = parse_feed(body, feed_name="ev", base_url="https://ev.example/feed")
+    assert len(result.articles) == MAX_ITEMS
+    assert result.articles[0].title == "தமிழ் செய்தி 0"
+    assert any(f"more than {MAX_ITEMS} items" in w for w in result.warnings)
+
+
+def test_item_cap_applies_when_expat_cannot_read_the_encoding() -> None:
+    """A GB2312 feed (expat cannot scan it) is still cut to the item cap."""
+    items = "".join(
+        f"<item><title>电动汽车 {n}</title><link>https://ev.example/zh/{n}</link></item>"
+        for n in range(MAX_ITEMS + 5)
+    )
+    body = _rss(items, head='<?xml version="1.0" encoding="GB2312"?>').encode("gb2312")
+    result = parse_feed(body, feed_name="ev", base_url="https://ev.example/feed")
+    assert len(result.articles) == MAX_ITEMS
+    assert result.articles[1].title == "电动汽车 1"

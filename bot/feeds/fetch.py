@@ -3,18 +3,11 @@
 The body is read raw and decompressed here, in bounded steps, instead of by httpx: httpx
 inflates a whole network chunk at once, and 64 KB of brotli can expand to gigabytes.
 
-httpx only has per-operation timeouts, so a server dripping one byte just inside the read
-timeout could hold a poll for hours. ``_Watchdog`` enforces the whole ``deadline``: it learns
-the connection's socket through httpcore's ``trace`` extension and shuts it down when time
-is up. (It cannot see a kept-alive connection before the response headers; the feed client
-polls minutes apart, so its connections have expired by then.)
+httpx only has per-operation timeouts; ``bot.feeds.watchdog`` enforces the whole deadline.
 """
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -25,6 +18,7 @@ import brotli  # type: ignore[import-untyped]
 import httpx
 
 from bot.errors import FetchError
+from bot.feeds.watchdog import Watchdog
 from bot.netguard import GUARD_EXTENSION, install_guard, pinned_transport
 
 MAX_REDIRECTS = 5
@@ -83,7 +77,7 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    watchdog = _Watchdog(deadline)
+    watchdog = Watchdog(deadline)
     extensions: dict[str, Any] = {"trace": watchdog.trace}
     if not allow_private:
         install_guard(client)
@@ -107,51 +101,6 @@ def fetch(
             response.close()
 
 
-class _Watchdog:
-    """Shuts down the connection's socket once ``deadline`` seconds have passed."""
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.fired = False
-        self._socket: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(deadline, self._fire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._timer.cancel()
-
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore trace callback: remember each new connection's socket."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            self.watch(info.get("return_value"))
-
-    def watch(self, stream: Any) -> None:
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if isinstance(sock, socket.socket):
-            with self._lock:
-                self._socket = sock
-                if self.fired:
-                    _shutdown(sock)
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            if self._socket is not None:
-                _shutdown(self._socket)
-
-
-def _shutdown(sock: socket.socket) -> None:
-    # The plain socket method: an SSLSocket's own shutdown() would drop its TLS state under
-    # the thread that is reading. OSError: already closed.
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
 def _timeout(client: httpx.Client, deadline: float) -> httpx.Timeout:
     """Per-operation timeouts never longer than the whole ``deadline``."""
     configured = client.timeout
@@ -164,7 +113,7 @@ def _timeout(client: httpx.Client, deadline: float) -> httpx.Timeout:
 
 
 def _read(
-    response: httpx.Response, *, url: str, max_bytes: int, started: float, watchdog: _Watchdog
+    response: httpx.Response, *, url: str, max_bytes: int, started: float, watchdog: Watchdog
 ) -> RawResponse:
     final_url = str(response.url)
     validators = {
@@ -289,7 +238,7 @@ def _gave_up(deadline: float) -> str:
     )
 
 
-def _failed(exc: httpx.HTTPError, watchdog: _Watchdog) -> str:
+def _failed(exc: httpx.HTTPError, watchdog: Watchdog) -> str:
     """Why the request failed: the watchdog closing the connection, or ``exc`` itself."""
     return _gave_up(watchdog.deadline) if watchdog.fired else _describe(exc, watchdog.deadline)
 

@@ -28,7 +28,7 @@ from bot.feeds.extract import (
     html_to_text,
     normalise_url,
 )
-from bot.feeds.xmlguard import prepare_xml
+from bot.feeds.xmlguard import describe_non_feed, prepare_xml
 from bot.models import Article, Media
 
 MAX_ITEMS = 500
@@ -129,7 +129,9 @@ def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDo
     feed = result.get("feed", {})
     entries = result.get("entries", [])
     if not entries and (not result.get("version") or not feed.get("title")):
-        raise ParseError(_not_a_feed(body, result, content_type), url=base_url)
+        raise ParseError(
+            describe_non_feed(body, result.get("bozo_exception"), content_type), url=base_url
+        )
     doc = FeedDoc(
         title=html_to_text(feed.get("title", "")),
         link=feed.get("link", ""),
@@ -141,28 +143,6 @@ def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDo
         doc.warnings.append(f"feed is not well-formed ({problem}); parsed it leniently")
     doc.items = [_raw_item(entry) for entry in entries]
     return doc
-
-
-def _not_a_feed(body: bytes, result: Any, content_type: str | None) -> str:
-    head = body[:512].decode("utf-8", "replace")
-    problem = result.get("bozo_exception")
-    if b"\0" in body[:512] or (content_type or "").startswith(("image/", "video/", "audio/")):
-        kind = (content_type or "").split(";")[0].strip() or "binary data"
-        return f"the server sent {kind}, not an RSS/Atom/JSON feed; check the feed URL"
-    if re.search(r"<!doctype html|<html", head, re.IGNORECASE):
-        advertised = re.search(
-            rb"<link[^>]+application/(?:rss|atom|feed)\+(?:xml|json)[^>]*>", body[:200_000], re.I
-        )
-        href = re.search(rb'href=["\']([^"\']+)', advertised.group(0)) if advertised else None
-        hint = (
-            f" it links to the feed {href.group(1).decode('utf-8', 'replace')}: use that URL"
-            if href
-            else ""
-        )
-        return f"this is an HTML page, not an RSS/Atom/JSON feed;{hint or ' check the feed URL'}"
-    snippet = " ".join(head.split())[:80]
-    reason = f" ({problem})" if problem else ""
-    return f"not an RSS/Atom/JSON feed{reason}; the document starts with {snippet!r}"
 
 
 def _raw_item(entry: Any) -> RawItem:

@@ -11,6 +11,8 @@ of Python callbacks. So, before it sees the bytes, ``prepare_xml``:
 - removes control characters XML forbids (they would push feedparser to its loose parser);
 - cuts the document before item ``max_items + 1`` (closing the open elements), and cuts a
   truncated document after its last complete item, so a half item is never posted.
+
+``describe_non_feed`` says what arrived instead of a feed (an image, an HTML page...).
 """
 
 from __future__ import annotations
@@ -207,3 +209,25 @@ def _cut_by_pattern(prepared: PreparedXml, *, max_items: int) -> None:
 
 def _closing(open_elements: list[str]) -> bytes:
     return b"".join(f"</{name}>".encode() for name in reversed(open_elements))
+
+
+def describe_non_feed(body: bytes, problem: object, content_type: str | None) -> str:
+    """Why ``body`` is not a feed, for a person: an image, an HTML page, or what it starts with."""
+    head = body[:512].decode("utf-8", "replace")
+    if b"\0" in body[:512] or (content_type or "").startswith(("image/", "video/", "audio/")):
+        kind = (content_type or "").split(";")[0].strip() or "binary data"
+        return f"the server sent {kind}, not an RSS/Atom/JSON feed; check the feed URL"
+    if re.search(r"<!doctype html|<html", head, re.IGNORECASE):
+        advertised = re.search(
+            rb"<link[^>]+application/(?:rss|atom|feed)\+(?:xml|json)[^>]*>", body[:200_000], re.I
+        )
+        href = re.search(rb'href=["\']([^"\']+)', advertised.group(0)) if advertised else None
+        hint = (
+            f" it links to the feed {href.group(1).decode('utf-8', 'replace')}: use that URL"
+            if href
+            else ""
+        )
+        return f"this is an HTML page, not an RSS/Atom/JSON feed;{hint or ' check the feed URL'}"
+    snippet = " ".join(head.split())[:80]
+    reason = f" ({problem})" if problem else ""
+    return f"not an RSS/Atom/JSON feed{reason}; the document starts with {snippet!r}"
