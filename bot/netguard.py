@@ -125,7 +125,8 @@ class PinnedTransport(httpx.BaseTransport):
             addresses = pinned[2]
         else:  # no hook ran for this hop: check here
             addresses = check_public_url(str(request.url))
-        extensions = {**request.extensions, "sni_hostname": host}
+        # The ASCII (punycode) form: ssl would encode a Unicode name with old IDNA 2003 rules.
+        extensions = {**request.extensions, "sni_hostname": request.url.raw_host.decode("ascii")}
         for tried, address in enumerate(addresses[:_MAX_ADDRESSES], start=1):
             direct = httpx.Request(
                 request.method,

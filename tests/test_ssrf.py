@@ -249,3 +249,21 @@ def test_feed_image_behind_a_private_dns_answer_is_refused(
     ):
         fetch_image(client, "https://cdn.example/pic.png", allow_private=False)
     assert server.requests == []
+
+
+def test_pinned_transport_sends_an_international_name_as_punycode() -> None:
+    """SNI and Host carry the ASCII form of a Unicode host name."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    transport = PinnedTransport(httpx.MockTransport(handler), httpx.MockTransport(handler))
+    request = httpx.Request("GET", "https://समाचार.example/")
+    request.extensions.update(
+        {GUARD_EXTENSION: True, PIN_EXTENSION: (request.url.host, None, ("93.184.216.34",))}
+    )
+    transport.handle_request(request)
+    assert seen[0].extensions["sni_hostname"] == "xn--61b3bh3a5ab.example"
+    assert seen[0].headers["host"] == "xn--61b3bh3a5ab.example"
