@@ -254,6 +254,30 @@ def test_thread_parts_reply_to_root_and_parent(account: Account) -> None:
     assert replies[1]["value"]["reply"] == {"root": root_ref, "parent": second}
 
 
+def test_thread_broken_midway_resumes_without_duplicates(account: Account, tap: Tap) -> None:
+    """Part 2's answer is lost and part 3 meets a 502: reconcile says "not all there",
+    the retry posts part 3 only, replying to part 2."""
+    base = _post()
+    post = replace(base, parts=(base.parts[0], PostPart(text="दूसरा"), PostPart(text="तीसरा")))
+    tap.fail(CREATE, lambda request, inner: inner.handle_request(request))
+    tap.fail(CREATE, lost_after_accept)
+    tap.fail(CREATE, answer(502, "UpstreamFailure", "Upstream Failure"))
+    publisher = account.publisher()
+    with pytest.raises(Transient):
+        publisher.publish(post, idempotency_key="broken")
+    assert len(account.posts()) == 2
+    assert publisher.reconcile(post, idempotency_key="broken") is None
+
+    result = publisher.publish(post, idempotency_key="broken")
+
+    by_text = {p["value"]["text"]: p for p in account.posts()}
+    assert len(by_text) == 3
+    second, third = by_text["दूसरा"], by_text["तीसरा"]
+    assert third["value"]["reply"]["parent"] == {"uri": second["uri"], "cid": second["cid"]}
+    assert third["value"]["reply"]["root"]["uri"] == result.remote_id
+    assert publisher.reconcile(post, idempotency_key="broken") == result
+
+
 def test_image_embed_option(account: Account, images: FeedServer) -> None:
     """embed = "image" posts the image itself with its alt text and aspect ratio."""
     post = _post(images.url("/img/big.jpg"))
@@ -281,11 +305,13 @@ def test_wrong_app_password_is_auth_error(account: Account) -> None:
     assert account.password not in str(info.value)
 
 
-def test_expired_token_is_refreshed_not_relogged(account: Account, tap: Tap) -> None:
-    """ExpiredToken on create: one real refreshSession, no second login, the post is made."""
+@pytest.mark.parametrize("status", [400, 401])
+def test_expired_token_is_refreshed_not_relogged(account: Account, tap: Tap, status: int) -> None:
+    """ExpiredToken on create (400 from this PDS, 401 from others): one real
+    refreshSession, no second login, the post is made."""
     publisher = account.publisher()
     publisher.check()
-    tap.fail(CREATE, answer(400, "ExpiredToken", "Token has expired"))
+    tap.fail(CREATE, answer(status, "ExpiredToken", "Token has expired"))
     publisher.publish(_post(), idempotency_key="refresh")
     assert (tap.calls[LOGIN], tap.calls[REFRESH]) == (1, 1)
     assert len(account.posts()) == 1
@@ -371,6 +397,32 @@ def test_server_trouble_is_transient(fault: httpx.Response | Exception) -> None:
     """5xx, timeouts and refused connections become Transient."""
     with pytest.raises(Transient):
         _mock_publisher(_fault_on_create(fault)).publish(_post(), idempotency_key="k")
+
+
+def test_refresh_hitting_a_5xx_keeps_the_session() -> None:
+    """A refresh that meets a 5xx is Transient; the next call refreshes again, no login."""
+    calls: list[str] = []
+    refreshed = {**SESSION, "accessJwt": "eyJ.new"}
+    refresh_answers = [httpx.Response(502), httpx.Response(200, json=refreshed)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nsid = request.url.path.removeprefix("/xrpc/")
+        calls.append(nsid)
+        if nsid == LOGIN:
+            return httpx.Response(200, json=SESSION)
+        if nsid == REFRESH:
+            assert request.headers["authorization"] == "Bearer eyJ.refresh"
+            return refresh_answers.pop(0)
+        if request.headers["authorization"] != "Bearer eyJ.new":  # the old one has expired
+            return httpx.Response(400, json={"error": "ExpiredToken"})
+        return httpx.Response(200, json={"handle": "a.test"})
+
+    publisher = _mock_publisher(handler)
+    with pytest.raises(Transient):
+        publisher.check()
+    assert publisher.check() == "a.test"
+    assert calls.count(LOGIN) == 1
+    assert calls.count(REFRESH) == 2
 
 
 def test_login_budget_is_kept_across_restarts() -> None:

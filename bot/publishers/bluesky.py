@@ -87,8 +87,8 @@ class BlueskyPublisher:
         if not post.parts:
             raise Rejected(f"{self.name}: the post has no text", channel=self.name)
         note = self._notes.get(idempotency_key)
-        if not note.get("rkeys"):
-            note = self._plan(post, idempotency_key)
+        if len(note.get("rkeys", [])) < len(post.parts):
+            note = self._plan(post, idempotency_key, note)
         rkeys = [str(k) for k in note["rkeys"]]
         created_at = str(note["created_at"])
         refs: list[dict[str, str]] = list(note.get("parts", []))
@@ -110,10 +110,17 @@ class BlueskyPublisher:
     def reconcile(self, post: Post, *, idempotency_key: str) -> PublishResult | None:
         """The post if it exists: at the noted record key, else among the latest posts
         linking ``post.article_url``."""
-        rkeys = self._notes.get(idempotency_key).get("rkeys")
-        if rkeys:
-            ref = self._existing(str(rkeys[0]))
-            return self._result(ref["uri"]) if ref else None
+        note = self._notes.get(idempotency_key)
+        if note.get("rkeys"):
+            # Found only when every part is there: else publish() resumes the thread.
+            refs = list(note.get("parts", []))
+            for rkey in note["rkeys"][len(refs) : len(post.parts)]:
+                ref = self._existing(str(rkey))
+                if ref is None:
+                    return None
+                refs.append(ref)
+            self._notes.put(idempotency_key, parts=refs)
+            return self._result(refs[0]["uri"])
         body = self._xrpc.get(
             "com.atproto.repo.listRecords",
             {"repo": self._xrpc.session.did, "collection": POST_COLLECTION, "limit": _RECENT_POSTS},
@@ -123,12 +130,19 @@ class BlueskyPublisher:
                 return self._result(str(entry["uri"]))
         return None
 
-    def _plan(self, post: Post, key: str) -> dict[str, Any]:
-        """Choose record keys for every part and note them before anything is sent."""
+    def _plan(self, post: Post, key: str, note: dict[str, Any]) -> dict[str, Any]:
+        """Choose record keys for every part and note them before anything is sent (keys
+        already noted stay: an edited article may have grown a thread part)."""
         now = self._ctx.clock()
         clock_id = secrets.randbelow(1024)
-        rkeys = [new_tid(now + timedelta(microseconds=i), clock_id) for i in range(len(post.parts))]
-        created_at = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        rkeys = list(note.get("rkeys", []))
+        rkeys += [
+            new_tid(now + timedelta(microseconds=i), clock_id)
+            for i in range(len(rkeys), len(post.parts))
+        ]
+        created_at = note.get("created_at") or now.isoformat(timespec="milliseconds").replace(
+            "+00:00", "Z"
+        )
         return self._notes.put(key, rkeys=rkeys, created_at=created_at)
 
     def _record(

@@ -175,7 +175,12 @@ class Xrpc:
     def _body(self, response: httpx.Response, nsid: str) -> dict[str, Any]:
         if response.is_error:
             now = self._ctx.clock()
-            raise xrpc_error(response, channel=self._channel, what=nsid, now=now, scrub=self._scrub)
+            error = xrpc_error(
+                response, channel=self._channel, what=nsid, now=now, scrub=self._scrub
+            )
+            if error_code(response)[0] == "RecordNotFound":
+                raise error from NotFound(nsid)
+            raise error
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
