@@ -334,6 +334,8 @@ def test_no_token_in_errors_logs_or_repr(
 ) -> None:
     """Across failures the token appears in no exception, log line or repr."""
     caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore"):  # the CLI tests quiet them process-wide
+        caplog.set_level(logging.DEBUG, logger=name)
     masto.fail(
         "statuses",
         Fault(401, {"error": f"token {TOKEN} revoked"}),

@@ -213,6 +213,8 @@ def test_no_token_in_errors_logs_or_causes(
 ) -> None:
     """Timeouts, drops and errors: the token is in no message, cause, repr or log line."""
     caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore"):  # the CLI tests quiet them process-wide
+        caplog.set_level(logging.DEBUG, logger=name)
     tg.fail(
         "sendMessage",
         Fault(delay=1.0),

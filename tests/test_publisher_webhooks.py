@@ -283,6 +283,8 @@ def test_no_webhook_secret_in_errors_or_logs(
 ) -> None:
     """Timeouts, drops and errors quoting the URL: the secret is nowhere to be seen."""
     caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore"):  # the CLI tests quiet them process-wide
+        caplog.set_level(logging.DEBUG, logger=name)
     secret = DISCORD_TOKEN if platform == "discord" else SLACK_SECRET
     hooks.fail(
         platform,
