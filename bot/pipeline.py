@@ -191,7 +191,15 @@ class Pipeline:
     # ---- deliveries --------------------------------------------------------------------
 
     def compose_for(self, article: Article, channel: ChannelConfig) -> Post:
-        return compose(article, channel.style, summariser=self.summariser, now=self.clock())
+        style = channel.style
+        limits = getattr(self.publishers.get(channel.name), "instance_limits", None)
+        if style.max_chars is None and limits is not None:
+            # A Mastodon instance may allow more (or fewer) than 500 characters.
+            try:
+                style = dataclasses.replace(style, max_chars=limits()["max_characters"])
+            except (PublishError, KeyError) as exc:
+                log.info("instance limits unavailable channel=%s %s", channel.name, exc)
+        return compose(article, style, summariser=self.summariser, now=self.clock())
 
     def paused_reason(self, channel: str) -> str | None:
         return self.store.channel_paused(channel)
@@ -264,6 +272,8 @@ class Pipeline:
             report = self.deliver_one(delivery)
             if report.outcome == "sent":
                 sent.append(self.clock())
+            elif report.outcome == "paused":
+                blocked.add(channel)  # credentials need a person: stop this channel's run
             reports.append(report)
             if len(reports) >= limit:
                 break
@@ -293,11 +303,14 @@ class Pipeline:
             self.store.mark_failed(delivery.id, now=now, error=error)
             log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
             return report("failed", error)
-        problems = validate_post(post)
-        if post.extra.get("image_required") and not post.parts[0].media:
-            reason = f"{channel.platform} needs an image and the article has none"
+        if post.extra.get("image_missing") == "true":
+            reason = (
+                f"{channel.platform} needs an image and this article has none; give it a "
+                "featured image (media:content, enclosure or og:image) to post it there"
+            )
             self.store.mark_skipped(delivery.id, now=now, reason=reason)
             return report("skipped", reason, post)
+        problems = validate_post(post)
         if problems:
             error = "composed post is invalid: " + "; ".join(problems)
             self.store.mark_failed(delivery.id, now=now, error=error)
@@ -306,7 +319,9 @@ class Pipeline:
         key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
         self.store.mark_sending(delivery.id, now=now)
         try:
-            result = publisher.publish(post, idempotency_key=key)
+            result = self._reconcile_retry(publisher, delivery, post, key)
+            if result is None:
+                result = publisher.publish(post, idempotency_key=key)
         except AlreadyPosted as exc:
             result = PublishResult(remote_id=exc.remote_id or "already-posted", url=exc.url)
         except PublishError as exc:
@@ -322,6 +337,18 @@ class Pipeline:
             "sent channel=%s item=%s remote=%s", channel.name, delivery.item_id, result.remote_id
         )
         return report("sent", result.url or result.remote_id, post)
+
+    @staticmethod
+    def _reconcile_retry(
+        publisher: Publisher, delivery: Delivery, post: Post, key: str
+    ) -> PublishResult | None:
+        """Before a retry, ask the platform whether the last attempt got through after all
+        (an answer lost to a timeout or dropped connection): never post twice."""
+        reconcile = getattr(publisher, "reconcile", None)
+        if delivery.attempts == 0 or reconcile is None:
+            return None
+        found: PublishResult | None = reconcile(post, idempotency_key=key)
+        return found
 
     def _handle_failure(self, delivery: Delivery, exc: PublishError) -> tuple[str, str]:
         now = self.clock()

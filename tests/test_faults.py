@@ -389,11 +389,6 @@ def test_expired_token_pauses_the_channel_and_retry_resumes_it(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pipeline.deliver (since 6718e7a, budgets) no longer skips a channel paused "
-    "earlier in the same run: every other due delivery of it is still tried",
-)
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_a_pause_stops_the_rest_of_the_same_delivery_run(
     rig: Rig, platform: str, capsys: pytest.CaptureFixture[str]
