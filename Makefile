@@ -21,6 +21,8 @@ test: $(STAMP)  ## ruff, mypy on bot/, the whole suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot
+	@# A real local Bluesky server for the Bluesky tests (cached; skipped without npm).
+	@if command -v npm >/dev/null; then bash .ci/pds-setup.sh >/dev/null; fi
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
