@@ -73,6 +73,17 @@ def open_pipeline(
             http.close()
 
 
+def install_stop_signals(stop: threading.Event) -> None:
+    """SIGINT/SIGTERM set ``stop``: the service finishes its current step and exits 0."""
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, finishing current work", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+
 def run_service(
     pipeline: Pipeline,
     *,
@@ -83,14 +94,7 @@ def run_service(
     config = pipeline.config
     stop = stop or threading.Event()
     if install_signals:
-
-        def on_signal(signum: int, _frame: FrameType | None) -> None:
-            log.info("received %s, finishing current work", signal.Signals(signum).name)
-            stop.set()
-
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
-
+        install_stop_signals(stop)
     recovered = pipeline.recover_interrupted()
     if recovered:
         log.info("resolved %d deliveries interrupted by the last shutdown", recovered)

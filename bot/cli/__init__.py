@@ -58,8 +58,13 @@ def run(ctx: Ctx) -> None:
       syndbot -c config/example-site.toml run
     """
     setup_logging(ctx.verbose, service=True)
-    from bot.app import open_pipeline, run_service
+    import threading
 
+    from bot.app import install_stop_signals, open_pipeline, run_service
+
+    # Catch a stop request from the very start, so a signal during start-up also exits cleanly.
+    stop = threading.Event()
+    install_stop_signals(stop)
     with errors():
         config = load(ctx)
         echo = Console(soft_wrap=True, highlight=False)
@@ -69,7 +74,7 @@ def run(ctx: Ctx) -> None:
                 f"channels, state in {config.service.database}",
                 err=True,
             )
-            run_service(pipe)
+            run_service(pipe, stop=stop, install_signals=False)
 
 
 @main.command()
