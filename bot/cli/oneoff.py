@@ -171,10 +171,15 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
         with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:
             # The operator typed this URL, so it is trusted even on a private network.
             article = fetch_article(client, article_url, allow_private=True)
+        if dry_run:  # compose only: no database, no publisher, no request to a platform
+            from bot.compose import compose
+            from bot.summarise import ExtractiveSummariser
+
+            summariser, now = ExtractiveSummariser(), datetime.now(UTC)
+            posts = [compose(article, c.style, summariser=summariser, now=now) for c in targets]
+            _print_posts(posts, "text")
+            return
         with open_pipeline(config) as pipe:
-            if dry_run:
-                _print_posts([pipe.compose_for(article, c) for c in targets], "text")
-                return
             now = pipe.clock()
             pipe.store.queue(article, now=now, channels=[c.name for c in targets])
             wanted = {c.name for c in targets}

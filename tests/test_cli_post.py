@@ -1,0 +1,94 @@
+"""`syndbot post ARTICLE_URL`: one article now, to the configured channels, never twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.builders import write_config
+from tests.feedserver import FeedServer
+
+PAGE = """<!doctype html><html lang="ta"><head>
+<title>சென்னையில் புதிய மின் வாகன சார்ஜிங் மையங்கள்</title>
+<meta property="og:title" content="சென்னையில் 120 புதிய சார்ஜிங் மையங்கள்">
+<meta property="og:description" content="மாநகராட்சி 120 வேகமான சார்ஜிங் மையங்களை அமைக்கிறது.">
+<meta property="og:image" content="https://voltlane.example.com/img/chennai-chargers.jpg">
+<meta property="og:image:alt" content="சென்னை கடற்கரை சாலையில் சார்ஜிங் மையம்">
+</head><body><article><h1>சென்னையில் 120 புதிய சார்ஜிங் மையங்கள்</h1>
+<p>சென்னை மாநகராட்சி அடுத்த ஆறு மாதங்களில் 120 வேகமான சார்ஜிங் மையங்களை அமைக்க உள்ளது.
+இதனால் மின்சார கார் மற்றும் இருசக்கர வாகன உரிமையாளர்களுக்கு பெரும் நிம்மதி கிடைக்கும்.</p>
+<p>ஒவ்வொரு மையத்திலும் குறைந்தது நான்கு சார்ஜர்கள் இருக்கும் என்று அதிகாரிகள் தெரிவித்தனர்.
+கட்டணம் ஒரு யூனிட்டுக்கு பதினெட்டு ரூபாயாக இருக்கும்.</p>
+<p>முதல் கட்டமாக மெரினா, அண்ணா நகர், வேளச்சேரி ஆகிய இடங்களில் பணிகள் தொடங்கும்.</p>
+</article></body></html>"""
+
+
+@pytest.fixture
+def article_url() -> Iterator[str]:
+    with FeedServer() as server:
+        server.route("/ta/2026/11/chennai-chargers/", body=PAGE.encode(), content_type="text/html")
+        yield server.url("/ta/2026/11/chennai-chargers/")
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> str:
+    return str(write_config(tmp_path, feeds={"demo": "builtin:demo"}, platforms=("x", "bluesky")))
+
+
+def _outbox(tmp_path: Path) -> list[dict[str, object]]:
+    path = tmp_path / "outbox.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_dry_run_shows_posts_and_records_nothing(
+    cfg: str, article_url: str, tmp_path: Path
+) -> None:
+    """--dry-run prints one post per channel and writes no outbox line and no delivery."""
+    result = CliRunner().invoke(main, ["-c", cfg, "post", article_url, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "சென்னையில் 120 புதிய சார்ஜிங் மையங்கள்" in result.output
+    assert "x · x-out" in result.output
+    assert "bluesky · bluesky-out" in result.output
+    assert _outbox(tmp_path) == []
+    assert not (tmp_path / "state.db").exists()
+
+
+def test_post_sends_once_per_channel_and_never_twice(
+    cfg: str, article_url: str, tmp_path: Path
+) -> None:
+    """post sends to every channel; a second post of the same URL sends nothing more."""
+    runner = CliRunner()
+    first = runner.invoke(main, ["-c", cfg, "post", article_url])
+    assert first.exit_code == 0, first.output
+    lines = _outbox(tmp_path)
+    assert sorted(str(line["channel"]) for line in lines) == ["bluesky-out", "x-out"]
+    assert {line["lang"] for line in lines} == {"ta"}
+    again = runner.invoke(main, ["-c", cfg, "post", article_url])
+    assert again.exit_code == 0, again.output
+    assert "Already handled earlier" in again.output
+    assert len(_outbox(tmp_path)) == 2
+
+
+def test_post_to_one_channel(cfg: str, article_url: str, tmp_path: Path) -> None:
+    """--channel restricts the post to that channel."""
+    result = CliRunner().invoke(main, ["-c", cfg, "post", article_url, "--channel", "x-out"])
+    assert result.exit_code == 0, result.output
+    assert [line["channel"] for line in _outbox(tmp_path)] == ["x-out"]
+
+
+def test_post_of_an_unreachable_page_is_one_clear_error(cfg: str, tmp_path: Path) -> None:
+    """A page that cannot be fetched gives one error line naming the URL, nothing recorded."""
+    with FeedServer() as server:
+        url = server.url("/missing/")
+        result = CliRunner().invoke(main, ["-c", cfg, "post", url])
+    assert result.exit_code != 0
+    assert "/missing/" in result.output
+    assert "Traceback" not in result.output
+    assert _outbox(tmp_path) == []
