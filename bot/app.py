@@ -55,6 +55,7 @@ def open_pipeline(
                 full_text=feed.full_text,
                 max_bytes=service.max_feed_bytes,
                 allow_private=service.allow_private_addresses,
+                deadline=service.feed_deadline,
             )
             for feed in config.feeds
         }

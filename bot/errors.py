@@ -110,6 +110,14 @@ class AlreadyPosted(PublishError):
 
 
 class Transient(PublishError):
-    """Network trouble or a server error: retry with backoff."""
+    """Network trouble or a server error: retry with backoff.
+
+    ``maybe_sent`` marks trouble after the request went out (a read timeout, a dropped
+    connection): the platform may have published the post without answering.
+    """
 
     retryable = True
+
+    def __init__(self, message: str, *, channel: str = "", maybe_sent: bool = False) -> None:
+        super().__init__(message, channel=channel)
+        self.maybe_sent = maybe_sent

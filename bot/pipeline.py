@@ -12,16 +12,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.budget import Budget, budget_status, next_allowed
-from bot.catchup import select_for_first_poll
 from bot.compose import compose
 from bot.compose.validate import validate_post
-from bot.config import ChannelConfig, Config, FeedConfig
+from bot.config import ChannelConfig, Config
 from bot.errors import (
     AlreadyPosted,
     AuthError,
@@ -32,6 +31,7 @@ from bot.errors import (
     Skipped,
     Transient,
 )
+from bot.intake import record_items
 from bot.models import Article, Delivery, Post, PublishResult
 from bot.protocols import FeedSource, Publisher, Store, Summariser
 from bot.retry import RetryPolicy, feed_backoff
@@ -122,7 +122,9 @@ class Pipeline:
             )
             return PollReport(feed=feed_name, not_modified=True)
         first_poll = not state.initialised
-        report = self._record_items(feed, outcome.articles, now=now, first_poll=first_poll)
+        intake = record_items(
+            self.store, self.config, feed, outcome.articles, now=now, first_poll=first_poll
+        )
         self.store.record_poll_ok(
             feed_name, now=now, etag=outcome.etag, last_modified=outcome.last_modified
         )
@@ -130,63 +132,11 @@ class Pipeline:
             log.info("feed warning feed=%s %s", feed_name, warning)
         return PollReport(
             feed=feed_name,
-            new=report[0],
-            queued=report[1],
-            edited=report[2],
-            warnings=outcome.warnings,
+            new=intake.new,
+            queued=intake.queued,
+            edited=intake.edited,
+            warnings=outcome.warnings + intake.warnings,
         )
-
-    def _record_items(
-        self, feed: FeedConfig, articles: Sequence[Article], *, now: datetime, first_poll: bool
-    ) -> tuple[int, int, int]:
-        channels = [c.name for c in self.config.channels_for(feed.name)]
-        allowed = select_for_first_poll(articles, feed.catch_up, now=now) if first_poll else None
-        new = queued = edited = 0
-        for article in articles:
-            known = self.store.find_item(feed.name, article.item_id, article.url)
-            if known is not None:
-                if known.content_hash != article.content_hash and known.item_id == article.item_id:
-                    # Edited after we saw it: remember the new text, do not post again,
-                    # unless the feed asks for a correction when the headline changed.
-                    self.store.update_item(article, now=now)
-                    edited += 1
-                    if (
-                        feed.on_edit == "correction"
-                        and known.title.strip() != article.title.strip()
-                    ):
-                        queued += self._queue_correction(article, channels, now=now)
-                continue
-            targets = channels if allowed is None or article.item_id in allowed else []
-            self.store.add_item(article, now=now, channels=targets)
-            new += 1
-            queued += len(targets)
-            log.info(
-                "item recorded feed=%s item=%s queued=%d", feed.name, article.item_id, len(targets)
-            )
-        return new, queued, edited
-
-    def _queue_correction(self, article: Article, channels: list[str], *, now: datetime) -> int:
-        """Queue a 'Correction:' post; its id is tied to the new headline so each headline
-        change is posted at most once, even across restarts."""
-        digest = hashlib.sha256(article.title.encode()).hexdigest()[:12]
-        correction = dataclasses.replace(
-            article,
-            item_id=f"{article.item_id}#correction-{digest}",
-            title=f"Correction: {article.title}",
-        )
-        if self.store.find_item(article.feed, correction.item_id) is not None:
-            return 0
-        posted = {
-            d.channel
-            for d in self.store.deliveries(status="sent")
-            if d.feed == article.feed and d.item_id == article.item_id
-        }
-        channels = [c for c in channels if c in posted]  # correct only what went out
-        if not channels:
-            return 0
-        self.store.add_item(correction, now=now, channels=channels)
-        log.info("correction queued feed=%s item=%s", article.feed, article.item_id)
-        return len(channels)
 
     # ---- deliveries --------------------------------------------------------------------
 
@@ -364,6 +314,17 @@ class Pipeline:
             self.store.pause_channel(delivery.channel, reason=str(exc), now=now)
             self.store.reschedule(delivery.id, now=now, next_attempt=now, error=f"auth: {exc}")
             return "paused", str(exc)
+        if isinstance(exc, Transient) and exc.maybe_sent:
+            publisher = self.publishers.get(delivery.channel)
+            if getattr(publisher, "reconcile", None) is None:
+                # No idempotency and no way to look: resending could post twice.
+                error = (
+                    f"{exc}; the platform may have published it without answering and "
+                    "offers no way to check: look at the channel, then `syndbot retry "
+                    f"--channel {delivery.channel}` if the post is missing"
+                )
+                self.store.mark_failed(delivery.id, now=now, error=error)
+                return "failed", error
         delay = self.policy.delay(attempts, exc)
         if delay is None:
             self.store.mark_failed(

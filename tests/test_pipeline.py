@@ -295,3 +295,31 @@ def test_correction_policy_posts_once_when_the_headline_changes(tmp_path: Path) 
         assert report.post is not None
         assert report.post.title.startswith("Correction: ")
     assert len(_outbox(tmp_path)) == 2
+
+
+def test_a_sudden_burst_of_unseen_items_is_capped(tmp_path: Path) -> None:
+    """After the first poll, 40 unseen items at once (a feed reset) queue only max_new."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text(rss(_items(2)), encoding="utf-8")
+    cfg = write_config(tmp_path, feeds={"volt": str(feed)}, platforms=("x",))
+    cfg.write_text(
+        cfg.read_text().replace('full_text = "never"', 'full_text = "never"\nmax_new = 5')
+    )
+    with open_pipeline(load_config(cfg, env={})) as p:
+        p.poll("volt")
+        p.deliver()
+        burst = [
+            Item(
+                guid=f"moved-{i}",
+                title=f"Archive story {i}",
+                link=f"https://new-cms.example/{i}/",
+                published=T0 - timedelta(days=40 - i),
+            )
+            for i in range(40)
+        ]
+        feed.write_text(rss(burst), encoding="utf-8")
+        report = p.poll("volt")
+        assert (report.new, report.queued) == (40, 5)
+        assert any("max_new = 5" in w for w in report.warnings)
+        queued = {d.item_id for d in p.store.deliveries(status="pending")}
+        assert queued == {f"moved-{i}" for i in range(35, 40)}

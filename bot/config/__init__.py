@@ -131,6 +131,7 @@ def _service(sec: Section) -> ServiceConfig:
         user_agent=sec.text("user_agent", defaults.user_agent),
         timeout=sec.duration("timeout", defaults.timeout, positive=True),
         max_feed_bytes=sec.integer("max_feed_bytes", defaults.max_feed_bytes, minimum=1),
+        feed_deadline=sec.duration("feed_deadline", defaults.feed_deadline, positive=True),
         allow_private_addresses=sec.boolean(
             "allow_private_addresses", defaults.allow_private_addresses
         ),
@@ -147,7 +148,9 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
         )
     feeds: list[FeedConfig] = []
     for sec in sections:
-        sec.check_known(("name", "url", "lang", "interval", "catch_up", "full_text", "on_edit"))
+        sec.check_known(
+            ("name", "url", "lang", "interval", "catch_up", "full_text", "on_edit", "max_new")
+        )
         name = _unique_name(sec, [f.name for f in feeds], "feed")
         lang = sec.optional_text("lang")
         if lang is not None and not _LANG.fullmatch(lang):
@@ -161,6 +164,7 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
                 catch_up=_catch_up(sec),
                 full_text=sec.choice("full_text", ("auto", "always", "never"), "auto"),
                 on_edit=sec.choice("on_edit", ("ignore", "correction"), "ignore"),
+                max_new=sec.integer("max_new", 25, minimum=1),
             )
         )
     return tuple(feeds)

@@ -108,6 +108,7 @@ class ServiceConfig:
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 20.0
     max_feed_bytes: int = 10_000_000
+    feed_deadline: float = 60.0  # a whole feed download, however the server drips it
     allow_private_addresses: bool = False
     timezone: str = "UTC"
 
@@ -121,6 +122,7 @@ class FeedConfig:
     catch_up: CatchUp = CatchUp()
     full_text: str = "auto"  # "auto" | "always" | "never"
     on_edit: str = "ignore"  # "ignore" | "correction"
+    max_new: int = 25  # more new items in one poll than this looks like a feed reset
 
 
 @dataclass(frozen=True)

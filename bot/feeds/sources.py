@@ -226,10 +226,13 @@ def open_source(
     full_text: str = "auto",
     max_bytes: int = 10_000_000,
     allow_private: bool = False,
+    deadline: float = FEED_DEADLINE,
 ) -> HttpFeedSource | FileFeedSource:
-    """The ``FeedSource`` for a config ``url``: http(s), ``builtin:NAME``, else a file path."""
+    """The ``FeedSource`` for a config ``url``: http(s), ``builtin:NAME``, else a file path.
+
+    ``deadline`` bounds a whole feed download (a server that drips bytes forever)."""
     if url.startswith(("http://", "https://")):
-        return HttpFeedSource(
+        source = HttpFeedSource(
             name,
             url,
             client=client,
@@ -238,6 +241,8 @@ def open_source(
             max_bytes=max_bytes,
             allow_private=allow_private,
         )
+        source.deadline = deadline
+        return source
     if url.startswith("builtin:"):
         return BuiltinFeedSource(name, url, lang=lang)
     return FileFeedSource(name, url.removeprefix("file://"), lang=lang)

@@ -84,7 +84,9 @@ def send(
         text = scrub(f"{type(exc).__name__}: {exc}", secrets)
         # The original exception holds the request (and so the URL): chain a clean copy.
         clean = type(exc)(scrub(str(exc), secrets))
-        raise Transient(f"{what}: {text}; will retry", channel=channel) from clean
+        # Before the connection was made nothing can have been posted; after, it may have.
+        unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        raise Transient(f"{what}: {text}", channel=channel, maybe_sent=not unsent) from clean
 
 
 def detail(response: httpx.Response, secrets: Iterable[str]) -> str:

@@ -1,0 +1,105 @@
+"""What a successful poll does with the items it found: record, dedupe, queue.
+
+Never floods: the first poll queues only what ``catch_up`` allows, and a later poll that
+suddenly shows more than ``max_new`` unseen items (a feed reset, a CMS migration, changed
+links) queues only the newest ``max_new``. Never repeats: an item known by id, or by its
+normalised link, is not queued again; an edit is recorded, and posted as a correction only
+when the feed asks for it and the headline changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.catchup import newest_first, select_for_first_poll
+from bot.config import Config, FeedConfig
+from bot.models import Article
+from bot.protocols import Store
+
+log = logging.getLogger("syndbot")
+
+
+@dataclass(frozen=True)
+class Intake:
+    new: int = 0
+    queued: int = 0
+    edited: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+def record_items(
+    store: Store,
+    config: Config,
+    feed: FeedConfig,
+    articles: Sequence[Article],
+    *,
+    now: datetime,
+    first_poll: bool,
+) -> Intake:
+    channels = [c.name for c in config.channels_for(feed.name)]
+    fresh: list[Article] = []
+    queued = edited = 0
+    for article in articles:
+        known = store.find_item(feed.name, article.item_id, article.url)
+        if known is None:
+            fresh.append(article)
+        elif known.content_hash != article.content_hash and known.item_id == article.item_id:
+            store.update_item(article, now=now)
+            edited += 1
+            if feed.on_edit == "correction" and known.title.strip() != article.title.strip():
+                queued += queue_correction(store, article, channels, now=now)
+    allowed, warnings = _allowed(feed, fresh, now=now, first_poll=first_poll)
+    for article in fresh:
+        targets = channels if allowed is None or article.item_id in allowed else []
+        store.add_item(article, now=now, channels=targets)
+        queued += len(targets)
+        log.info(
+            "item recorded feed=%s item=%s queued=%d", feed.name, article.item_id, len(targets)
+        )
+    return Intake(new=len(fresh), queued=queued, edited=edited, warnings=warnings)
+
+
+def _allowed(
+    feed: FeedConfig, fresh: list[Article], *, now: datetime, first_poll: bool
+) -> tuple[set[str] | None, tuple[str, ...]]:
+    """Which unseen items may be queued (None: all of them), and why not, if not."""
+    if first_poll:
+        return select_for_first_poll(fresh, feed.catch_up, now=now), ()
+    if len(fresh) <= feed.max_new:
+        return None, ()
+    warning = (
+        f"{len(fresh)} unseen items at once (more than max_new = {feed.max_new}): queued the "
+        f"newest {feed.max_new} and recorded the rest as seen, so the channels are not flooded"
+    )
+    log.warning("feed flood guard feed=%s %s", feed.name, warning)
+    return {a.item_id for a in newest_first(fresh)[: feed.max_new]}, (warning,)
+
+
+def queue_correction(store: Store, article: Article, channels: list[str], *, now: datetime) -> int:
+    """Queue a 'Correction:' post to the channels that carried the article; its id is tied
+    to the new headline, so each headline change is posted at most once, even after a
+    restart."""
+    digest = hashlib.sha256(article.title.encode()).hexdigest()[:12]
+    correction = dataclasses.replace(
+        article,
+        item_id=f"{article.item_id}#correction-{digest}",
+        title=f"Correction: {article.title}",
+    )
+    if store.find_item(article.feed, correction.item_id) is not None:
+        return 0
+    posted = {
+        d.channel
+        for d in store.deliveries(status="sent")
+        if d.feed == article.feed and d.item_id == article.item_id
+    }
+    targets = [c for c in channels if c in posted]  # correct only what went out
+    if not targets:
+        return 0
+    store.add_item(correction, now=now, channels=targets)
+    log.info("correction queued feed=%s item=%s", article.feed, article.item_id)
+    return len(targets)
