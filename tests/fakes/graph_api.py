@@ -281,7 +281,12 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8") if length else ""
+        raw = self.rfile.read(length) if length else b""
+        if len(raw) < length:
+            # The client died mid-request (e.g. SIGKILL): a real server drops it unprocessed.
+            self.close_connection = True
+            return
+        body = raw.decode("utf-8")
         version, _, rest = split.path.lstrip("/").partition("/")
         parts = [p for p in rest.split("/") if p]
         headers = {k.lower(): v for k, v in self.headers.items()}

@@ -272,6 +272,10 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if len(raw) < length:
+            # The client died mid-request (e.g. SIGKILL): a real server drops it unprocessed.
+            self.close_connection = True
+            return
         headers = {k.lower(): v for k, v in self.headers.items()}
         query = dict(parse_qsl(split.query))
         with owner.lock:

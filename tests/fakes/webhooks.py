@@ -195,13 +195,18 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         image = owner.images.get(split.path)
+        raw = self.rfile.read(length) if length else b""
+        if len(raw) < length:
+            # The client died mid-request (e.g. SIGKILL): a real server drops it unprocessed.
+            self.close_connection = True
+            return
         request = Request(
             route="image" if image else owner.route_of(method, split.path),
             method=method,
             path=split.path,
             query=parse_qs(split.query),
             headers={k.lower(): v for k, v in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
+            body=raw,
         )
         with owner.lock:
             owner.calls.append(request)

@@ -237,12 +237,17 @@ class _Handler(BaseHTTPRequestHandler):
         x = self.server.owner
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client died mid-request (e.g. SIGKILL): a real server drops it unprocessed.
+            self.close_connection = True
+            return
         request = XRequest(
             method=method,
             path=parts.path,
             query=parse_qs(parts.query),
             headers={k.lower(): v for k, v in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
+            body=body,
         )
         x.requests.append(request)
         if parts.path.startswith("/img/"):
