@@ -1,4 +1,5 @@
-"""What every API publisher shares: its context, and HTTP status -> our error mapping.
+"""What every API publisher shares: its context, delivery notes, and HTTP status -> our
+error mapping.
 
 A publisher module exposes ``build(channel, ctx) -> Publisher``. It gets everything it
 may touch from ``PublisherContext`` (an HTTP client tests can point at a local server, a
@@ -10,7 +11,7 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -104,3 +105,47 @@ def error_for_status(
 def transport_error(exc: httpx.TransportError, *, channel: str) -> Transient:
     """Timeouts, refused and dropped connections: retry later."""
     return Transient(f"{type(exc).__name__}: {exc}", channel=channel)
+
+
+class DeliveryNotes:
+    """Small per-delivery records in the channel state, keyed by idempotency key.
+
+    They let a retry see what an earlier attempt did (container id, post id) so it never
+    posts twice. Entries older than two days are pruned on every write.
+    """
+
+    KEEP = timedelta(days=2)
+
+    def __init__(self, ctx: PublisherContext, channel: str) -> None:
+        self._ctx = ctx
+        self._channel = channel
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        notes = self._ctx.state.channel_state(self._channel).get("deliveries", {})
+        return notes if isinstance(notes, dict) else {}
+
+    def get(self, key: str) -> dict[str, Any]:
+        return dict(self.all().get(key, {}))
+
+    def put(self, key: str, **fields: Any) -> dict[str, Any]:
+        """Merge ``fields`` into the note for ``key`` (stamped ``at`` now) and save it."""
+        now = self._ctx.clock()
+        state = self._ctx.state.channel_state(self._channel)
+        notes = {k: v for k, v in self.all().items() if not _expired(v, now - self.KEEP)}
+        note = {**notes.get(key, {}), **fields, "at": now.isoformat()}
+        notes[key] = note
+        self._ctx.state.set_channel_state(self._channel, {**state, "deliveries": notes})
+        return note
+
+    def forget(self, key: str) -> None:
+        state = self._ctx.state.channel_state(self._channel)
+        notes = self.all()
+        if notes.pop(key, None) is not None:
+            self._ctx.state.set_channel_state(self._channel, {**state, "deliveries": notes})
+
+
+def _expired(note: Any, cutoff: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(note["at"]) < cutoff
+    except (TypeError, KeyError, ValueError):
+        return True

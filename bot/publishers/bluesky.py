@@ -23,9 +23,8 @@ from bot.config import ChannelConfig
 from bot.errors import ConfigError, PublishError, Rejected, Transient
 from bot.images import fetch_image, fit_image
 from bot.models import Media, Post, PostPart, PublishResult
-from bot.publishers.base import PublisherContext
+from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.bluesky_session import DEFAULT_PDS, Xrpc, error_code
-from bot.publishers.graph import DeliveryNotes
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import Any
 from bot.config import ChannelConfig
 from bot.errors import AlreadyPosted, PublishError, Transient
 from bot.models import Post, PublishResult
-from bot.publishers.base import PublisherContext
-from bot.publishers.graph import DeliveryNotes, GraphClient, require
+from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.graph import GraphClient, require
 
 PERMISSION = "pages_manage_posts"
 _FEED_FIELDS = "id,message,link,permalink_url"

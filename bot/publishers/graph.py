@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -29,7 +29,6 @@ from bot.errors import (
     Transient,
 )
 from bot.publishers.base import (
-    PublisherContext,
     error_for_status,
     retry_after_seconds,
     transport_error,
@@ -250,47 +249,3 @@ def _find_regain(node: Any) -> Iterator[float]:
     elif isinstance(node, list):
         for item in node:
             yield from _find_regain(item)
-
-
-class DeliveryNotes:
-    """Small per-delivery records in the channel state, keyed by idempotency key.
-
-    They let a retry see what an earlier attempt did (container id, post id) so it never
-    posts twice. Entries older than two days are pruned on every write.
-    """
-
-    KEEP = timedelta(days=2)
-
-    def __init__(self, ctx: PublisherContext, channel: str) -> None:
-        self._ctx = ctx
-        self._channel = channel
-
-    def all(self) -> dict[str, dict[str, Any]]:
-        notes = self._ctx.state.channel_state(self._channel).get("deliveries", {})
-        return notes if isinstance(notes, dict) else {}
-
-    def get(self, key: str) -> dict[str, Any]:
-        return dict(self.all().get(key, {}))
-
-    def put(self, key: str, **fields: Any) -> dict[str, Any]:
-        """Merge ``fields`` into the note for ``key`` (stamped ``at`` now) and save it."""
-        now = self._ctx.clock()
-        state = self._ctx.state.channel_state(self._channel)
-        notes = {k: v for k, v in self.all().items() if not _expired(v, now - self.KEEP)}
-        note = {**notes.get(key, {}), **fields, "at": now.isoformat()}
-        notes[key] = note
-        self._ctx.state.set_channel_state(self._channel, {**state, "deliveries": notes})
-        return note
-
-    def forget(self, key: str) -> None:
-        state = self._ctx.state.channel_state(self._channel)
-        notes = self.all()
-        if notes.pop(key, None) is not None:
-            self._ctx.state.set_channel_state(self._channel, {**state, "deliveries": notes})
-
-
-def _expired(note: Any, cutoff: datetime) -> bool:
-    try:
-        return datetime.fromisoformat(note["at"]) < cutoff
-    except (TypeError, KeyError, ValueError):
-        return True

@@ -26,8 +26,8 @@ from bot.config import ChannelConfig
 from bot.errors import PublishError, RateLimited, Rejected, Skipped, Transient
 from bot.images import ImageData, aspect_ok, crop_to_aspect, fetch_image, fit_image
 from bot.models import Media, Post, PublishResult
-from bot.publishers.base import PublisherContext
-from bot.publishers.graph import DeliveryNotes, GraphClient, require
+from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.graph import GraphClient, require
 from bot.textfit import fit_text
 
 SKIPPED = "skipped:"  # prefix of Skipped messages: the channel cannot take this article

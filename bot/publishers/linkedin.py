@@ -37,8 +37,13 @@ from bot.errors import (
 )
 from bot.images import fetch_image, fit_image
 from bot.models import Post, PublishResult
-from bot.publishers.base import PublisherContext, retry_after_seconds, transport_error
-from bot.publishers.graph import DeliveryNotes, require
+from bot.publishers.base import (
+    DeliveryNotes,
+    PublisherContext,
+    retry_after_seconds,
+    transport_error,
+)
+from bot.publishers.graph import require
 
 DEFAULT_BASE = "https://api.linkedin.com"
 DEFAULT_VERSION = "202510"

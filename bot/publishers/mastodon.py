@@ -29,8 +29,7 @@ from bot.config import ChannelConfig
 from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
 from bot.images import fetch_image, fit_image
 from bot.models import Media, Post, PostPart, PublishResult
-from bot.publishers.base import PublisherContext, retry_after_seconds
-from bot.publishers.graph import DeliveryNotes
+from bot.publishers.base import DeliveryNotes, PublisherContext, retry_after_seconds
 from bot.textfit import fit_text, grapheme_count
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from bot.compose.xlength import extract_urls
 from bot.config import ChannelConfig
 from bot.errors import PublishError, RateLimited, Rejected, Transient
 from bot.models import Post, PostPart, PublishResult
-from bot.publishers.base import PublisherContext
-from bot.publishers.graph import DeliveryNotes, GraphClient, require
+from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.graph import GraphClient, require
 from bot.textfit import fit_text
 
 DEFAULT_BASE = "https://graph.threads.net"
