@@ -18,15 +18,14 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.config import ChannelConfig
-from bot.errors import PublishError, RateLimited, Rejected, Skipped, Transient
+from bot.errors import PublishError, Rejected, Skipped, Transient
 from bot.images import ImageData, aspect_ok, crop_to_aspect, fetch_image, fit_image
 from bot.models import Media, Post, PublishResult
 from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.containers import ContainerSteps
 from bot.publishers.graph import GraphClient, require
 from bot.textfit import fit_text
 
@@ -38,7 +37,6 @@ MAX_WIDTH = 1440
 CAPTION_LIMIT = 2200
 ALT_LIMIT = 1000
 POLL_TRIES = 10
-DEFAULT_QUOTA_WAIT = 3600.0
 
 
 class InstagramPublisher:
@@ -60,8 +58,15 @@ class InstagramPublisher:
         self._graph = GraphClient(ctx.http, channel, token=token, permission=PERMISSION)
         self._ctx = ctx
         self._notes = DeliveryNotes(ctx, channel.name)
-        self._sleep = sleep
-        self._poll_tries = poll_tries
+        self._steps = ContainerSteps(
+            self._graph,
+            self._user,
+            label="Instagram",
+            status_fields=("status_code", "status"),
+            sleep=sleep,
+            tries=poll_tries,
+            max_pause=10.0,
+        )
         self._last_status = ""  # the container's status text, quoted in ERROR reports
         self._media_dir = channel.options.get("media_dir", "").strip()
         self._media_base = channel.options.get("media_base_url", "").strip().rstrip("/")
@@ -118,35 +123,22 @@ class InstagramPublisher:
         data = {"image_url": image_url, "caption": caption}
         if alt:
             data["alt_text"] = alt
-        body = self._graph.post(self._user, "media", data=data)
-        container = str(body.get("id") or "")
-        if not container:
-            raise Transient(
-                f"Instagram answered POST /{self._user}/media without an id", channel=self.name
-            )
+        container = self._steps.create("media", data)
         self._notes.put(key, container=container)  # before anything else can fail
         return container
 
     def _status(self, container: str) -> str:
-        body = self._graph.get(container, params={"fields": "status_code,status"})
-        self._last_status = str(body.get("status") or "")
-        return str(body.get("status_code") or "IN_PROGRESS")
+        status, self._last_status = self._steps.status(container)
+        return status
 
     def _wait(self, key: str, container: str) -> str:
         """Poll until FINISHED/EXPIRED/PUBLISHED; ERROR -> Rejected; too long -> Transient."""
-        for attempt in range(self._poll_tries):
-            status = self._status(container)
-            if status == "ERROR":
-                raise self._container_error(key, container)
-            if status in ("FINISHED", "EXPIRED", "PUBLISHED"):
-                return status
-            if attempt + 1 < self._poll_tries:
-                self._sleep(min(2.0**attempt, 10.0))
-        raise Transient(
-            f"Instagram container {container} still IN_PROGRESS after {self._poll_tries} "
-            "checks; the next attempt resumes from it",
-            channel=self.name,
-        )
+
+        def error(text: str) -> Rejected:
+            self._last_status = text
+            return self._container_error(key, container)
+
+        return self._steps.wait(container, error)
 
     def _container_error(self, key: str, container: str) -> Rejected:
         self._notes.forget(key)  # a manual retry should build a fresh container
@@ -158,9 +150,8 @@ class InstagramPublisher:
         )
 
     def _publish(self, key: str, container: str) -> PublishResult:
-        body = self._graph.post(self._user, "media_publish", params={"creation_id": container})
-        media = str(body.get("id") or container)
-        url = self._permalink(media)
+        media = self._steps.publish("media_publish", container) or container
+        url = self._steps.permalink(media)
         self._notes.put(key, media=media, url=url, published=self._ctx.clock().isoformat())
         return PublishResult(remote_id=media, url=url)
 
@@ -172,14 +163,6 @@ class InstagramPublisher:
             key, media=result.remote_id, url=result.url, published=self._ctx.clock().isoformat()
         )
         return result
-
-    def _permalink(self, media: str) -> str | None:
-        try:  # the post is out: failing to read its link must not fail the delivery
-            body = self._graph.get(media, params={"fields": "permalink"})
-        except PublishError:
-            return None
-        link = body.get("permalink")
-        return str(link) if link else None
 
     def _find_media(self, post: Post) -> PublishResult | None:
         try:
@@ -196,39 +179,13 @@ class InstagramPublisher:
                 return PublishResult(remote_id=str(entry["id"]), url=str(link) if link else None)
         return None
 
-    # -- quota -----------------------------------------------------------------------
-
     def _check_quota(self) -> None:
-        body = self._graph.get(
-            self._user, "content_publishing_limit", params={"fields": "quota_usage,config"}
+        self._steps.check_quota(
+            "content_publishing_limit",
+            [("quota_usage", "config", "posts")],
+            notes=self._notes,
+            now=self._ctx.clock(),
         )
-        rows = body.get("data")
-        row: dict[str, Any] = rows[0] if isinstance(rows, list) and rows else {}
-        config = row.get("config") or {}
-        usage, total = row.get("quota_usage"), config.get("quota_total")
-        if isinstance(usage, int) and isinstance(total, int) and usage >= total:
-            window = float(config.get("quota_duration") or 86400)
-            wait = self._quota_wait(window)
-            raise RateLimited(
-                f"Instagram publishing quota used up ({usage}/{total} posts in "
-                f"{window / 3600:.0f} h); next slot in about {wait / 60:.0f} min",
-                retry_after=wait,
-                channel=self.name,
-            )
-
-    def _quota_wait(self, window: float) -> float:
-        """Until our oldest post inside the window leaves it; 1 h when we know none."""
-        now = self._ctx.clock()
-        times = []
-        for note in self._notes.all().values():
-            try:
-                times.append(datetime.fromisoformat(note["published"]))
-            except (TypeError, KeyError, ValueError):
-                continue
-        inside = [t for t in times if t > now - timedelta(seconds=window)]
-        if not inside:
-            return DEFAULT_QUOTA_WAIT
-        return max(60.0, (min(inside) + timedelta(seconds=window) - now).total_seconds())
 
     # -- caption and image -----------------------------------------------------------
 

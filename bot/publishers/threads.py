@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
 
 from bot.compose.counting import threads_length
 from bot.compose.profiles import profile_for
 from bot.compose.xlength import extract_urls
 from bot.config import ChannelConfig
-from bot.errors import PublishError, RateLimited, Rejected, Transient
+from bot.errors import PublishError, Rejected, Transient
 from bot.models import Post, PostPart, PublishResult
 from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.containers import ContainerSteps
 from bot.publishers.graph import GraphClient, require
 from bot.textfit import fit_text
 
@@ -34,7 +33,6 @@ DEFAULT_BASE = "https://graph.threads.net"
 DEFAULT_VERSION = "v1.0"
 PERMISSION = "threads_content_publish"
 POLL_TRIES = 10
-DEFAULT_QUOTA_WAIT = 3600.0
 _PROFILE = profile_for("threads")
 _FIND_FIELDS = "id,text,permalink"
 
@@ -67,8 +65,15 @@ class ThreadsPublisher:
         )
         self._ctx = ctx
         self._notes = DeliveryNotes(ctx, channel.name)
-        self._sleep = sleep
-        self._poll_tries = poll_tries
+        self._steps = ContainerSteps(
+            self._graph,
+            self._user,
+            label="Threads",
+            status_fields=("status", "error_message"),
+            sleep=sleep,
+            tries=poll_tries,
+            max_pause=30.0,
+        )
 
     def __repr__(self) -> str:
         return f"ThreadsPublisher(name={self.name!r}, user_id={self._user!r})"
@@ -96,7 +101,7 @@ class ThreadsPublisher:
                 self._notes.put(key, ids=ids, published=self._ctx.clock().isoformat())
             else:
                 self._notes.put(key, ids=ids)
-        url = self._permalink(ids[0])
+        url = self._steps.permalink(ids[0])
         self._notes.put(key, id=ids[0], url=url)
         return PublishResult(remote_id=ids[0], url=url)
 
@@ -113,11 +118,11 @@ class ThreadsPublisher:
             container = (note.get("containers") or {}).get("0")
             if note.get("ids"):
                 root = str(note["ids"][0])
-            elif container and self._status(container)[0] == "PUBLISHED":
+            elif container and self._steps.status(container)[0] == "PUBLISHED":
                 root = self._published_id(post, 0, container)
             else:
                 return None
-            url = self._permalink(root)
+            url = self._steps.permalink(root)
             self._notes.put(idempotency_key, ids=[root], id=root, url=url)
             return PublishResult(remote_id=root, url=url)
         found = self._find(post, 0, "threads")
@@ -149,42 +154,25 @@ class ThreadsPublisher:
         return self._publish_container(container)
 
     def _create(self, key: str, index: int, form: Form) -> str:
-        body = self._graph.post(self._user, "threads", data=form)
-        container = str(body.get("id") or "")
-        if not container:
-            raise Transient(
-                f"Threads answered POST /{self._user}/threads without an id", channel=self.name
-            )
+        container = self._steps.create("threads", form)
         containers = dict(self._notes.get(key).get("containers") or {})
         containers[str(index)] = container
         self._notes.put(key, containers=containers)  # before anything else can fail
         return container
 
-    def _status(self, container: str) -> tuple[str, str]:
-        body = self._graph.get(container, params={"fields": "status,error_message"})
-        return str(body.get("status") or "IN_PROGRESS"), str(body.get("error_message") or "")
-
     def _wait(self, key: str, index: int, container: str) -> str:
         """Poll until FINISHED/EXPIRED/PUBLISHED; ERROR -> Rejected; too long -> Transient."""
-        for attempt in range(self._poll_tries):
-            status, message = self._status(container)
-            if status == "ERROR":
-                self._drop_container(key, index)  # a manual retry builds a fresh one
-                raise Rejected(
-                    f"Threads could not process container {container} (part {index + 1}): "
-                    f"{message or 'ERROR'}; check that the image URL serves a JPEG or PNG "
-                    "to the public",
-                    channel=self.name,
-                )
-            if status in ("FINISHED", "EXPIRED", "PUBLISHED"):
-                return status
-            if attempt + 1 < self._poll_tries:
-                self._sleep(min(2.0**attempt, 30.0))
-        raise Transient(
-            f"Threads container {container} still IN_PROGRESS after {self._poll_tries} checks; "
-            "the next attempt resumes from it",
-            channel=self.name,
-        )
+
+        def error(message: str) -> Rejected:
+            self._drop_container(key, index)  # a manual retry builds a fresh one
+            return Rejected(
+                f"Threads could not process container {container} (part {index + 1}): "
+                f"{message or 'ERROR'}; check that the image URL serves a JPEG or PNG "
+                "to the public",
+                channel=self.name,
+            )
+
+        return self._steps.wait(container, error)
 
     def _drop_container(self, key: str, index: int) -> None:
         containers = dict(self._notes.get(key).get("containers") or {})
@@ -192,8 +180,7 @@ class ThreadsPublisher:
         self._notes.put(key, containers=containers)
 
     def _publish_container(self, container: str) -> str:
-        body = self._graph.post(self._user, "threads_publish", params={"creation_id": container})
-        media = str(body.get("id") or "")
+        media = self._steps.publish("threads_publish", container)
         if not media:  # the container is noted: the retry sees it PUBLISHED and finds the id
             raise Transient(
                 f"Threads answered threads_publish for {container} without an id",
@@ -205,14 +192,6 @@ class ThreadsPublisher:
         """The media id of a container published earlier whose answer was lost."""
         found = self._find_quietly(post, index, "threads" if index == 0 else "replies")
         return found.remote_id if found else container
-
-    def _permalink(self, media: str) -> str | None:
-        try:  # the post is out: failing to read its link must not fail the delivery
-            body = self._graph.get(media, params={"fields": "permalink"})
-        except PublishError:
-            return None
-        link = body.get("permalink")
-        return str(link) if link else None
 
     def _find(self, post: Post, index: int, edge: str) -> PublishResult | None:
         """Part ``index`` among the profile's last 25 posts (``threads``) or replies."""
@@ -238,46 +217,12 @@ class ThreadsPublisher:
 
     def _check_quota(self, *, root: bool, replies: bool) -> None:
         """Posts (250 / 24 h) and replies (1,000 / 24 h) left, read before creating."""
-        fields = (["quota_usage,config"] if root else []) + (
-            ["reply_quota_usage,reply_config"] if replies else []
+        quotas = ([("quota_usage", "config", "posts")] if root else []) + (
+            [("reply_quota_usage", "reply_config", "replies")] if replies else []
         )
-        if not fields:
-            return
-        body = self._graph.get(
-            self._user, "threads_publishing_limit", params={"fields": ",".join(fields)}
+        self._steps.check_quota(
+            "threads_publishing_limit", quotas, notes=self._notes, now=self._ctx.clock()
         )
-        rows = body.get("data")
-        row: dict[str, Any] = rows[0] if isinstance(rows, list) and rows else {}
-        for usage_key, config_key, what in (
-            ("quota_usage", "config", "posts"),
-            ("reply_quota_usage", "reply_config", "replies"),
-        ):
-            config = row.get(config_key) or {}
-            usage, total = row.get(usage_key), config.get("quota_total")
-            if isinstance(usage, int) and isinstance(total, int) and usage >= total:
-                window = float(config.get("quota_duration") or 86400)
-                wait = self._quota_wait(window)
-                raise RateLimited(
-                    f"Threads publishing quota used up ({usage}/{total} {what} in "
-                    f"{window / 3600:.0f} h); next slot in about {wait / 60:.0f} min",
-                    retry_after=wait,
-                    channel=self.name,
-                )
-
-    def _quota_wait(self, window: float) -> float:
-        """Until our oldest post inside the window leaves it; 1 h when we know none."""
-        now = self._ctx.clock()
-        inside = []
-        for note in self._notes.all().values():
-            try:
-                published = datetime.fromisoformat(note["published"])
-            except (TypeError, KeyError, ValueError):
-                continue
-            if published > now - timedelta(seconds=window):
-                inside.append(published)
-        if not inside:
-            return DEFAULT_QUOTA_WAIT
-        return max(60.0, (min(inside) + timedelta(seconds=window) - now).total_seconds())
 
     # -- what to send ------------------------------------------------------------------
 
