@@ -17,10 +17,16 @@ from typing import Any
 import httpx
 
 from bot.config import ChannelConfig
-from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
+from bot.errors import PublishError, RateLimited
 from bot.models import Post, PublishResult
-from bot.publishers.base import PublisherContext, retry_after_seconds
-from bot.publishers.webhook import detail, hide_in_logs, json_body, send, webhook_url
+from bot.publishers.base import PublisherContext
+from bot.publishers.webhook import (
+    WebhookPublisher,
+    answer_error,
+    detail,
+    json_body,
+    retry_after_in,
+)
 from bot.textfit import fit_text
 
 HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
@@ -34,23 +40,12 @@ HINT = (
 )
 
 
-class DiscordPublisher:
+class DiscordPublisher(WebhookPublisher):
     """One Discord channel, through one webhook."""
 
     platform = "discord"
-
-    def __init__(self, channel: ChannelConfig, ctx: PublisherContext) -> None:
-        self.name = channel.name
-        self._channel = channel
-        self._http = ctx.http
-        secret = channel.credentials.get("webhook_url")
-        raw = secret.get().strip() if secret is not None else ""
-        # The id/token part of the path is the secret; scrub it wherever a URL may show.
-        self._secrets = tuple(s for s in (raw, raw.partition(PATH_PREFIX)[2]) if s)
-        hide_in_logs(*self._secrets)
-
-    def __repr__(self) -> str:
-        return f"DiscordPublisher(name={self.name!r})"
+    hosts = HOSTS
+    path_prefix = PATH_PREFIX
 
     def check(self) -> str:
         """The webhook's name (``GET`` on the webhook URL; needs no other credential)."""
@@ -66,21 +61,6 @@ class DiscordPublisher:
         remote_id = str(message.get("id") or f"discord:{idempotency_key}")
         return PublishResult(remote_id=remote_id, url=message_url(message))
 
-    def _request(self, method: str, what: str, **kwargs: Any) -> httpx.Response:
-        url = webhook_url(self._channel, hosts=HOSTS, path_prefix=PATH_PREFIX)
-        response = send(
-            self._http,
-            method,
-            url,
-            secrets=self._secrets,
-            channel=self.name,
-            what=what,
-            **kwargs,
-        )
-        if response.is_error:
-            raise self._error(response, what)
-        return response
-
     def _error(self, response: httpx.Response, what: str) -> PublishError:
         """Discord errors: ``{"code", "message", "errors"}``; 429 adds ``retry_after``."""
         body = json_body(response)
@@ -91,20 +71,12 @@ class DiscordPublisher:
         if body.get("errors"):
             text += f" {detail(response, self._secrets)}"
         if status == 429:
-            wait = body.get("retry_after")
-            seconds = (
-                float(wait)
-                if isinstance(wait, int | float)
-                else retry_after_seconds(response.headers)
-            )
+            seconds = retry_after_in(body.get("retry_after"), response.headers)
             return RateLimited(
                 f"{text}; waiting {seconds:.1f}s", retry_after=seconds, channel=self.name
             )
-        if status in (401, 403, 404):
-            return AuthError(f"{text}; {HINT}", channel=self.name)
-        if status >= 500:
-            return Transient(f"{text}; will retry", channel=self.name)
-        return Rejected(text, channel=self.name)
+        no_access = status in (401, 403, 404)
+        return answer_error(text, status=status, no_access=no_access, hint=HINT, channel=self.name)
 
 
 def payload(post: Post) -> dict[str, Any]:

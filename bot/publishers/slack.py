@@ -20,10 +20,10 @@ import httpx
 
 from bot.compose.profiles import escape_mrkdwn, slack_url
 from bot.config import ChannelConfig
-from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
+from bot.errors import PublishError, RateLimited, Rejected
 from bot.models import Post, PublishResult
 from bot.publishers.base import PublisherContext, retry_after_seconds
-from bot.publishers.webhook import detail, hide_in_logs, send, webhook_url
+from bot.publishers.webhook import WebhookPublisher, answer_error, detail
 
 HOSTS = ("hooks.slack.com",)
 PATH_PREFIX = "/services/"
@@ -52,26 +52,16 @@ HINT = (
 )
 
 
-class SlackPublisher:
+class SlackPublisher(WebhookPublisher):
     """One Slack channel, through one incoming webhook."""
 
     platform = "slack"
-
-    def __init__(self, channel: ChannelConfig, ctx: PublisherContext) -> None:
-        self.name = channel.name
-        self._channel = channel
-        self._http = ctx.http
-        secret = channel.credentials.get("webhook_url")
-        raw = secret.get().strip() if secret is not None else ""
-        self._secrets = tuple(s for s in (raw, raw.partition(PATH_PREFIX)[2]) if s)
-        hide_in_logs(*self._secrets)
-
-    def __repr__(self) -> str:
-        return f"SlackPublisher(name={self.name!r})"
+    hosts = HOSTS
+    path_prefix = PATH_PREFIX
 
     def check(self) -> str:
         """Incoming webhooks have no read call: check the URL's shape, post nothing."""
-        webhook_url(self._channel, hosts=HOSTS, path_prefix=PATH_PREFIX)
+        self._url()
         return "incoming webhook"
 
     def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
@@ -83,13 +73,7 @@ class SlackPublisher:
                 f"{SECTION_LIMIT}; lower the channel's max_chars",
                 channel=self.name,
             )
-        url = webhook_url(self._channel, hosts=HOSTS, path_prefix=PATH_PREFIX)
-        what = "POST incoming webhook"
-        response = send(
-            self._http, "POST", url, json=body, secrets=self._secrets, channel=self.name, what=what
-        )
-        if response.is_error:
-            raise self._error(response, what)
+        self._request("POST", "POST incoming webhook", json=body)
         # Slack returns no message id; the key names the delivery for the store.
         return PublishResult(remote_id=f"slack:{idempotency_key}")
 
@@ -100,11 +84,9 @@ class SlackPublisher:
         if status == 429:
             wait = retry_after_seconds(response.headers, default=DEFAULT_RATE_WAIT)
             return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=self.name)
-        if reason in _NO_ACCESS or status in (401, 403, 404, 410):
-            return AuthError(f"{text}; {HINT}", channel=self.name)
-        if status >= 500:
-            return Transient(f"{text}; will retry", channel=self.name)
-        return Rejected(text, channel=self.name)  # invalid_payload, invalid_blocks, ...
+        no_access = reason in _NO_ACCESS or status in (401, 403, 404, 410)
+        # invalid_payload, invalid_blocks, ... are Rejected
+        return answer_error(text, status=status, no_access=no_access, hint=HINT, channel=self.name)
 
 
 def payload(post: Post) -> dict[str, Any]:

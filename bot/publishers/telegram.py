@@ -25,8 +25,8 @@ from bot.compose.counting import telegram_html_length
 from bot.config import ChannelConfig
 from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Post, PublishResult
-from bot.publishers.base import PublisherContext, retry_after_seconds
-from bot.publishers.webhook import detail, hide_in_logs, json_body, scrub, send
+from bot.publishers.base import PublisherContext
+from bot.publishers.webhook import detail, hide_in_logs, json_body, retry_after_in, scrub, send
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +146,7 @@ class TelegramPublisher:
         params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         lowered = description.lower()
         if code == 429:
-            wait = params.get("retry_after")
-            seconds = (
-                float(wait)
-                if isinstance(wait, int | float)
-                else retry_after_seconds(response.headers)
-            )
+            seconds = retry_after_in(params.get("retry_after"), response.headers)
             return RateLimited(
                 f"{text}; waiting {seconds:.0f}s", retry_after=seconds, channel=self.name
             )

@@ -10,7 +10,8 @@ reach an error message, a log line or an exception chain:
   which log every request URL at INFO level.
 
 ``webhook_url`` resolves a channel's webhook credential, with ``channel.api_base``
-replacing its scheme and host so tests (and proxies) can point it elsewhere.
+replacing its scheme and host so tests (and proxies) can point it elsewhere;
+``WebhookPublisher`` holds what the Discord and Slack publishers share on top of it.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from bot.config import ChannelConfig
-from bot.errors import AuthError, Transient
+from bot.errors import AuthError, PublishError, Rejected, Transient
+from bot.publishers.base import PublisherContext, retry_after_seconds
 
 REDACTED = "***"
 MAX_DETAIL = 300  # characters of a server answer quoted in an error message
@@ -50,11 +52,14 @@ class _RedactSecrets(logging.Filter):
 _FILTER = _RedactSecrets()
 
 
-def hide_in_logs(*secrets: str) -> None:
-    """Keep ``secrets`` out of the HTTP libraries' log lines (idempotent, process-wide)."""
+def hide_in_logs(*secrets: str, loggers: tuple[str, ...] = _LOGGERS) -> None:
+    """Keep ``secrets`` out of the HTTP libraries' log lines (idempotent, process-wide).
+
+    A logger's filter sees only records logged on that very logger, not those of its
+    children: ``loggers`` names each one that may print a secret."""
     with _GUARD:
         _SECRETS.update(s for s in secrets if len(s) >= 8)  # a short value is no secret
-    for name in _LOGGERS:
+    for name in loggers:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
@@ -114,8 +119,7 @@ def webhook_url(channel: ChannelConfig, *, hosts: tuple[str, ...], path_prefix: 
     local fake). Errors name the config key, never the URL: the URL is the secret.
     """
     key = f"channels.{channel.name}.credentials.webhook_url"
-    secret = channel.credentials.get("webhook_url")
-    raw = secret.get().strip() if secret is not None else ""
+    raw = _raw_url(channel)
     if not raw:
         raise AuthError(
             f"{key} is missing; set it to the name of the environment variable holding the "
@@ -141,3 +145,69 @@ def webhook_url(channel: ChannelConfig, *, hosts: tuple[str, ...], path_prefix: 
             channel=channel.name,
         )
     return raw
+
+
+def _raw_url(channel: ChannelConfig) -> str:
+    secret = channel.credentials.get("webhook_url")
+    return secret.get().strip() if secret is not None else ""
+
+
+def retry_after_in(value: Any, headers: Mapping[str, str]) -> float:
+    """The wait a 429 asks for: the JSON body's ``retry_after`` seconds when it gives a
+    number (Discord, Telegram), else the headers' (``retry_after_seconds``)."""
+    return float(value) if isinstance(value, int | float) else retry_after_seconds(headers)
+
+
+def answer_error(
+    text: str, *, status: int, no_access: bool, hint: str, channel: str
+) -> PublishError:
+    """A webhook's error answer other than 429: ``no_access`` (the webhook is gone or
+    refused) -> AuthError with ``hint``, 5xx -> Transient, anything else -> Rejected."""
+    if no_access:
+        return AuthError(f"{text}; {hint}", channel=channel)
+    if status >= 500:
+        return Transient(f"{text}; will retry", channel=channel)
+    return Rejected(text, channel=channel)
+
+
+class WebhookPublisher:
+    """One channel behind one webhook URL (Discord, Slack): the URL, its secrets, requests.
+
+    Subclasses set ``hosts`` and ``path_prefix`` (what a real webhook URL looks like) and
+    map the platform's error answers in ``_error``."""
+
+    hosts: tuple[str, ...] = ()
+    path_prefix = ""
+
+    def __init__(self, channel: ChannelConfig, ctx: PublisherContext) -> None:
+        self.name = channel.name
+        self._channel = channel
+        self._http = ctx.http
+        raw = _raw_url(channel)
+        # The id/token part of the path is the secret; scrub it wherever a URL may show.
+        self._secrets = tuple(s for s in (raw, raw.partition(self.path_prefix)[2]) if s)
+        hide_in_logs(*self._secrets)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    def _url(self) -> str:
+        return webhook_url(self._channel, hosts=self.hosts, path_prefix=self.path_prefix)
+
+    def _request(self, method: str, what: str, **kwargs: Any) -> httpx.Response:
+        """One call on the webhook URL; an error answer raises ``self._error``."""
+        response = send(
+            self._http,
+            method,
+            self._url(),
+            secrets=self._secrets,
+            channel=self.name,
+            what=what,
+            **kwargs,
+        )
+        if response.is_error:
+            raise self._error(response, what)
+        return response
+
+    def _error(self, response: httpx.Response, what: str) -> PublishError:
+        raise NotImplementedError
