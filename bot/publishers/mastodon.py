@@ -1,8 +1,6 @@
 """Mastodon publisher (REST API over httpx).
 
-Images are downloaded (``bot.images``), uploaded with ``POST /api/v2/media`` (the
-description is the alt text) and, when the server answers 202, polled with
-``GET /api/v1/media/:id`` until processed. The status goes out with
+Images are uploaded first (``bot.publishers.mastodon_media``). The status goes out with
 ``POST /api/v1/statuses`` and an ``Idempotency-Key`` header: Mastodon answers a repeated key
 with the status it already made, for an hour. Each attempt is noted in the channel state,
 so a retry later than that first looks for the article on the account's timeline
@@ -20,17 +18,16 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from bot.compose.xlength import extract_urls
 from bot.config import ChannelConfig
 from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
-from bot.images import fetch_image, fit_image
-from bot.models import Media, Post, PostPart, PublishResult
+from bot.models import Post, PostPart, PublishResult
 from bot.publishers.base import DeliveryNotes, PublisherContext, retry_after_seconds
-from bot.textfit import fit_text, grapheme_count
+from bot.publishers.mastodon_media import MediaUploader
+from bot.textfit import grapheme_count
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,6 @@ SCOPES = "write:statuses write:media read:accounts"
 LIMITS_MAX_AGE = timedelta(days=1)
 KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key one hour
 DEFAULT_RATE_WAIT = 300.0  # Mastodon's windows are 5 minutes
-MEDIA_POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0, 10.0)
 DEFAULT_LIMITS: dict[str, int] = {
     "max_characters": 500,
     "characters_reserved_per_url": 23,
@@ -63,7 +59,6 @@ class MastodonPublisher:
     ) -> None:
         self.name = channel.name
         self._ctx = ctx
-        self._sleep = sleep
         instance = channel.options.get("instance", "").strip().rstrip("/")
         self.instance = instance or channel.api_base or ""
         self._base = (channel.api_base or instance).rstrip("/")
@@ -81,6 +76,9 @@ class MastodonPublisher:
                 key=f"channels.{channel.name}.options.visibility",
             )
         self._notes = DeliveryNotes(ctx, channel.name)
+        self._media = MediaUploader(
+            self._request, ctx, self._notes, channel=self.name, instance=self.instance, sleep=sleep
+        )
 
     def __repr__(self) -> str:
         return f"MastodonPublisher(name={self.name!r}, instance={self.instance!r})"
@@ -128,7 +126,7 @@ class MastodonPublisher:
         for index, part in enumerate(post.parts):
             if index < len(ids):
                 continue  # an earlier attempt posted this part of the thread
-            media_ids = self._media_for(part, index, idempotency_key, limits or DEFAULT_LIMITS)
+            media_ids = self._media.for_part(part, index, idempotency_key, limits or DEFAULT_LIMITS)
             key = idempotency_key if index == 0 else f"{idempotency_key}:{index + 1}"
             status = self._post_status(part, post.lang, media_ids, ids[-1] if ids else None, key)
             ids.append(str(status["id"]))
@@ -170,56 +168,6 @@ class MastodonPublisher:
                     f"{limit}; set max_chars = {limit} on channel {self.name} so posts fit",
                     channel=self.name,
                 )
-
-    def _media_for(self, part: PostPart, index: int, key: str, limits: dict[str, int]) -> list[str]:
-        if not part.media:
-            return []
-        uploaded = self._notes.get(key).get("media", {})
-        if str(index) in uploaded:  # uploaded by an earlier attempt: do not upload again
-            return [str(m) for m in uploaded[str(index)]]
-        ids = [
-            media_id
-            for media in part.media[: limits["max_media_attachments"]]
-            if (media_id := self._upload(media, limits)) is not None
-        ]
-        self._notes.put(key, media={**uploaded, str(index): ids})
-        return ids
-
-    def _upload(self, media: Media, limits: dict[str, int]) -> str | None:
-        """Upload one image; ``None`` when the image is unusable (the text still goes out)."""
-        try:
-            image = fetch_image(
-                self._ctx.http, media.url, allow_private=self._ctx.allow_private_media
-            )
-            image = fit_image(image, max_bytes=limits["image_size_limit"])
-            alt = fit_text(media.alt, limits["description_limit"], grapheme_count)
-            name = urlsplit(media.url).path.rsplit("/", 1)[-1] or "image"
-            response = self._request(
-                "POST",
-                "/api/v2/media",
-                files={"file": (name, image.data, image.mime)},
-                data={"description": alt} if alt else {},
-            )
-        except Rejected as exc:  # not an image, too big, refused by the server
-            log.warning("mastodon image left out channel=%s: %s", self.name, exc)
-            return None
-        body = response.json()
-        media_id = str(body["id"])
-        if response.status_code == 202 or not body.get("url"):
-            self._wait_for_media(media_id)
-        return media_id
-
-    def _wait_for_media(self, media_id: str) -> None:
-        for delay in MEDIA_POLL_DELAYS:
-            self._sleep(delay)
-            response = self._request("GET", f"/api/v1/media/{media_id}")
-            if response.status_code == 200 and response.json().get("url"):
-                return
-        raise Transient(
-            f"media {media_id} is still processing on {self.instance} after "
-            f"{sum(MEDIA_POLL_DELAYS):.0f}s; will retry",
-            channel=self.name,
-        )
 
     def _post_status(
         self,
