@@ -22,6 +22,7 @@ from bot.config import ChannelConfig
 from bot.errors import AlreadyPosted, ConfigError, PublishError, Rejected, Transient
 from bot.models import Media, Post, PostPart, PublishResult
 from bot.publishers.base import PublisherContext
+from bot.publishers.webhook import hide_in_logs
 from bot.publishers.x_media import (
     DEFAULT_API_BASE,
     DEFAULT_TIMEOUT,
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 CREDENTIAL_KEYS = ("api_key", "api_secret", "access_token", "access_token_secret")
 PROGRESS_KEY = "threads"  # channel state: {idempotency_key: {"ids": [...], "at": iso time}}
 KEEP_PROGRESS = timedelta(days=2)
+OAUTH_LOGGERS = ("oauthlib.oauth1.rfc5849", "requests_oauthlib.oauth1_auth")
 _T = TypeVar("_T")
 
 
@@ -71,6 +73,9 @@ def build(channel: ChannelConfig, ctx: PublisherContext) -> XPublisher:
         wait_on_rate_limit=False,  # a service reschedules; it must never sleep in a worker
     )
     client.session = XSession(channel.api_base or DEFAULT_API_BASE, timeout=timeout)
+    # oauthlib and requests-oauthlib log the consumer key and access token at DEBUG. The
+    # CLI quiets them, but an application embedding syndbot may log everything.
+    hide_in_logs(*values.values(), loggers=OAUTH_LOGGERS)
     return XPublisher(
         name=channel.name, client=client, ctx=ctx, username=channel.options.get("username")
     )
