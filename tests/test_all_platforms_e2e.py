@@ -201,20 +201,23 @@ def example_data() -> dict[str, Any]:
     return tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
 
 
-def local_config(world: World, tmp_path: Path, data: dict[str, Any] | None = None) -> Path:
+def local_config(
+    world: World, tmp_path: Path, data: dict[str, Any] | None = None, *, timeout: str = "10s"
+) -> Path:
     """The example (or ``data``) with state under ``tmp_path`` and every URL on loopback."""
     data = data if data is not None else example_data()
     data["service"] |= {
         "database": str(tmp_path / "state.db"),
         "outbox": str(tmp_path / "outbox.jsonl"),
-        "timeout": "10s",
+        "timeout": timeout,
         "allow_private_addresses": True,  # every server here listens on 127.0.0.1
     }
     for feed in data["feeds"]:
         feed["url"] = world.site.url(f"/{feed.get('lang', 'en')}/feed/")
     for channel in data["channels"]:
         base, options = world.endpoint(channel["platform"])
-        channel["api_base"] = base
+        if channel.get("publisher", "api") == "api":
+            channel["api_base"] = base
         channel["options"] = channel.get("options", {}) | options
     path = tmp_path / "syndbot.toml"
     path.write_text(to_toml(data), encoding="utf-8")
