@@ -1,0 +1,242 @@
+"""The ``[[channels]]`` tables of ``syndbot.toml``: platform, style, credentials, options.
+
+Split from ``bot.config`` (which reads the file and the other tables) to keep each module
+small; errors name the file and key path like every other config error.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+
+from bot.config._section import Section, closest
+from bot.config.model import (
+    _ENV_NAME,
+    _NAME,
+    CREDENTIALS,
+    DEFAULT_OPTIONS,
+    DOTENV_HINT,
+    PLATFORM_ALIASES,
+    PLATFORMS,
+    REQUIRED_OPTIONS,
+    TEMPLATE_FIELDS,
+    UNSUPPORTED_PLATFORMS,
+    ChannelConfig,
+    FeedConfig,
+    Publisher,
+    Secret,
+    ServiceConfig,
+)
+from bot.errors import ConfigError
+from bot.models import ChannelStyle
+
+_CHANNEL_KEYS = (
+    *("name", "platform", "publisher", "outbox", "feeds", "template", "hashtags", "utm"),
+    *("thread", "max_chars", "summary_chars", "link_in_bio", "image", "api_base"),
+    *("max_posts_per_hour", "max_posts_per_day", "min_interval", "credentials", "options"),
+    *("quiet_hours", "timezone"),
+)
+
+
+def unique_name(sec: Section, taken: list[str], kind: str) -> str:
+    """The table's ``name``, checked for shape and against the names ``taken`` before."""
+    name = sec.required_text("name")
+    if not _NAME.fullmatch(name):
+        raise sec.error("name", f'"{name}" is not a valid {kind} name; use a-z, 0-9, "_" and "-"')
+    if name in taken:
+        raise sec.error("name", f'duplicate {kind} name "{name}"; every {kind} needs its own name')
+    return name
+
+
+def parse_channels(
+    root: Section, service: ServiceConfig, feeds: tuple[FeedConfig, ...], env: Mapping[str, str]
+) -> tuple[ChannelConfig, ...]:
+    """Every ``[[channels]]`` table, checked, with api channels' secrets read from ``env``."""
+    feed_names = [f.name for f in feeds]
+    channels: list[ChannelConfig] = []
+    for sec in root.array("channels"):
+        sec.check_known(_CHANNEL_KEYS)
+        name = unique_name(sec, [c.name for c in channels], "channel")
+        platform = _platform(sec)
+        publisher: Publisher = (
+            "outbox" if sec.choice("publisher", ("api", "outbox"), "api") == "outbox" else "api"
+        )
+        if publisher == "api" and "outbox" in sec:
+            raise sec.error(
+                "outbox",
+                'only used with publisher = "outbox"; remove it, or set publisher = "outbox"',
+            )
+        channels.append(
+            ChannelConfig(
+                name=name,
+                platform=platform,
+                publisher=publisher,
+                outbox=Path(sec.text("outbox", str(service.outbox))),
+                feeds=_channel_feeds(sec, feed_names),
+                style=_style(sec, name, platform),
+                credentials=_credentials(sec, name, platform, publisher, env),
+                options=_options(sec, platform, publisher),
+                api_base=_api_base(sec),
+                max_posts_per_hour=sec.optional_integer("max_posts_per_hour", minimum=1),
+                max_posts_per_day=sec.optional_integer("max_posts_per_day", minimum=1),
+                min_interval=sec.duration("min_interval", 0.0),
+                quiet_hours=_quiet_hours(sec),
+                timezone=_channel_timezone(sec, service),
+            )
+        )
+    return tuple(channels)
+
+
+def _quiet_hours(sec: Section) -> tuple[time, time] | None:
+    raw = sec.optional_text("quiet_hours")
+    if raw is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", raw)
+    hint = 'write it as "HH:MM-HH:MM" in the channel\'s timezone, e.g. "22:30-06:00"'
+    if match is None:
+        raise sec.error("quiet_hours", f'"{raw}" is not a time range; {hint}')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise sec.error("quiet_hours", f'"{raw}" has an impossible time; {hint}')
+    if (h1, m1) == (h2, m2):
+        raise sec.error("quiet_hours", f'"{raw}" starts and ends at the same time; {hint}')
+    return time(h1, m1), time(h2, m2)
+
+
+def _channel_timezone(sec: Section, service: ServiceConfig) -> str:
+    zone = sec.text("timezone", service.timezone)
+    sec.check_timezone("timezone", zone)
+    return zone
+
+
+def _platform(sec: Section) -> str:
+    platform = sec.required_text("platform").strip().lower()
+    if platform in UNSUPPORTED_PLATFORMS:
+        raise sec.error("platform", UNSUPPORTED_PLATFORMS[platform])
+    if platform in PLATFORM_ALIASES:
+        raise sec.error("platform", f'write platform = "{PLATFORM_ALIASES[platform]}"')
+    if platform not in PLATFORMS:
+        hint = closest(platform, PLATFORMS)
+        raise sec.error(
+            "platform", f'unknown platform "{platform}"{hint}; valid: {", ".join(PLATFORMS)}'
+        )
+    return platform
+
+
+def _channel_feeds(sec: Section, feed_names: list[str]) -> tuple[str, ...] | None:
+    if "feeds" not in sec:
+        return None
+    names = sec.text_list("feeds")
+    if not names:
+        raise sec.error("feeds", "empty list; remove the key to post every feed, or name some")
+    for index, name in enumerate(names):
+        if name not in feed_names:
+            raise ConfigError(
+                f'no feed named "{name}"{closest(name, feed_names)}; '
+                f"feeds in this file: {', '.join(feed_names)}",
+                file=sec.file,
+                key=f"{sec.key('feeds')}[{index}]",
+            )
+    return tuple(names)
+
+
+def _style(sec: Section, name: str, platform: str) -> ChannelStyle:
+    template = sec.optional_text("template")
+    if template is not None:
+        _check_template(sec, template)
+    return ChannelStyle(
+        platform=platform,
+        name=name,
+        template=template,
+        max_hashtags=sec.optional_integer("hashtags", minimum=0),
+        utm=tuple(sec.string_table("utm").items()),
+        thread=sec.boolean("thread", False),
+        max_chars=sec.optional_integer("max_chars", minimum=1),
+        link_in_bio=sec.text("link_in_bio", "Link in bio"),
+        include_image=sec.boolean("image", True),
+        summary_chars=sec.optional_integer("summary_chars", minimum=1),
+    )
+
+
+def _check_template(sec: Section, template: str) -> None:
+    allowed = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise sec.error("template", f"{exc}; write a literal brace as {{{{ or }}}}") from exc
+    for placeholder in fields:
+        if placeholder not in TEMPLATE_FIELDS:
+            hint = closest(placeholder, TEMPLATE_FIELDS)
+            raise sec.error(
+                "template", f'unknown placeholder "{{{placeholder}}}"{hint}; use {allowed}'
+            )
+
+
+def _credentials(
+    sec: Section, name: str, platform: str, publisher: Publisher, env: Mapping[str, str]
+) -> dict[str, Secret]:
+    table = sec.table("credentials")
+    table.check_known(CREDENTIALS[platform])
+    var_names: dict[str, str] = {}
+    for key in table:
+        value = table.data[key]
+        # Never echo the value: a user who pasted the secret itself must not see it in logs.
+        if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
+            raise table.error(
+                key,
+                "must be the NAME of an environment variable (e.g. "
+                f"{_env_suggestion(name, key)}), not the secret itself; {DOTENV_HINT}",
+            )
+        var_names[key] = value
+    if publisher == "outbox":
+        return {}
+    secrets: dict[str, Secret] = {}
+    for key in CREDENTIALS[platform]:
+        if key not in var_names:
+            suggestion = _env_suggestion(name, key)
+            raise table.error(
+                key,
+                f'channel "{name}" ({platform}, publisher "api") needs {key} = "{suggestion}"'
+                f" in [channels.credentials]; then {DOTENV_HINT}",
+            )
+        value = env.get(var_names[key], "")
+        if not value.strip():
+            raise table.error(
+                key,
+                f'channel "{name}" reads {key} from the environment variable '
+                f"{var_names[key]}, which is not set or empty; {DOTENV_HINT}",
+            )
+        secrets[key] = Secret(value.strip())
+    return secrets
+
+
+def _env_suggestion(channel: str, key: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", f"{channel}_{key}".upper())
+
+
+def _options(sec: Section, platform: str, publisher: Publisher) -> dict[str, str]:
+    table = sec.table("options")
+    options = dict(DEFAULT_OPTIONS.get(platform, {}))
+    options.update(table.string_table_here(scalars=True))
+    for key in options:
+        if any(word in key.lower() for word in ("token", "secret", "password")):
+            raise table.error(key, "looks like a secret; move it to [channels.credentials]")
+    if publisher == "api":
+        for key in REQUIRED_OPTIONS.get(platform, ()):
+            if not options.get(key):
+                hint = closest(key, list(options))
+                raise table.error(
+                    key,
+                    f"{platform} channels need options.{key}{hint}; add it to [channels.options]",
+                )
+    return options
+
+
+def _api_base(sec: Section) -> str | None:
+    base = sec.optional_text("api_base")
+    if base is not None and not re.match(r"https?://[^/\s]+", base):
+        raise sec.error("api_base", f'"{base}" is not an http(s) URL')
+    return base.rstrip("/") if base else None
