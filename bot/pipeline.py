@@ -5,44 +5,29 @@
 
 Every state change goes through the store in one transaction, so a crash at any point
 leaves each delivery pending, sending (resolved by ``recover_interrupted``) or final.
+What a failed or interrupted send leads to is decided in ``bot.delivery``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from bot.budget import Budget, budget_status, next_allowed
 from bot.compose import compose
 from bot.compose.validate import validate_post
 from bot.config import ChannelConfig, Config
-from bot.errors import (
-    AlreadyPosted,
-    AuthError,
-    FeedError,
-    PublishError,
-    RateLimited,
-    Rejected,
-    Skipped,
-    Transient,
-)
+from bot.delivery import Failures, idempotency_key, reconcile_retry
+from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
 from bot.intake import record_items
 from bot.models import Article, Delivery, Post, PublishResult
 from bot.protocols import FeedSource, Publisher, Store, Summariser
 from bot.retry import RetryPolicy, feed_backoff
 
 log = logging.getLogger("syndbot")
-
-
-class Reconcilable(Protocol):
-    """A publisher that can tell whether a post with this key already went out."""
-
-    def reconcile(self, post: Post, *, idempotency_key: str) -> PublishResult | None: ...
 
 
 @dataclass(frozen=True)
@@ -65,12 +50,6 @@ class DeliveryReport:
     outcome: str  # sent | retry | failed | skipped | paused
     detail: str = ""
     post: Post | None = None
-
-
-def idempotency_key(feed: str, item_id: str, channel: str) -> str:
-    """Stable per (item, channel), short, and free of anything secret."""
-    digest = hashlib.sha256(f"{feed}\0{item_id}\0{channel}".encode()).hexdigest()
-    return f"syndbot-{digest[:32]}"
 
 
 def utcnow() -> datetime:
@@ -156,45 +135,9 @@ class Pipeline:
 
     def recover_interrupted(self) -> int:
         """Resolve deliveries left in ``sending`` by a crash, without blind re-sends."""
-        resolved = 0
-        for delivery in self.store.sending_deliveries():
-            resolved += 1
-            now = self.clock()
-            publisher = self.publishers.get(delivery.channel)
-            key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
-            reconcile = getattr(publisher, "reconcile", None)
-            if publisher is None or reconcile is None:
-                self.store.mark_failed(
-                    delivery.id,
-                    now=now,
-                    error="interrupted while sending and this platform cannot confirm whether "
-                    "the post went out; check the account, then `syndbot retry` if it did not",
-                )
-                continue
-            channel = self.config.channel(delivery.channel)
-            try:
-                found = reconcile(self.compose_for(delivery.article, channel), idempotency_key=key)
-            except PublishError as exc:
-                # The platform cannot be asked now (down, rate limited, token expired).
-                # Raising would keep every channel from starting; treat it like a failed
-                # send instead: it waits its backoff, and publishing is safe to retry.
-                log.warning(
-                    "cannot check interrupted delivery channel=%s item=%s: %s",
-                    delivery.channel,
-                    delivery.item_id,
-                    exc,
-                )
-                self._handle_failure(delivery, exc)
-                continue
-            if found is not None:
-                self.store.mark_sent(
-                    delivery.id, now=now, remote_id=found.remote_id, remote_url=found.url
-                )
-            else:
-                self.store.reschedule(
-                    delivery.id, now=now, next_attempt=now, error="interrupted before sending"
-                )
-        return resolved
+        return self._failures().recover(
+            lambda d: self.compose_for(d.article, self.config.channel(d.channel))
+        )
 
     def deliver(self, channel_name: str | None = None, *, limit: int = 20) -> list[DeliveryReport]:
         """Send what is due, oldest first, within each channel's budget.
@@ -269,17 +212,17 @@ class Pipeline:
         key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
         self.store.mark_sending(delivery.id, now=now)
         try:
-            result = self._reconcile_retry(publisher, delivery, post, key)
+            result = reconcile_retry(publisher, delivery, post, key)
             if result is None:
                 result = publisher.publish(post, idempotency_key=key)
         except AlreadyPosted as exc:
             result = PublishResult(remote_id=exc.remote_id or "already-posted", url=exc.url)
         except PublishError as exc:
-            return report(*self._handle_failure(delivery, exc), post)
+            return report(*self._failures().handle(delivery, exc), post)
         except Exception as exc:  # a publisher bug must not lose the delivery
             log.exception("publisher crashed channel=%s item=%s", channel.name, delivery.item_id)
             wrapped = Transient(f"unexpected {type(exc).__name__}: {exc}", channel=channel.name)
-            return report(*self._handle_failure(delivery, wrapped), post)
+            return report(*self._failures().handle(delivery, wrapped), post)
         self.store.mark_sent(
             delivery.id, now=self.clock(), remote_id=result.remote_id, remote_url=result.url
         )
@@ -288,61 +231,5 @@ class Pipeline:
         )
         return report("sent", result.url or result.remote_id, post)
 
-    @staticmethod
-    def _reconcile_retry(
-        publisher: Publisher, delivery: Delivery, post: Post, key: str
-    ) -> PublishResult | None:
-        """Before a retry, ask the platform whether the last attempt got through after all
-        (an answer lost to a timeout or dropped connection): never post twice."""
-        reconcile = getattr(publisher, "reconcile", None)
-        if delivery.attempts == 0 or reconcile is None:
-            return None
-        found: PublishResult | None = reconcile(post, idempotency_key=key)
-        return found
-
-    def _handle_failure(self, delivery: Delivery, exc: PublishError) -> tuple[str, str]:
-        now = self.clock()
-        attempts = delivery.attempts + 1
-        if isinstance(exc, Skipped):
-            self.store.mark_skipped(delivery.id, now=now, reason=str(exc))
-            return "skipped", str(exc)
-        if isinstance(exc, Rejected):
-            self.store.mark_failed(delivery.id, now=now, error=f"rejected: {exc}")
-            return "failed", str(exc)
-        if isinstance(exc, AuthError):
-            # Pause the whole channel; the delivery waits, it is not lost or retried blindly.
-            self.store.pause_channel(delivery.channel, reason=str(exc), now=now)
-            self.store.reschedule(delivery.id, now=now, next_attempt=now, error=f"auth: {exc}")
-            return "paused", str(exc)
-        if isinstance(exc, Transient) and exc.maybe_sent:
-            publisher = self.publishers.get(delivery.channel)
-            if getattr(publisher, "reconcile", None) is None:
-                # No idempotency and no way to look: resending could post twice.
-                error = (
-                    f"{exc}; the platform may have published it without answering and "
-                    "offers no way to check: look at the channel, then `syndbot retry "
-                    f"--channel {delivery.channel}` if the post is missing"
-                )
-                self.store.mark_failed(delivery.id, now=now, error=error)
-                return "failed", error
-        delay = self.policy.delay(attempts, exc)
-        if delay is None:
-            self.store.mark_failed(
-                delivery.id, now=now, error=f"gave up after {attempts} attempts: {exc}"
-            )
-            return "failed", str(exc)
-        kind = "rate limited" if isinstance(exc, RateLimited) else "transient"
-        self.store.reschedule(
-            delivery.id,
-            now=now,
-            next_attempt=now + timedelta(seconds=delay),
-            error=f"{kind}: {exc}",
-        )
-        log.warning(
-            "retry later channel=%s item=%s in=%.0fs %s",
-            delivery.channel,
-            delivery.item_id,
-            delay,
-            exc,
-        )
-        return "retry", f"{kind}, next try in {delay:.0f}s: {exc}"
+    def _failures(self) -> Failures:
+        return Failures(self.store, self.publishers, self.policy, self.clock)
