@@ -25,6 +25,11 @@ _TELEGRAM_TAGS = re.compile(
 _TELEGRAM_AMP = re.compile(r"&(?!(?:amp|lt|gt|quot|#[0-9]+|#x[0-9a-fA-F]+);)")
 _SLACK_LINK = re.compile(r"<[^<>\s]+>")
 _SLACK_AMP = re.compile(r"&(?!(?:amp|lt|gt);)")
+# markup -> (its name, the markup it may hold, an "&" it must not hold)
+_ESCAPED_MARKUP = {
+    "html": ("Telegram HTML", _TELEGRAM_TAGS, _TELEGRAM_AMP),
+    "mrkdwn": ("Slack mrkdwn", _SLACK_LINK, _SLACK_AMP),
+}
 _LITTLE_HASHTAG = re.compile(r"\{hashtag\|\\#\|(?:[^\\{}]|\\.)*\}")
 _LITTLE_RESERVED = "\\|{}@[]()<>#*_~"
 _WRITTEN_LINK = re.compile(r"https?://", re.IGNORECASE)
@@ -96,19 +101,13 @@ def _media_problems(profile: Profile, part: PostPart) -> list[str]:
 def _markup_problems(profile: Profile, text: str, url: str) -> list[str]:
     """Leftover HTML in plain text, or text the platform's markup would misread."""
     problems: list[str] = []
-    if profile.markup == "html":
-        text = _TELEGRAM_TAGS.sub("", text)
+    if profile.markup in _ESCAPED_MARKUP:
+        name, markup, loose_amp = _ESCAPED_MARKUP[profile.markup]
+        text = markup.sub("", text)
         if "<" in text or ">" in text:
-            problems.append("a '<' or '>' is not escaped for Telegram HTML")
-        if _TELEGRAM_AMP.search(text):
-            problems.append("an '&' is not escaped for Telegram HTML")
-        text = html.unescape(text)
-    elif profile.markup == "mrkdwn":
-        text = _SLACK_LINK.sub("", text)
-        if "<" in text or ">" in text:
-            problems.append("a '<' or '>' is not escaped for Slack mrkdwn")
-        if _SLACK_AMP.search(text):
-            problems.append("an '&' is not escaped for Slack mrkdwn")
+            problems.append(f"a '<' or '>' is not escaped for {name}")
+        if loose_amp.search(text):
+            problems.append(f"an '&' is not escaped for {name}")
         text = html.unescape(text)
     elif profile.markup == "little":
         text, bad = _unescape_little(_LITTLE_HASHTAG.sub(" ", text))
