@@ -27,9 +27,9 @@ from typing import Any, Self
 from tests.builders import Item, rss
 from tests.fakes.graph_api import TOKEN as GRAPH_TOKEN
 from tests.fakes.graph_api import Call, FakeGraph, jpeg_bytes
+from tests.fakes.loopback import Answer, Request
 from tests.fakes.mastodon_api import TOKEN as MASTODON_TOKEN
 from tests.fakes.mastodon_api import FakeMastodon
-from tests.fakes.webhooks import Answer, Request
 from tests.fakes.x_api import (
     ACCESS_TOKEN,
     ACCESS_TOKEN_SECRET,

@@ -29,8 +29,9 @@ import pytest
 from bot.models import Length, Media, Post, PostPart
 from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.mastodon import MastodonPublisher
+from tests.fakes.loopback import Request
 from tests.fakes.mastodon_api import FakeMastodon
-from tests.fakes.webhooks import Request, jpeg_bytes
+from tests.fakes.webhooks import jpeg_bytes
 from tests.test_publisher_mastodon import ARTICLE, HINDI, TAMIL, TELUGU, _channel
 
 jsonschema = pytest.importorskip("jsonschema")

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.textfit import grapheme_count
-from tests.fakes.webhooks import Answer, Fault, LoopbackServer, Request
+from tests.fakes.loopback import Answer, Fault, LoopbackServer, Request
 
 TOKEN = "mAsToDoN-fake-access-token-0123456789abcdef"
 ACCOUNT_ID = "109876543210"

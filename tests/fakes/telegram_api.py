@@ -22,7 +22,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.webhooks import Answer, Fault, LoopbackServer, Request
+from tests.fakes.loopback import Answer, Fault, LoopbackServer, Request
 
 TOKEN = "7712345678:AAFakeTelegramBotToken_0123456789abcd"
 CHAT_ID = "@voltlane_ev"
