@@ -26,7 +26,8 @@ from typing import Any, Self
 
 from tests.builders import Item, rss
 from tests.fakes.graph_api import TOKEN as GRAPH_TOKEN
-from tests.fakes.graph_api import Call, FakeGraph, jpeg_bytes
+from tests.fakes.graph_api import Call, FakeGraph
+from tests.fakes.images import jpeg_bytes
 from tests.fakes.loopback import Answer, Request
 from tests.fakes.mastodon_api import TOKEN as MASTODON_TOKEN
 from tests.fakes.mastodon_api import FakeMastodon

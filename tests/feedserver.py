@@ -14,14 +14,13 @@ test can serve gigabytes without building them) or redirect.
 from __future__ import annotations
 
 import gzip
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from tests.fakes.loopback import Loopback, LoopbackHandler
 
 
 @dataclass
@@ -49,13 +48,10 @@ class RecordedRequest:
     headers: dict[str, str]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
+class _Handler(LoopbackHandler):
     def do_GET(self) -> None:
-        owner = self.server.owner
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        owner: FeedServer = self.owner
+        headers = self.lower_headers()
         owner.requests.append(RecordedRequest(self.path, headers))
         route = owner.routes.get(self.path.split("?", 1)[0])
         if route is None:
@@ -99,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
             route.status, {"Content-Type": route.content_type, "Transfer-Encoding": "chunked"}
         )
         try:
-            while not self.server.owner.stopping.is_set():
+            while not self.owner.stopping.is_set():
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
                 time.sleep(interval)
@@ -110,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
         try:
-            while not self.server.owner.stopping.is_set():
+            while not self.owner.stopping.is_set():
                 self.wfile.write(b"a")
                 self.wfile.flush()
                 time.sleep(interval)
@@ -123,16 +119,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._head(route.status, {**headers, **route.headers})
         try:
             for chunk in chunks:
-                if self.server.owner.stopping.is_set():
+                if self.owner.stopping.is_set():
                     return
                 if chunk:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
         except OSError:
             return  # the client stopped reading, as it should
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output quiet."""
 
 
 def _validators(route: Route) -> dict[str, str]:
@@ -146,36 +139,16 @@ def _validators_match(route: Route, headers: dict[str, str]) -> bool:
     return bool(route.last_modified and headers.get("if-modified-since") == route.last_modified)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: FeedServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up mid-body is expected here (size and time limits)."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class FeedServer:
+class FeedServer(Loopback):
     """The test server. ``route``/``redirect`` register answers; ``requests`` records them."""
 
+    hangups = (ConnectionError,)  # a client hanging up mid-body (size and time limits)
+
     def __init__(self) -> None:
+        super().__init__(_Handler)
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
         self.stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def url(self, path: str) -> str:
-        return self.base + path
 
     def route(self, path: str, **settings: Any) -> Route:
         """Answer GET ``path`` as described by ``Route``'s fields."""
@@ -187,23 +160,6 @@ class FeedServer:
         """Redirect ``path`` to ``to`` (a path on this server or an absolute URL)."""
         self.route(path, status=status, headers={"Location": to}, content_type="text/plain")
 
-    def start(self) -> FeedServer:
-        self._thread.start()
-        return self
-
     def close(self) -> None:
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> FeedServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        self.stopping.set()  # endless answers (drip, stream) end, so the server can stop
+        super().close()

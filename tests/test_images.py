@@ -13,7 +13,8 @@ from PIL import Image
 
 from bot.errors import Rejected, Transient
 from bot.images import ImageData, aspect_ok, crop_to_aspect, fetch_image, fit_image
-from tests.fakes.graph_api import FakeGraph, jpeg_bytes, png_bytes
+from tests.fakes.graph_api import FakeGraph
+from tests.fakes.images import jpeg_bytes, png_bytes
 
 
 @pytest.fixture

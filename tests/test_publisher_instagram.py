@@ -18,7 +18,8 @@ from bot.models import Post
 from bot.publishers import instagram
 from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.instagram import InstagramPublisher
-from tests.fakes.graph_api import TOKEN, FakeGraph, Fault, channel, jpeg_bytes, meta_post, png_bytes
+from tests.fakes.graph_api import TOKEN, FakeGraph, Fault, channel, meta_post
+from tests.fakes.images import jpeg_bytes, png_bytes
 
 KEY = "feed:item-1:instagram-main"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from bot.publishers import build_publisher
 from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.linkedin import LinkedInPublisher
 from bot.summarise import ExtractiveSummariser
-from tests.fakes.graph_api import jpeg_bytes
+from tests.fakes.images import jpeg_bytes
 from tests.fakes.linkedin_api import (
     ORG_ID,
     RESERVED,
@@ -206,7 +206,7 @@ def test_unreachable_image_posts_without_thumbnail(rig: Rig) -> None:
 
 def test_png_thumbnail_is_uploaded_as_png(rig: Rig) -> None:
     """A PNG article image is fine for LinkedIn and is uploaded unchanged."""
-    from tests.fakes.graph_api import png_bytes
+    from tests.fakes.images import png_bytes
 
     data = png_bytes(800, 418)
     rig.fake.add_image("/img/a.png", data, "image/png")

@@ -20,7 +20,7 @@ from bot.publishers import build_publisher
 from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.threads import ThreadsPublisher
 from bot.summarise import ExtractiveSummariser
-from tests.fakes.graph_api import jpeg_bytes
+from tests.fakes.images import jpeg_bytes
 from tests.fakes.threads_api import TOKEN, FakeThreads, Fault, channel, threads_error
 
 KEY = "ev-ta:item-1:threads-hi"

@@ -16,26 +16,18 @@ the call takes effect. Every request is recorded as a ``Call``.
 
 from __future__ import annotations
 
-import io
 import itertools
-import json
-import os
-import socket
-import sys
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from PIL import Image as PILImage
-
 from bot.config import ChannelConfig, Secret
 from bot.models import ChannelStyle, Length, Media, Post, PostPart
+from tests.fakes.loopback import Loopback, LoopbackHandler
 
 TOKEN = "EAAGfakePageToken0123456789secret"
 ARTICLE = "https://volt.example/2025/ev-battery-prices?utm_source=meta"
@@ -77,12 +69,13 @@ class Image:
     drip: float = 0.0  # seconds between 1 KiB chunks (a slow server)
 
 
-class FakeGraph:
+class FakeGraph(Loopback):
     """The fake server; see the module docstring."""
 
     def __init__(
         self, *, token: str = TOKEN, page_id: str = "1001", ig_user_id: str = "17841400001"
     ) -> None:
+        super().__init__(_Handler)
         self.token = token
         self.page_id = page_id
         self.ig_user_id = ig_user_id
@@ -99,21 +92,8 @@ class FakeGraph:
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
     # -- test API --------------------------------------------------------------------
-
-    @property
-    def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def url(self, path: str) -> str:
-        return self.base + path
 
     def add_image(self, path: str, data: bytes, content_type: str = "image/jpeg", **kw: Any) -> str:
         self.images[path] = Image(data, content_type, **kw)
@@ -128,26 +108,6 @@ class FakeGraph:
 
     def next_id(self, prefix: str = "") -> str:
         return f"{prefix}{next(self._ids)}"
-
-    def start(self) -> FakeGraph:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeGraph:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- routing ---------------------------------------------------------------------
 
@@ -252,24 +212,8 @@ def _error(code: int, message: str, kind: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "AbCdEf123"}}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: FakeGraph
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up early (size caps, timeouts) are expected: stay quiet."""
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes; without this, Nagle + delayed ACK add 40 ms.
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+class _Handler(LoopbackHandler):
+    nodelay = True
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -278,18 +222,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("POST")
 
     def _dispatch(self, method: str) -> None:
-        owner = self.server.owner
+        owner: FakeGraph = self.owner
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if len(raw) < length:
-            # The client died mid-request (e.g. SIGKILL): a real server drops it unprocessed.
-            self.close_connection = True
+        raw = self.read_body()
+        if raw is None:
             return
         body = raw.decode("utf-8")
         version, _, rest = split.path.lstrip("/").partition("/")
         parts = [p for p in rest.split("/") if p]
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers = self.lower_headers()
         image = owner.images.get(split.path)
         with owner.lock:
             call = Call(
@@ -313,36 +254,26 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.status is not None:
             answer = {"error": fault.error} if fault.error else {}
-            self._json(fault.status, answer, fault.headers)
+            self.send_json(fault.status, answer, fault.headers)
             return
         if not self._authorised(call):
             error = _error(
                 190, "Invalid OAuth access token - Cannot parse access token", "OAuthException"
             )
-            self._json(400, error, {})
+            self.send_json(400, error, {})
             return
         with owner.lock:
             status, answer = owner.handle(call)
         if fault is not None and fault.drop_after:
             self.close_connection = True
             return
-        self._json(status, answer, {})
+        self.send_json(status, answer, {})
 
     def _authorised(self, call: Call) -> bool:
-        token = self.server.owner.token
+        token = self.owner.token
         given = call.form.get("access_token") or call.query.get("access_token")
         bearer = call.headers.get("authorization", "")
         return given == token or bearer in (f"Bearer {token}", f"OAuth {token}")
-
-    def _json(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
 
     def _image(self, image: Image) -> None:
         if image.delay:
@@ -369,37 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             return  # the client gave up, as it should
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output quiet."""
-
 
 # -- fixtures shared by the Meta publisher tests -----------------------------------------
-
-
-def jpeg_bytes(width: int, height: int, *, noise: bool = False, quality: int = 90) -> bytes:
-    """A JPEG of the given size (random noise compresses badly: big files)."""
-    return _encode(_picture(width, height, "RGB", noise=noise), "JPEG", quality=quality)
-
-
-def png_bytes(width: int, height: int, *, alpha: bool = False) -> bytes:
-    """A PNG; with ``alpha`` its left half is fully transparent."""
-    picture = _picture(width, height, "RGBA" if alpha else "RGB", noise=False)
-    if alpha:
-        picture.paste((0, 0, 0, 0), (0, 0, width // 2, height))
-    return _encode(picture, "PNG")
-
-
-def _picture(width: int, height: int, mode: str, *, noise: bool) -> PILImage.Image:
-    if noise:
-        return PILImage.frombytes("RGB", (width, height), os.urandom(width * height * 3))
-    fill = (20, 120, 200, 255) if mode == "RGBA" else (20, 120, 200)
-    return PILImage.new(mode, (width, height), fill)
-
-
-def _encode(picture: PILImage.Image, fmt: str, **options: Any) -> bytes:
-    out = io.BytesIO()
-    picture.save(out, fmt, **options)
-    return out.getvalue()
 
 
 def channel(

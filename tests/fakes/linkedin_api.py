@@ -21,19 +21,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.config import ChannelConfig, Secret
 from bot.models import ChannelStyle
+from tests.fakes.loopback import Loopback, LoopbackHandler
 
 TOKEN = "AQVfakeLinkedInToken_7f3e9d21secret"
 ORG_ID = "104857"
@@ -91,10 +89,11 @@ def shown_commentary(text: str) -> str:
     return "".join(out)
 
 
-class FakeLinkedIn:
+class FakeLinkedIn(Loopback):
     """The fake server; see the module docstring."""
 
     def __init__(self, *, token: str = TOKEN, org_id: str = ORG_ID) -> None:
+        super().__init__(_Handler)
         self.token = token
         self.org_id = org_id
         self.org_name = "EV News India"
@@ -106,16 +105,6 @@ class FakeLinkedIn:
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def author(self) -> str:
@@ -130,26 +119,6 @@ class FakeLinkedIn:
 
     def calls_to(self, route: str) -> list[Call]:
         return [c for c in self.calls if c.route == route]
-
-    def start(self) -> FakeLinkedIn:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeLinkedIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- routing -----------------------------------------------------------------------
 
@@ -244,20 +213,7 @@ def _post_problem(body: Any, author: str) -> str:  # noqa: PLR0911 - one check p
     return ""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: FakeLinkedIn
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up early (timeouts) are expected: stay quiet."""
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
+class _Handler(LoopbackHandler):
     def do_GET(self) -> None:
         self._dispatch("GET")
 
@@ -268,15 +224,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("PUT")
 
     def _dispatch(self, method: str) -> None:
-        owner = self.server.owner
+        owner: FakeLinkedIn = self.owner
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if len(raw) < length:
-            # The client died mid-request (e.g. SIGKILL): a real server drops it unprocessed.
-            self.close_connection = True
+        raw = self.read_body()
+        if raw is None:
             return
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers = self.lower_headers()
         query = dict(parse_qsl(split.query))
         with owner.lock:
             route = owner.route_of(method, split.path, query)
@@ -288,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
             fault = owner.faults[route].pop(0) if owner.faults[route] else None
         if route == "image":
             data, ctype = owner.images[split.path]
-            self._send(200, data, {"Content-Type": ctype})
+            self.send_bytes(200, data, {"Content-Type": ctype})
             return
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -311,7 +264,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _refusal(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """LinkedIn's answers to a bad token or missing/retired version headers."""
-        if call.headers.get("authorization") != f"Bearer {self.server.owner.token}":
+        if call.headers.get("authorization") != f"Bearer {self.owner.token}":
             return 401, li_error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600), {}
         if call.route == "upload":
             return None
@@ -326,18 +279,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, body: Any, headers: dict[str, str]) -> None:
         data = json.dumps(body).encode("utf-8") if body is not None else b""
         extra = {"Content-Type": "application/json", **headers} if data else headers
-        self._send(status, data, extra)
-
-    def _send(self, status: int, data: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output quiet."""
+        self.send_bytes(status, data, extra)
 
 
 def channel(linkedin: FakeLinkedIn, *, token: str = TOKEN, **options: str) -> ChannelConfig:

@@ -16,25 +16,22 @@ processed and the connection dropped without an answer. Images are served under 
 from __future__ import annotations
 
 import base64
-import email.parser
-import email.policy
 import hashlib
 import hmac
 import itertools
 import json
 import re
-import sys
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
+
+from tests.fakes.loopback import Loopback, LoopbackHandler, multipart_fields
 
 CONSUMER_KEY = "ck-FAKE-consumer-key-7731"
 CONSUMER_SECRET = "cs-FAKE-consumer-secret-0c9e41"
@@ -109,43 +106,29 @@ class XRequest:
 
     def form(self) -> dict[str, tuple[bytes, str | None]]:
         """Multipart fields: name -> (bytes, content type of the part or None)."""
-        head = f"Content-Type: {self.headers['content-type']}\r\n\r\n".encode()
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + self.body)
-        fields: dict[str, tuple[bytes, str | None]] = {}
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            has_type = part.get("content-type") is not None
-            data = part.get_payload(decode=True)
-            fields[str(name)] = (data, part.get_content_type() if has_type else None)
-        return fields
+        return multipart_fields(self.headers["content-type"], self.body)
 
 
-class FakeX:
+class FakeX(Loopback):
     """The server. ``tweets`` newest last; ``media`` by id; ``requests`` in arrival order."""
 
+    poll_interval = 0.05
+    hangups = (ConnectionError, TimeoutError)  # a client that timed out and hung up
+    record_errors = True  # anything else is a bug in the fake: the fixture fails the test
+
     def __init__(self, *, username: str = USERNAME, user_id: str = USER_ID) -> None:
+        super().__init__(_Handler)
         self.username = username
         self.user_id = user_id
         self.tweets: list[dict[str, Any]] = []
         self.media: dict[str, dict[str, Any]] = {}
         self.images: dict[str, tuple[bytes, str]] = {}
         self.requests: list[XRequest] = []
-        self.errors: list[str] = []  # exceptions inside the fake's handlers
         self.responses: list[tuple[XRequest, int, dict[str, Any]]] = []  # API answers sent
         self.rate_headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "99"}
         self._faults: dict[tuple[str, str], list[Fault]] = defaultdict(list)
         self._ids = itertools.count(1800000000000000001)
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def script(self, method: str, route: str, *faults: Fault) -> None:
         """Answer the next requests of ``route`` (e.g. "/2/tweets") with ``faults``, in order."""
@@ -193,60 +176,25 @@ class FakeX:
         with self._lock:
             return str(next(self._ids))
 
-    def __enter__(self) -> FakeX:
-        self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: FakeX
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out and hung up is part of the tests; anything else is a bug
-        in the fake, kept in ``errors`` so the fixture can fail the test."""
-        error = sys.exc_info()[1]
-        if not isinstance(error, ConnectionError | TimeoutError):
-            self.owner.errors.append(repr(error))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
+class _Handler(LoopbackHandler):
     def do_GET(self) -> None:
         self._handle("GET")
 
     def do_POST(self) -> None:
         self._handle("POST")
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output quiet."""
-
     def _handle(self, method: str) -> None:
-        x = self.server.owner
+        x: FakeX = self.owner
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        if len(body) < length:
-            # The client died mid-request (e.g. SIGKILL): a real server drops it unprocessed.
-            self.close_connection = True
+        body = self.read_body()
+        if body is None:
             return
         request = XRequest(
             method=method,
             path=parts.path,
             query=parse_qs(parts.query),
-            headers={k.lower(): v for k, v in self.headers.items()},
+            headers=self.lower_headers(),
             body=body,
         )
         x.requests.append(request)
@@ -288,23 +236,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _image(self, x: FakeX, name: str) -> None:
         data, mime = x.images.get(name, (b"", ""))
         if not data:
-            self._raw(404, b"not found", "text/plain", {})
+            self.send_bytes(404, b"not found", {"Content-Type": "text/plain"})
             return
-        self._raw(200, data, mime, {})
+        self.send_bytes(200, data, {"Content-Type": mime})
 
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
         kind = "application/problem+json" if status >= 400 else "application/json"
-        payload = json.dumps(body).encode()
-        self._raw(status, payload, kind, {**self.server.owner.rate_headers, **headers})
-
-    def _raw(self, status: int, data: bytes, kind: str, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body, {**self.owner.rate_headers, **headers}, content_type=kind)
 
 
 def _signed(request: XRequest, host: str, query: str) -> bool:
