@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,6 @@ class World:
     telegram: telegram_api.FakeTelegram
     hooks: webhooks.FakeWebhooks  # Discord and Slack
     bluesky_base: str = ""
-    extra: dict[str, str] = field(default_factory=dict)  # more options per platform
 
     @property
     def article_url(self) -> str:

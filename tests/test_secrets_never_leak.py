@@ -278,6 +278,11 @@ def _run_pipeline(config_path: Path, env: dict[str, str], evidence: Evidence) ->
         for report in pipe.deliver(limit=1000):
             evidence.add(f"{report.channel} report", report.detail)
             outcomes.append(report.outcome)
+        # While the store is open its latest writes sit in the -wal file: read that too.
+        wal = config.service.database.with_name(config.service.database.name + "-wal")
+        assert wal.stat().st_size > 0
+        assert stat.S_IMODE(wal.stat().st_mode) == 0o600  # SQLite copies the database's mode
+        evidence.add_file(wal)
     return outcomes
 
 
@@ -307,6 +312,8 @@ def test_no_secret_in_output_logs_errors_or_state(
     outcomes = _run_pipeline(config, env, evidence)
 
     assert {"sent", "retry", "paused"} <= set(outcomes), outcomes
+    names = {r.name for r in caplog.records}
+    assert {"syndbot", "httpx", "requests_oauthlib.oauth1_auth"} <= names  # all were heard
     formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
     for record in caplog.records:
         evidence.add(f"log record from {record.name}", formatter.format(record))
