@@ -12,7 +12,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
+from bot.errors import AuthError, RateLimited, Rejected, Transient
 from bot.images import aspect_ok, fetch_image
 from bot.models import Post
 from bot.publishers import instagram
@@ -20,6 +20,7 @@ from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.instagram import InstagramPublisher
 from tests.fakes.graph_api import TOKEN, FakeGraph, Fault, channel, meta_post
 from tests.fakes.images import jpeg_bytes, png_bytes
+from tests.publisher_helpers import error_texts
 
 KEY = "feed:item-1:instagram-main"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -313,10 +314,6 @@ def test_no_secret_in_any_output(rig: Rig, caplog: pytest.LogCaptureFixture) -> 
     )
     graph.fail("publish", Fault(drop_after=True))
     post = rig.post(jpeg_bytes(1080, 1080))
-    texts: list[str] = []
-    for _ in range(4):
-        with pytest.raises(PublishError) as info:
-            rig.pub.publish(post, idempotency_key=KEY)
-        texts += [str(info.value), repr(info.value), str(info.value.__cause__ or "")]
+    texts = error_texts(lambda: rig.pub.publish(post, idempotency_key=KEY), 4)
     texts += [repr(rig.pub), caplog.text, repr(rig.state.channel_state("instagram-main"))]
     assert not [t for t in texts if TOKEN in t]

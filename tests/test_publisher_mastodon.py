@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.compose import compose
-from bot.config import ChannelConfig, Secret
+from bot.config import ChannelConfig
 from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Article, ChannelStyle, Length, Media, Post, PostPart
 from bot.publishers.base import MemoryState, PublisherContext
@@ -19,6 +18,7 @@ from bot.publishers.mastodon import MastodonPublisher, build, status_length
 from bot.summarise import ExtractiveSummariser
 from tests.fakes.mastodon_api import ACCOUNT_ID, TOKEN, FakeMastodon, Fault
 from tests.fakes.webhooks import jpeg_bytes
+from tests.publisher_helpers import api_channel
 
 ARTICLE = "https://evnews.example/2026/11/nexon-ev-price-cut/"
 HINDI = "टाटा नेक्सन ईवी की कीमत घटी, अब 12 लाख से शुरू"
@@ -42,16 +42,10 @@ def http() -> Iterator[httpx.Client]:
 
 
 def _channel(masto: FakeMastodon, *, token: str = TOKEN, **options: str) -> ChannelConfig:
-    return ChannelConfig(
-        name="mastodon-main",
-        platform="mastodon",
-        publisher="api",
-        outbox=Path("unused.jsonl"),
-        feeds=None,
-        style=ChannelStyle(platform="mastodon", name="mastodon-main"),
-        credentials={"access_token": Secret(token)},
-        options={"instance": "https://masto.example", **options},
-        api_base=masto.base,
+    options = {"instance": "https://masto.example", **options}
+    credentials = {"access_token": token}
+    return api_channel(
+        "mastodon", "mastodon-main", credentials, options=options, api_base=masto.base
     )
 
 

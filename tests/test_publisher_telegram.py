@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.compose import compose
-from bot.config import ChannelConfig, Secret
+from bot.config import ChannelConfig
 from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Article, ChannelStyle, Length, Media, Post, PostPart
 from bot.publishers.base import PublisherContext
@@ -26,6 +25,7 @@ from tests.fakes.telegram_api import (
     telegram_error,
 )
 from tests.fakes.webhooks import jpeg_bytes
+from tests.publisher_helpers import api_channel
 
 ARTICLE = "https://evnews.example/2026/11/nexon-ev-price-cut/?a=1&b=2"
 HINDI = "टाटा नेक्सन ईवी की कीमत घटी, अब 12 लाख से शुरू"
@@ -49,16 +49,9 @@ def http() -> Iterator[httpx.Client]:
 
 
 def _channel(tg: FakeTelegram, *, token: str = TOKEN, chat_id: str = CHAT_ID) -> ChannelConfig:
-    return ChannelConfig(
-        name="telegram-main",
-        platform="telegram",
-        publisher="api",
-        outbox=Path("unused.jsonl"),
-        feeds=None,
-        style=ChannelStyle(platform="telegram", name="telegram-main"),
-        credentials={"bot_token": Secret(token)},
-        options={"chat_id": chat_id},
-        api_base=tg.base,
+    options = {"chat_id": chat_id}
+    return api_channel(
+        "telegram", "telegram-main", {"bot_token": token}, options=options, api_base=tg.base
     )
 
 

@@ -6,14 +6,13 @@ import dataclasses
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.compose import compose
 from bot.compose.counting import threads_length
-from bot.config import ChannelConfig, Secret
+from bot.config import ChannelConfig
 from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Article, ChannelStyle, Length, Media, Post, PostPart
 from bot.publishers import build_publisher
@@ -22,6 +21,7 @@ from bot.publishers.threads import ThreadsPublisher
 from bot.summarise import ExtractiveSummariser
 from tests.fakes.images import jpeg_bytes
 from tests.fakes.threads_api import TOKEN, FakeThreads, Fault, channel, threads_error
+from tests.publisher_helpers import api_channel, error_texts
 
 KEY = "ev-ta:item-1:threads-hi"
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -376,15 +376,8 @@ def test_default_base_is_graph_threads_net() -> None:
 
 
 def channel_stub(**options: str) -> ChannelConfig:
-    return ChannelConfig(
-        name="threads-hi",
-        platform="threads",
-        publisher="api",
-        outbox=Path("unused.jsonl"),
-        feeds=None,
-        style=ChannelStyle(platform="threads"),
-        credentials={"access_token": Secret(TOKEN)},
-        options={"user_id": "1", **options},
+    return api_channel(
+        "threads", "threads-hi", {"access_token": TOKEN}, options={"user_id": "1", **options}
     )
 
 
@@ -403,11 +396,7 @@ def test_no_secret_in_errors_logs_or_repr(rig: Rig, caplog: pytest.LogCaptureFix
         Fault(status=400, error=threads_error(190, f"token {TOKEN} expired")),
         Fault(status=500, error=threads_error(2, f"oops {TOKEN}")),
     )
-    messages = []
-    for _ in range(2):
-        with pytest.raises(PublishError) as info:
-            rig.pub.publish(post_of(TAMIL), idempotency_key=KEY)
-        messages += [str(info.value), repr(info.value)]
+    messages = error_texts(lambda: rig.pub.publish(post_of(TAMIL), idempotency_key=KEY), 2)
     messages += [repr(rig.pub), caplog.text]
     assert messages[0].count("***") == 1
     assert not [m for m in messages if TOKEN in m]

@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ from PIL import Image
 
 from bot.config import ChannelConfig, Secret
 from bot.errors import AlreadyPosted, AuthError, ConfigError, RateLimited, Rejected, Transient
-from bot.models import ChannelStyle, Length, Media, Post, PostPart
+from bot.models import Length, Media, Post, PostPart
 from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.x import XPublisher, build
 from tests.fakes.x_api import (
@@ -33,6 +32,7 @@ from tests.fakes.x_api import (
     Fault,
     XRequest,
 )
+from tests.publisher_helpers import api_channel, error_texts
 
 ARTICLE = "https://evnews.example/2025/ather-rizta-price?utm_source=x"
 SECRETS = (CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET)
@@ -63,17 +63,8 @@ def _jpeg(width: int, height: int) -> bytes:
 
 def _channel(base: str, **options: str) -> ChannelConfig:
     names = ("api_key", "api_secret", "access_token", "access_token_secret")
-    return ChannelConfig(
-        name="x-en",
-        platform="x",
-        publisher="api",
-        outbox=Path("unused.jsonl"),
-        feeds=None,
-        style=ChannelStyle(platform="x"),
-        credentials={k: Secret(v) for k, v in zip(names, SECRETS, strict=True)},
-        options={"timeout": "1", **options},
-        api_base=base,
-    )
+    credentials = dict(zip(names, SECRETS, strict=True))
+    return api_channel("x", "x-en", credentials, options={"timeout": "1", **options}, api_base=base)
 
 
 def _publisher(
@@ -419,15 +410,14 @@ def test_no_secret_in_errors_or_logs(
         Fault(drop=True),
     ]
     x.script("POST", "/2/tweets", *faults)
-    messages = []
     with caplog.at_level(logging.DEBUG):
         publisher = _publisher(x, http)
-        messages.append(repr(publisher))
-        for _ in faults:
-            post = _post(f"hello {ARTICLE}", image=f"{x.base}/img/gone.jpg")
-            with pytest.raises((AuthError, RateLimited, Transient)) as caught:
-                publisher.publish(post, idempotency_key="k1")
-            messages += [str(caught.value), repr(caught.value), str(caught.value.__cause__)]
+        messages = [repr(publisher)]
+        post = _post(f"hello {ARTICLE}", image=f"{x.base}/img/gone.jpg")
+        expected = (AuthError, RateLimited, Transient)
+        messages += error_texts(
+            lambda: publisher.publish(post, idempotency_key="k1"), len(faults), expected
+        )
         messages.append(publisher.check())
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
     everything = "\n".join(r.getMessage() for r in caplog.records)

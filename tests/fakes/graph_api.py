@@ -21,13 +21,13 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle, Length, Media, Post, PostPart
+from bot.config import ChannelConfig
+from bot.models import Length, Media, Post, PostPart
 from tests.fakes.loopback import Loopback, LoopbackHandler
+from tests.publisher_helpers import api_channel
 
 TOKEN = "EAAGfakePageToken0123456789secret"
 ARTICLE = "https://volt.example/2025/ev-battery-prices?utm_source=meta"
@@ -309,17 +309,13 @@ def channel(
 ) -> ChannelConfig:
     """An API channel for ``platform`` pointed at the fake."""
     if platform == "facebook":
-        credentials, defaults = {"page_token": Secret(token)}, {"page_id": graph.page_id}
+        credentials, defaults = {"page_token": token}, {"page_id": graph.page_id}
     else:
-        credentials, defaults = {"access_token": Secret(token)}, {"ig_user_id": graph.ig_user_id}
-    return ChannelConfig(
-        name=f"{platform}-main",
-        platform=platform,
-        publisher="api",
-        outbox=Path("unused.jsonl"),
-        feeds=None,
-        style=ChannelStyle(platform=platform),
-        credentials=credentials,
+        credentials, defaults = {"access_token": token}, {"ig_user_id": graph.ig_user_id}
+    return api_channel(
+        platform,
+        f"{platform}-main",
+        credentials,
         options={**defaults, **options},
         api_base=graph.base,
     )

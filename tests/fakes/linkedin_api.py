@@ -25,13 +25,12 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle
+from bot.config import ChannelConfig
 from tests.fakes.loopback import Loopback, LoopbackHandler
+from tests.publisher_helpers import api_channel
 
 TOKEN = "AQVfakeLinkedInToken_7f3e9d21secret"
 ORG_ID = "104857"
@@ -284,14 +283,8 @@ class _Handler(LoopbackHandler):
 
 def channel(linkedin: FakeLinkedIn, *, token: str = TOKEN, **options: str) -> ChannelConfig:
     """A LinkedIn API channel pointed at the fake."""
-    return ChannelConfig(
-        name="linkedin-en",
-        platform="linkedin",
-        publisher="api",
-        outbox=Path("unused.jsonl"),
-        feeds=None,
-        style=ChannelStyle(platform="linkedin", name="linkedin-en"),
-        credentials={"access_token": Secret(token)},
-        options={"organization": linkedin.org_id, **options},
-        api_base=linkedin.base,
+    options = {"organization": linkedin.org_id, **options}
+    credentials = {"access_token": token}
+    return api_channel(
+        "linkedin", "linkedin-en", credentials, options=options, api_base=linkedin.base
     )

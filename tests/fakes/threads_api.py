@@ -18,14 +18,13 @@ enforcing the 250/24 h quota), ``GET {uid}/threads`` and ``{uid}/replies`` (``re
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import regex
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle
+from bot.config import ChannelConfig
 from tests.fakes.graph_api import Call, FakeGraph, Fault
+from tests.publisher_helpers import api_channel
 
 __all__ = ["TOKEN", "USER_ID", "Call", "FakeThreads", "Fault", "channel", "threads_error"]
 
@@ -197,14 +196,6 @@ class FakeThreads(FakeGraph):
 
 def channel(threads: FakeThreads, *, token: str = TOKEN, **options: str) -> ChannelConfig:
     """A Threads API channel pointed at the fake."""
-    return ChannelConfig(
-        name="threads-hi",
-        platform="threads",
-        publisher="api",
-        outbox=Path("unused.jsonl"),
-        feeds=None,
-        style=ChannelStyle(platform="threads", name="threads-hi"),
-        credentials={"access_token": Secret(token)},
-        options={"user_id": threads.user_id, **options},
-        api_base=threads.base,
-    )
+    options = {"user_id": threads.user_id, **options}
+    credentials = {"access_token": token}
+    return api_channel("threads", "threads-hi", credentials, options=options, api_base=threads.base)

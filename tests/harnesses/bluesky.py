@@ -20,14 +20,15 @@ from typing import Any
 
 import httpx
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle, Post
+from bot.config import ChannelConfig
+from bot.models import Post
 from bot.protocols import Publisher
 from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.feedserver import FeedServer
 from tests.harnesses import jpeg, sample_post
 from tests.pds import PdsInfo, create_account, shared_pds
+from tests.publisher_helpers import api_channel
 
 Answer = Callable[[httpx.Request, httpx.BaseTransport], httpx.Response]
 CREATE = "com.atproto.repo.createRecord"
@@ -125,16 +126,13 @@ def fresh_account(info: PdsInfo) -> tuple[str, str]:
 def bluesky_channel(
     info: PdsInfo, handle: str, password: str, tmp_path: Path, **options: str
 ) -> ChannelConfig:
-    return ChannelConfig(
-        name="bluesky-main",
-        platform="bluesky",
-        publisher="api",
-        outbox=tmp_path / "outbox.jsonl",
-        feeds=None,
-        style=ChannelStyle(platform="bluesky", name="bluesky-main"),
-        credentials={"handle": Secret(handle), "app_password": Secret(password)},
+    return api_channel(
+        "bluesky",
+        "bluesky-main",
+        {"handle": handle, "app_password": password},
         options={"pds": "https://bsky.social", **options},
         api_base=info.pds_url,
+        outbox=tmp_path / "outbox.jsonl",
     )
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle, Post
+from bot.config import ChannelConfig
+from bot.models import Post
 from bot.protocols import Publisher
 from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.fakes import webhooks
 from tests.harnesses import CLIENT_TIMEOUT, SLOW_ANSWER, jpeg, sample_post
+from tests.publisher_helpers import api_channel
 
 CHANNEL = "discord-hi"
 
@@ -36,16 +37,7 @@ def discord_fault(fault: Fault, *, wait: float) -> webhooks.Fault:
 
 def webhook_channel(platform: str, name: str, url: str, base: str | None) -> ChannelConfig:
     """A webhook channel (Discord or Slack) whose URL is sent to ``base`` when given."""
-    return ChannelConfig(
-        name=name,
-        platform=platform,
-        publisher="api",
-        outbox=Path("unused.jsonl"),
-        feeds=None,
-        style=ChannelStyle(platform=platform, name=name),
-        credentials={"webhook_url": Secret(url)},
-        api_base=base,
-    )
+    return api_channel(platform, name, {"webhook_url": url}, api_base=base)
 
 
 class DiscordHarness:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle, Post
+from bot.models import Post
 from bot.protocols import Publisher
 from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.fakes import graph_api
 from tests.harnesses import CLIENT_TIMEOUT, SLOW_ANSWER, jpeg, sample_post
+from tests.publisher_helpers import api_channel
 
 CHANNEL = "facebook-hi"
 TOKEN = "EAAGfakeHindiPageToken9f3c2d1e"
@@ -80,16 +80,9 @@ class FacebookHarness:
     def __init__(self, fake: graph_api.FakeGraph, http: httpx.Client) -> None:
         self.fake = fake
         self._ctx = PublisherContext(http=http, state=MemoryState(), allow_private_media=True)
-        self._channel = ChannelConfig(
-            name=CHANNEL,
-            platform="facebook",
-            publisher="api",
-            outbox=Path("unused.jsonl"),
-            feeds=None,
-            style=ChannelStyle(platform="facebook", name=CHANNEL),
-            credentials={"page_token": Secret(TOKEN)},
-            options={"page_id": fake.page_id, "graph_version": "v25.0"},
-            api_base=fake.base,
+        options = {"page_id": fake.page_id, "graph_version": "v25.0"}
+        self._channel = api_channel(
+            "facebook", CHANNEL, {"page_token": TOKEN}, options=options, api_base=fake.base
         )
         self._image = fake.add_image("/img/cover.jpg", jpeg())
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle, Post
+from bot.models import Post
 from bot.protocols import Publisher
 from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.fakes import graph_api
 from tests.harnesses import CLIENT_TIMEOUT, jpeg, sample_post
 from tests.harnesses.facebook import graph_fault
+from tests.publisher_helpers import api_channel
 
 CHANNEL = "instagram-hi"
 TOKEN = "IGfakeHindiAccessToken4b7e0a55"
@@ -32,16 +32,9 @@ class InstagramHarness:
     def __init__(self, fake: graph_api.FakeGraph, http: httpx.Client) -> None:
         self.fake = fake
         self._ctx = PublisherContext(http=http, state=MemoryState(), allow_private_media=True)
-        self._channel = ChannelConfig(
-            name=CHANNEL,
-            platform="instagram",
-            publisher="api",
-            outbox=Path("unused.jsonl"),
-            feeds=None,
-            style=ChannelStyle(platform="instagram", name=CHANNEL),
-            credentials={"access_token": Secret(TOKEN)},
-            options={"ig_user_id": fake.ig_user_id, "graph_version": "v25.0"},
-            api_base=fake.base,
+        options = {"ig_user_id": fake.ig_user_id, "graph_version": "v25.0"}
+        self._channel = api_channel(
+            "instagram", CHANNEL, {"access_token": TOKEN}, options=options, api_base=fake.base
         )
         self._image = fake.add_image("/img/cover.jpg", jpeg())
 

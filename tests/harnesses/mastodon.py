@@ -9,13 +9,13 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle, Post
+from bot.models import Post
 from bot.protocols import Publisher
 from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.fakes import mastodon_api
 from tests.harnesses import CLIENT_TIMEOUT, SLOW_ANSWER, jpeg, sample_post
+from tests.publisher_helpers import api_channel
 
 CHANNEL = "mastodon-hi"
 TOKEN = "mAsToDoN-contract-token-5f1e2d3c4b5a69788796"
@@ -51,16 +51,9 @@ class MastodonHarness:
     def __init__(self, fake: mastodon_api.FakeMastodon, http: httpx.Client) -> None:
         self.fake = fake
         self._ctx = PublisherContext(http=http, state=MemoryState(), allow_private_media=True)
-        self._channel = ChannelConfig(
-            name=CHANNEL,
-            platform="mastodon",
-            publisher="api",
-            outbox=Path("unused.jsonl"),
-            feeds=None,
-            style=ChannelStyle(platform="mastodon", name=CHANNEL),
-            credentials={"access_token": Secret(TOKEN)},
-            options={"instance": "https://masto.example"},
-            api_base=fake.base,
+        options = {"instance": "https://masto.example"}
+        self._channel = api_channel(
+            "mastodon", CHANNEL, {"access_token": TOKEN}, options=options, api_base=fake.base
         )
         self._image = fake.add_image("/img/cover.jpg", jpeg())
 

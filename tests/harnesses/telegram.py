@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle, Post
+from bot.models import Post
 from bot.protocols import Publisher
 from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.fakes import telegram_api
 from tests.harnesses import CLIENT_TIMEOUT, SLOW_ANSWER, jpeg, sample_post
+from tests.publisher_helpers import api_channel
 
 CHANNEL = "telegram-hi"
 TOKEN = "7700011122:AAContractTelegramToken_9a8b7c6d5e4f"
@@ -48,16 +48,9 @@ class TelegramHarness:
     def __init__(self, fake: telegram_api.FakeTelegram, http: httpx.Client) -> None:
         self.fake = fake
         self._ctx = PublisherContext(http=http, state=MemoryState(), allow_private_media=True)
-        self._channel = ChannelConfig(
-            name=CHANNEL,
-            platform="telegram",
-            publisher="api",
-            outbox=Path("unused.jsonl"),
-            feeds=None,
-            style=ChannelStyle(platform="telegram", name=CHANNEL),
-            credentials={"bot_token": Secret(TOKEN)},
-            options={"chat_id": telegram_api.CHAT_ID},
-            api_base=fake.base,
+        options = {"chat_id": telegram_api.CHAT_ID}
+        self._channel = api_channel(
+            "telegram", CHANNEL, {"bot_token": TOKEN}, options=options, api_base=fake.base
         )
         self._image = fake.add_image("/img/cover.jpg", jpeg())
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import ChannelConfig, Secret
-from bot.models import ChannelStyle, Post
+from bot.models import Post
 from bot.protocols import Publisher
 from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.fakes import x_api
 from tests.harnesses import CLIENT_TIMEOUT, SLOW_ANSWER, jpeg, sample_post
+from tests.publisher_helpers import api_channel
 
 SECRETS = (
     x_api.CONSUMER_KEY,
@@ -38,17 +38,9 @@ class XHarness:
     def __init__(self, fake: x_api.FakeX, http: httpx.Client) -> None:
         self.fake = fake
         self._ctx = PublisherContext(http=http, state=MemoryState(), allow_private_media=True)
-        self._channel = ChannelConfig(
-            name=CHANNEL,
-            platform="x",
-            publisher="api",
-            outbox=Path("unused.jsonl"),
-            feeds=None,
-            style=ChannelStyle(platform="x", name=CHANNEL),
-            credentials={k: Secret(v) for k, v in zip(CREDENTIAL_KEYS, SECRETS, strict=True)},
-            options={"timeout": str(CLIENT_TIMEOUT)},
-            api_base=fake.base,
-        )
+        credentials = dict(zip(CREDENTIAL_KEYS, SECRETS, strict=True))
+        options = {"timeout": str(CLIENT_TIMEOUT)}
+        self._channel = api_channel("x", CHANNEL, credentials, options=options, api_base=fake.base)
         fake.images["cover.jpg"] = (jpeg(), "image/jpeg")
 
     def publisher(self) -> Publisher:
