@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,95 +30,35 @@ from bot.publishers.mastodon import MastodonPublisher
 from tests.fakes.loopback import Request
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.webhooks import jpeg_bytes
+from tests.openapi import OpenAPISpec
 from tests.test_publisher_mastodon import ARTICLE, HINDI, TAMIL, TELUGU, _channel
 
 jsonschema = pytest.importorskip("jsonschema")
 
-SPEC = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "corpus"
-    / "specs"
-    / "mastodon-api_openapi-3.1_v4.7.0.json"
+SPEC = OpenAPISpec(
+    "mastodon-api_openapi-3.1_v4.7.0.json",
+    "Mastodon",
+    jsonschema.Draft202012Validator,  # OpenAPI 3.1's dialect
+    literal_paths_first=True,
 )
 SENT_HEADERS = ("idempotency-key",)  # headers the publisher adds beyond auth and content
 
 pytestmark = pytest.mark.corpus
 
 
-@cache
-def _spec() -> dict[str, Any]:
-    if not SPEC.exists():
-        pytest.skip(f"Mastodon OpenAPI spec not found at {SPEC}")
-    spec: dict[str, Any] = json.loads(SPEC.read_text(encoding="utf-8"))
-    return spec
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    """Follow a local ``$ref`` (``#/components/...``) to what it names."""
-    while "$ref" in node:
-        target: Any = _spec()
-        for key in node["$ref"].removeprefix("#/").split("/"):
-            target = target[key]
-        node = target
-    return node
-
-
-def _operation(method: str, path: str) -> dict[str, Any] | None:
-    """The spec's operation for a concrete path; literal paths win over ``{id}`` ones."""
-    paths = _spec()["paths"]
-    if path in paths and method.lower() in paths[path]:
-        operation: dict[str, Any] = paths[path][method.lower()]
-        return operation
-    for template, item in paths.items():
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, path) and method.lower() in item:
-            found: dict[str, Any] = item[method.lower()]
-            return found
-    return None
-
-
-def _schema_errors(instance: Any, schema: dict[str, Any]) -> list[str]:
-    """jsonschema (2020-12, OpenAPI 3.1's dialect) messages; ``$ref``s resolve in the spec."""
-    root = {**schema, "components": _spec()["components"]}
-    validator = jsonschema.Draft202012Validator(root)
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in validator.iter_errors(instance)
-    ]
-
-
 def _any_branch_errors(instance: Any, schema: dict[str, Any]) -> list[str]:
     """``oneOf`` read as ``anyOf`` (see the module docstring)."""
     branches = schema.get("oneOf")
     if not branches:
-        return _schema_errors(instance, schema)
-    per_branch = [_schema_errors(instance, branch) for branch in branches]
+        return SPEC.schema_errors(instance, schema)
+    per_branch = [SPEC.schema_errors(instance, branch) for branch in branches]
     return [] if any(not errors for errors in per_branch) else [e for b in per_branch for e in b]
-
-
-def _query_errors(operation: dict[str, Any], query: dict[str, list[str]]) -> list[str]:
-    declared = {p["name"]: p for p in map(_resolve, operation.get("parameters", []))}
-    errors = []
-    for name, values in query.items():
-        param = declared.get(name)
-        if param is None or param["in"] != "query":
-            errors.append(f"query parameter {name} is not in the spec")
-            continue
-        schema = _resolve(param["schema"])
-        value: Any = values[0]
-        if schema.get("type") == "integer":
-            value = int(value) if value.isdigit() else value
-        elif schema.get("type") == "boolean":
-            value = {"true": True, "false": False}.get(value, value)
-        errors += [f"{name}: {e}" for e in _schema_errors(value, schema)]
-    return errors
 
 
 def _header_errors(operation: dict[str, Any], headers: dict[str, str]) -> list[str]:
     declared = {
         p["name"].lower()
-        for p in map(_resolve, operation.get("parameters", []))
+        for p in map(SPEC.resolve, operation.get("parameters", []))
         if p["in"] == "header"
     }
     return [
@@ -130,31 +68,15 @@ def _header_errors(operation: dict[str, Any], headers: dict[str, str]) -> list[s
     ]
 
 
-def _body_errors(operation: dict[str, Any], request: Request) -> list[str]:
-    content = operation.get("requestBody", {}).get("content", {})
-    kind = request.headers.get("content-type", "").split(";")[0]
-    if not request.body:
-        return ["a body was sent to an operation without one"] if content else []
-    if kind not in content:
-        return [f"content type {kind} is not accepted here (spec: {sorted(content)})"]
-    schema = content[kind]["schema"]
-    if kind == "multipart/form-data":
-        # Binary parts validate as strings; their bytes are checked by the publisher tests.
-        instance: Any = {k: data.decode("latin-1") for k, (data, _) in request.form().items()}
-    else:
-        instance = request.json()
-    return _any_branch_errors(instance, schema)
-
-
 def request_problems(request: Request) -> list[str]:
     """Everything about ``request`` the spec disagrees with (empty = conforms)."""
-    operation = _operation(request.method, request.path)
+    operation = SPEC.operation(request.method, request.path)
     if operation is None:
         return [f"{request.method} {request.path} is not in the spec"]
     return (
-        _query_errors(operation, request.query)
+        SPEC.query_errors(operation, request.query)
         + _header_errors(operation, request.headers)
-        + _body_errors(operation, request)
+        + SPEC.body_errors(operation, request, _any_branch_errors)
     )
 
 
@@ -178,7 +100,7 @@ def _post(*texts: str, image: str | None = None) -> Post:
 @pytest.fixture
 def exercised() -> Iterator[FakeMastodon]:
     """A fake Mastodon after a check, a post with a slow image, a thread and a reconcile."""
-    _spec()
+    assert SPEC.document  # skips the test when the corpus copy is absent
     with FakeMastodon() as masto, httpx.Client() as http:
         image = masto.add_image("/img/cover.jpg", jpeg_bytes())
         masto.processing_polls = 1
@@ -236,7 +158,7 @@ def _fake_request(
 )
 def test_checker_catches_malformed_requests(request_: Request, expected: str) -> None:
     """The spec check itself rejects wrong paths, types, enum values, parameters, headers."""
-    _spec()
+    assert SPEC.document  # skips the test when the corpus copy is absent
     problems = request_problems(request_)
     assert problems
     assert any(expected in p for p in problems), problems

@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,117 +25,44 @@ import pytest
 from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.x import build
 from tests.fakes.x_api import FakeX, XRequest
+from tests.openapi import OpenAPISpec
 from tests.test_publisher_x import ARTICLE, HINDI, TAMIL, TELUGU, _channel, _jpeg, _post
 
 jsonschema = pytest.importorskip("jsonschema")
 
-SPEC = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "corpus"
-    / "specs"
-    / "x-api-v2_openapi_v2.167.json"
+SPEC = OpenAPISpec(
+    "x-api-v2_openapi_v2.167.json",
+    "X",
+    jsonschema.Draft7Validator,
+    format_checker=jsonschema.FormatChecker(),
+    query_aliases={"tweet.fields": "post.fields"},  # see the module docstring
 )
-QUERY_ALIASES = {"tweet.fields": "post.fields"}  # see the module docstring
 
 pytestmark = pytest.mark.corpus
 
 
-@cache
-def _spec() -> dict[str, Any]:
-    if not SPEC.exists():
-        pytest.skip(f"X OpenAPI spec not found at {SPEC}")
-    spec: dict[str, Any] = json.loads(SPEC.read_text(encoding="utf-8"))
-    return spec
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    """Follow a local ``$ref`` (``#/components/...``) to what it names."""
-    while "$ref" in node:
-        target: Any = _spec()
-        for key in node["$ref"].removeprefix("#/").split("/"):
-            target = target[key]
-        node = target
-    return node
-
-
-def _operation(method: str, path: str) -> dict[str, Any] | None:
-    """The spec's operation for a concrete path, matching ``{param}`` templates."""
-    for template, item in _spec()["paths"].items():
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, path) and method.lower() in item:
-            operation: dict[str, Any] = item[method.lower()]
-            return operation
-    return None
-
-
-def _schema_errors(instance: Any, schema: dict[str, Any]) -> list[str]:
-    """jsonschema messages for ``instance``; ``$ref``s resolve inside the whole spec."""
-    root = {**schema, "components": _spec()["components"]}
-    validator = jsonschema.Draft7Validator(root, format_checker=jsonschema.FormatChecker())
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for e in validator.iter_errors(instance)
-    ]
-
-
-def _query_errors(operation: dict[str, Any], query: dict[str, list[str]]) -> list[str]:
-    declared = {p["name"]: p for p in map(_resolve, operation.get("parameters", []))}
-    errors = []
-    for sent_name, values in query.items():
-        param = declared.get(QUERY_ALIASES.get(sent_name, sent_name)) or declared.get(sent_name)
-        if param is None or param["in"] != "query":
-            errors.append(f"query parameter {sent_name} is not in the spec")
-            continue
-        schema = _resolve(param["schema"])
-        value: Any = values[0]
-        if schema.get("type") == "array":
-            value = value.split(",")  # style=form, explode=false
-        elif schema.get("type") == "integer":
-            value = int(value)
-        errors += [f"{sent_name}: {e}" for e in _schema_errors(value, schema)]
-    return errors
-
-
-def _body_errors(operation: dict[str, Any], request: XRequest) -> list[str]:
-    content = operation.get("requestBody", {}).get("content", {})
-    kind = request.headers.get("content-type", "").split(";")[0]
-    if not request.body:
-        return ["a body was sent to an operation without one"] if content else []
-    if kind not in content:
-        return [f"content type {kind} is not accepted here (spec: {sorted(content)})"]
-    schema = content[kind]["schema"]
-    if kind == "multipart/form-data":
-        form = request.form()
-        # Binary parts validate as strings; their bytes are checked by the publisher tests.
-        instance: Any = {name: data.decode("latin-1") for name, (data, _) in form.items()}
-    else:
-        instance = request.json()
-    return _schema_errors(instance, schema)
-
-
 def request_problems(request: XRequest) -> list[str]:
     """Everything about ``request`` the spec disagrees with (empty = conforms)."""
-    operation = _operation(request.method, request.path)
+    operation = SPEC.operation(request.method, request.path)
     if operation is None:
         return [f"{request.method} {request.path} is not in the spec"]
-    return _query_errors(operation, request.query) + _body_errors(operation, request)
+    return SPEC.query_errors(operation, request.query) + SPEC.body_errors(operation, request)
 
 
 def response_problems(request: XRequest, status: int, body: dict[str, Any]) -> list[str]:
     """Schema errors of a fake's 2xx answer against the operation's response schema."""
-    operation = _operation(request.method, request.path)
+    operation = SPEC.operation(request.method, request.path)
     assert operation is not None
     answer = operation["responses"].get(str(status))
     if answer is None:
         return [f"status {status} is not documented for {request.method} {request.path}"]
-    return _schema_errors(body, answer["content"]["application/json"]["schema"])
+    return SPEC.schema_errors(body, answer["content"]["application/json"]["schema"])
 
 
 @pytest.fixture
 def exercised() -> Iterator[FakeX]:
     """A fake X after a check, a post with image, a thread, a retry and a reconcile."""
-    _spec()
+    assert SPEC.document  # skips the test when the corpus copy is absent
     with FakeX() as x, httpx.Client() as http:
         x.images["cover.jpg"] = (_jpeg(800, 450), "image/jpeg")
         ctx = PublisherContext(http=http, state=MemoryState(), allow_private_media=True)
@@ -196,7 +121,7 @@ def _fake_request(method: str, path: str, body: Any = None, query: str = "") -> 
 )
 def test_checker_catches_malformed_requests(request_: XRequest, expected: str) -> None:
     """The spec check itself rejects wrong paths, fields, types and parameter values."""
-    _spec()
+    assert SPEC.document  # skips the test when the corpus copy is absent
     problems = request_problems(request_)
     assert problems
     assert any(expected in p for p in problems), problems
