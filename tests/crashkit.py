@@ -22,7 +22,7 @@ from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from tests.builders import Item, rss
 from tests.fakes.graph_api import TOKEN as GRAPH_TOKEN
@@ -153,10 +153,6 @@ class CrashX(FakeX):
         self.switch = switch
         self.held = HeldAnswer()
 
-    def __enter__(self) -> Self:
-        super().__enter__()
-        return self
-
     def next_fault(self, method: str, route: str) -> Fault | None:
         scripted = super().next_fault(method, route)
         if scripted is None and self.slowness is not None:
@@ -191,10 +187,6 @@ class CrashGraph(FakeGraph):
         self.slowness = slowness
         self.switch = switch
         self.held = HeldAnswer()
-
-    def __enter__(self) -> Self:
-        super().__enter__()
-        return self
 
     def handle(self, call: Call) -> tuple[int, dict[str, Any]]:
         # Runs under the fake's lock, so waits also serialise requests: harmless here,

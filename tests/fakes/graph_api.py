@@ -247,10 +247,7 @@ class _Handler(LoopbackHandler):
         if image is not None:
             self._image(image)
             return
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and fault.drop:
-            self.close_connection = True
+        if self.dropped_before(fault):
             return
         if fault is not None and fault.status is not None:
             answer = {"error": fault.error} if fault.error else {}
@@ -264,8 +261,7 @@ class _Handler(LoopbackHandler):
             return
         with owner.lock:
             status, answer = owner.handle(call)
-        if fault is not None and fault.drop_after:
-            self.close_connection = True
+        if self.dropped_after(fault):
             return
         self.send_json(status, answer, {})
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -242,10 +241,7 @@ class _Handler(LoopbackHandler):
             data, ctype = owner.images[split.path]
             self.send_bytes(200, data, {"Content-Type": ctype})
             return
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and fault.drop:
-            self.close_connection = True
+        if self.dropped_before(fault):
             return
         if fault is not None and fault.status is not None:
             self._json(fault.status, fault.body, fault.headers)
@@ -256,8 +252,7 @@ class _Handler(LoopbackHandler):
             return
         with owner.lock:
             status, answer, extra = owner.handle(call)
-        if fault is not None and fault.drop_after:
-            self.close_connection = True
+        if self.dropped_after(fault):
             return
         self._json(status, answer, extra)
 

@@ -123,6 +123,24 @@ class LoopbackHandler(BaseHTTPRequestHandler):
             return None
         return raw
 
+    def dropped_before(self, fault: Any) -> bool:
+        """Play a scripted fault's ``delay``; True when it then ``drop``s the request
+        unprocessed and unanswered (the connection is closed)."""
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and fault.drop:
+            self.close_connection = True
+            return True
+        return False
+
+    def dropped_after(self, fault: Any) -> bool:
+        """True when a scripted fault (``drop_after``) closes the connection once the
+        request took effect, so the client never hears of it."""
+        if fault is not None and fault.drop_after:
+            self.close_connection = True
+            return True
+        return False
+
     def lower_headers(self) -> dict[str, str]:
         return {k.lower(): v for k, v in self.headers.items()}
 
@@ -280,18 +298,14 @@ class _ScriptedHandler(LoopbackHandler):
         if image is not None:
             self._send(Answer(200, image[0], {"Content-Type": image[1]}))
             return
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and fault.drop:
-            self.close_connection = True
+        if self.dropped_before(fault):
             return
         if fault is not None and fault.status is not None:
             answer = Answer(fault.status, fault.body, fault.headers)
         else:
             with owner.lock:
                 answer = owner.authorise(request) or owner.handle(request)
-        if fault is not None and fault.drop_after:
-            self.close_connection = True
+        if self.dropped_after(fault):
             return
         with owner.lock:
             owner.answers.append((request, answer))
