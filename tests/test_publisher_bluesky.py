@@ -337,6 +337,31 @@ def test_state_in_database_holds_no_session_secret(account: Account) -> None:
     assert set(state["account"]) == {"did", "handle", "logins", "last_login", "login_times"}
     assert re.fullmatch(r"[2-7a-j][2-7a-z]{12}", state["deliveries"]["state"]["rkeys"][0])
     assert "eyJ" not in repr(state)  # a JWT starts with base64 '{"'
+    database = (account.tmp_path / "state.db").read_bytes()
+    wal = account.tmp_path / "state.db-wal"
+    database += wal.read_bytes() if wal.exists() else b""
+    assert b"eyJ" not in database
+    assert account.password.encode() not in database
+
+
+def test_restart_reuses_the_sealed_session_without_logging_in(account: Account, tap: Tap) -> None:
+    """A new process (new publisher, same database and app password) posts with the
+    session sealed by the first: still one createSession in all."""
+    account.publisher().publish(_post(), idempotency_key="before-restart")
+    account.publisher().publish(_post(), idempotency_key="after-restart")
+    assert tap.calls[LOGIN] == 1
+    assert len(account.posts()) == 2
+
+
+def test_a_rotated_app_password_cannot_read_the_old_seal(account: Account, tap: Tap) -> None:
+    """Another app password cannot unseal the stored session: it logs in afresh."""
+    account.publisher().check()
+    old_state = account.state.channel_state("bluesky-main")
+    assert isinstance(old_state.get("sealed_session"), str)
+    account.password = "wrong-pass-word-xyzw"
+    with pytest.raises(AuthError):
+        account.publisher().check()
+    assert tap.calls[LOGIN] == 2
 
 
 # --- Faults the real PDS cannot produce on demand: httpx.MockTransport at the edge ---

@@ -4,14 +4,18 @@
 per account, so the session is created once and reused for every post; an expired access
 token is renewed with ``refreshSession``, and only a failed refresh logs in again.
 
-The session tokens stay in memory: the database is not a secret store (``Store`` refuses
-keys that look like credentials). The channel state keeps non-secret facts only: the
-account's DID and handle, when and how often this channel logged in. Those login times
-also let a restarting process stay under the login limits instead of being locked out.
+The session survives restarts without the database ever holding a usable token: it is
+kept *sealed* (``bot.sealed``: encrypted with a key derived from the channel's app
+password, which lives only in the environment). A restart unseals it and goes on with
+``refreshSession``; a changed app password makes the seal unreadable and one login follows.
+The channel state also keeps non-secret facts: the account's DID and handle, when and how
+often this channel logged in. Those login times let a process that restarts often stay
+under the login limits instead of being locked out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,8 +26,10 @@ import httpx
 
 from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
 from bot.publishers.base import PublisherContext, retry_after_seconds, transport_error
+from bot.sealed import seal, unseal
 
 DEFAULT_PDS = "https://bsky.social"
+_SEALED = "sealed_session"  # channel state key: the session, encrypted (see bot.sealed)
 LOGIN_LIMITS = ((300, 30), (86_400, 300))  # createSession: (window seconds, calls)
 AUTH_HINT = (
     "create a new app password (Bluesky: Settings > Privacy and security > App passwords) "
@@ -124,10 +130,37 @@ class Xrpc:
 
     @property
     def session(self) -> Session:
-        """The current session, logging in first when there is none."""
+        """The current session: this process's, else the sealed one, else a new login."""
         if self._session is None:
-            self._session = self._login()
+            self._session = self._unseal() or self._login()
         return self._session
+
+    def _unseal(self) -> Session | None:
+        token = self._ctx.state.channel_state(self._channel).get(_SEALED)
+        if not isinstance(token, str):
+            return None
+        data = unseal(token, secret=self._password, context=self._seal_context)
+        if data is None:
+            return None
+        try:
+            return Session(**{k: str(data[k]) for k in ("access", "refresh", "did", "handle")})
+        except KeyError:
+            return None
+
+    def _keep(self, session: Session | None) -> None:
+        """Remember the session (sealed) for the next process, or forget it."""
+        self._session = session
+        state = self._ctx.state.channel_state(self._channel)
+        state.pop(_SEALED, None)
+        if session is not None:
+            state[_SEALED] = seal(
+                dataclasses.asdict(session), secret=self._password, context=self._seal_context
+            )
+        self._ctx.state.set_channel_state(self._channel, state)
+
+    @property
+    def _seal_context(self) -> str:
+        return f"bluesky:{self._channel}:{self._base}:{self._identifier}"
 
     def get(self, nsid: str, params: Mapping[str, str]) -> dict[str, Any]:
         return self._authed("GET", nsid, params=params)
@@ -194,11 +227,11 @@ class Xrpc:
             return
         response = self._send("POST", "com.atproto.server.refreshSession", session.refresh)
         if response.is_error and _session_expired(response):
-            self._session = None  # the next use of ``self.session`` logs in again
+            self._keep(None)  # the next use of ``self.session`` logs in again
             return
         # A 5xx or 429 keeps the old session: the next call refreshes again, no new login.
         body = self._body(response, "com.atproto.server.refreshSession")
-        self._session = self._session_from(body)
+        self._keep(self._session_from(body))
 
     def _login(self) -> Session:
         self._check_login_budget()
@@ -211,6 +244,7 @@ class Xrpc:
         )
         session = self._session_from(self._body(response, "com.atproto.server.createSession"))
         self._save_account(session)
+        self._keep(session)
         return session
 
     def _session_from(self, body: Mapping[str, Any]) -> Session:
