@@ -14,6 +14,7 @@ import httpx
 
 from bot.config import Config
 from bot.feeds import make_http_client, open_source
+from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
@@ -37,8 +38,13 @@ def open_pipeline(
     store = SQLiteStore.open(service.database)
     # Publishers get their own client: feed fetching applies stricter size/address rules.
     api_http = httpx.Client(
-        timeout=service.timeout, headers={"User-Agent": service.user_agent}, follow_redirects=False
+        timeout=service.timeout,
+        headers={"User-Agent": service.user_agent},
+        follow_redirects=False,
+        # Article images are fetched through it: guarded requests connect to checked IPs.
+        transport=pinned_transport(),
     )
+    install_guard(api_http)
     ctx = PublisherContext(
         http=api_http,
         state=store,

@@ -22,7 +22,7 @@ import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import FetchError, Rejected, Transient
-from bot.netguard import check_public_url
+from bot.netguard import GUARD_EXTENSION, check_public_url, install_guard
 
 # A small compressed file can claim a huge canvas; decoding it would eat the machine's memory.
 MAX_PIXELS = 40_000_000
@@ -68,7 +68,9 @@ def fetch_image(
     for _ in range(MAX_REDIRECTS + 1):
         if not allow_private:
             _check_address(current)
-        body, location = _get_once(http, current, max_bytes=max_bytes, deadline=deadline)
+        body, location = _get_once(
+            http, current, max_bytes=max_bytes, deadline=deadline, guard=not allow_private
+        )
         if location is None:
             return _verify(body, url)
         current = urljoin(current, location)
@@ -85,15 +87,28 @@ def _check_address(url: str) -> None:
 
 
 def _get_once(
-    http: httpx.Client, url: str, *, max_bytes: int, deadline: float
+    http: httpx.Client, url: str, *, max_bytes: int, deadline: float, guard: bool
 ) -> tuple[bytes, str | None]:
-    """One request: (body, None), or (b"", Location) for a redirect."""
+    """One request: (body, None), or (b"", Location) for a redirect.
+
+    With ``guard``, the request carries netguard's flag: the client's hook checks the
+    address again and a pinned transport connects to exactly that checked address (no
+    DNS rebinding between check and connect). Images come uncompressed (``identity``):
+    they are compressed already, and a gzip bomb cannot blow up a single read.
+    """
+    if guard:
+        install_guard(http)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise Transient(f"image {url}: download took longer than allowed")
     try:
         with http.stream(
-            "GET", url, follow_redirects=False, timeout=httpx.Timeout(remaining)
+            "GET",
+            url,
+            follow_redirects=False,
+            timeout=httpx.Timeout(remaining),
+            headers={"Accept-Encoding": "identity"},
+            extensions={GUARD_EXTENSION: True} if guard else None,
         ) as response:
             if response.is_redirect and "location" in response.headers:
                 return b"", response.headers["location"]
@@ -115,6 +130,8 @@ def _get_once(
         raise Transient(f"image {url}: {type(exc).__name__}: {exc}") from exc
     except httpx.InvalidURL as exc:
         raise Rejected(f"image {url}: invalid URL: {exc}") from exc
+    except FetchError as exc:  # the hook's second look found a non-public address
+        raise Rejected(f"image {exc}") from exc
 
 
 def _check_status(response: httpx.Response, url: str) -> None:

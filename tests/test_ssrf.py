@@ -267,3 +267,24 @@ def test_pinned_transport_sends_an_international_name_as_punycode() -> None:
     transport.handle_request(request)
     assert seen[0].extensions["sni_hostname"] == "xn--61b3bh3a5ab.example"
     assert seen[0].headers["host"] == "xn--61b3bh3a5ab.example"
+
+
+@pytest.mark.usefixtures("loopback_is_public")
+def test_image_dns_rebinding_connects_only_to_the_checked_address(
+    dns: dict[str, list[list[str]]], server: FeedServer
+) -> None:
+    """An image host that answers a public address, then a private one, is fetched from
+    the checked address through the publishers' pinned client, never from the second."""
+    # Two checked lookups (before the request, in the client's hook), then a rebind.
+    dns["img.rebind.example"] = [["127.0.0.1"], ["127.0.0.1"], ["10.255.255.1"]]
+    port = server.url("").rsplit(":", 1)[1]
+    client = httpx.Client(transport=netguard.pinned_transport(), timeout=2)
+    netguard.install_guard(client)
+    with client:
+        image = fetch_image(
+            client, f"http://img.rebind.example:{port}/img.png", allow_private=False
+        )
+    assert image.width == 1
+    (request,) = server.requests
+    assert request.headers["host"] == f"img.rebind.example:{port}"
+    assert request.headers["accept-encoding"] == "identity"
