@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import random
-import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import FrameType
 
 import httpx
 
@@ -18,6 +16,7 @@ from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
+from bot.stopping import install_stop_signals
 from bot.store import SQLiteStore
 from bot.summarise import ExtractiveSummariser
 
@@ -78,17 +77,6 @@ def open_pipeline(
         api_http.close()
         if own_client:
             http.close()
-
-
-def install_stop_signals(stop: threading.Event) -> None:
-    """SIGINT/SIGTERM set ``stop``: the service finishes its current step and exits 0."""
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s, finishing current work", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
 
 
 def run_service(

@@ -75,7 +75,7 @@ def test_sigterm_stops_the_process_cleanly_and_restart_adds_nothing(tmp_path: Pa
         )
         try:
             _wait_for_lines(outbox, 4)
-            time.sleep(1.5)  # a second poll + delivery round
+            time.sleep(3)  # past start-up, then a poll + delivery round
         finally:
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=20)

@@ -60,11 +60,14 @@ def run(ctx: Ctx) -> None:
     setup_logging(ctx.verbose, service=True)
     import threading
 
-    from bot.app import install_stop_signals, open_pipeline, run_service
+    from bot.stopping import install_stop_signals
 
-    # Catch a stop request from the very start, so a signal during start-up also exits cleanly.
+    # Catch a stop request before the heavy imports, so a signal during start-up also
+    # ends the service cleanly.
     stop = threading.Event()
     install_stop_signals(stop)
+    from bot.app import open_pipeline, run_service
+
     with errors():
         config = load(ctx)
         echo = Console(soft_wrap=True, highlight=False)
