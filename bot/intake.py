@@ -80,15 +80,24 @@ def _allowed(
     return {a.item_id for a in newest_first(fresh)[: feed.max_new]}, (warning,)
 
 
+# "Correction" in the languages of our reference site; others get the English word.
+_CORRECTION = {"en": "Correction", "hi": "सुधार", "ta": "திருத்தம்", "te": "సవరణ"}
+
+
+def correction_label(lang: str | None) -> str:
+    """The word that starts a correction post, in the article's language when known."""
+    return _CORRECTION.get((lang or "en").split("-")[0].lower(), "Correction")
+
+
 def queue_correction(store: Store, article: Article, channels: list[str], *, now: datetime) -> int:
-    """Queue a 'Correction:' post to the channels that carried the article; its id is tied
-    to the new headline, so each headline change is posted at most once, even after a
-    restart."""
+    """Queue a "Correction: ..." post, in the article's language, to the channels that
+    carried the article; its id is tied to the new headline, so each headline change is
+    posted at most once, even after a restart."""
     digest = hashlib.sha256(article.title.encode()).hexdigest()[:12]
     correction = dataclasses.replace(
         article,
         item_id=f"{article.item_id}#correction-{digest}",
-        title=f"Correction: {article.title}",
+        title=f"{correction_label(article.lang)}: {article.title}",
     )
     if store.find_item(article.feed, correction.item_id) is not None:
         return 0

@@ -323,3 +323,14 @@ def test_a_sudden_burst_of_unseen_items_is_capped(tmp_path: Path) -> None:
         assert any("max_new = 5" in w for w in report.warnings)
         queued = {d.item_id for d in p.store.deliveries(status="pending")}
         assert queued == {f"moved-{i}" for i in range(35, 40)}
+
+
+def test_correction_label_follows_the_article_language() -> None:
+    """Hindi, Tamil and Telugu corrections start with the word in that language."""
+    from bot.intake import correction_label
+
+    assert correction_label("hi") == "सुधार"
+    assert correction_label("ta-IN") == "திருத்தம்"
+    assert correction_label("te") == "సవరణ"
+    assert correction_label(None) == "Correction"
+    assert correction_label("de") == "Correction"
