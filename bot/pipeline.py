@@ -148,10 +148,10 @@ class Pipeline:
         reports: list[DeliveryReport] = []
         budgets: dict[str, tuple[Budget, list[datetime]]] = {}
         blocked: set[str] = set()
-        for delivery in self.store.due_deliveries(self.clock(), limit=1000):
+        # Each channel's job asks only for its own deliveries (the store filters them).
+        due = self.store.due_deliveries(self.clock(), limit=1000, channel=channel_name)
+        for delivery in due:
             channel = delivery.channel
-            if channel_name is not None and channel != channel_name:
-                continue
             if channel not in self.publishers or channel in blocked:
                 continue  # removed from config (stays visible in status) or over budget
             if channel not in budgets:

@@ -91,7 +91,9 @@ class Store(Protocol):
         """Queue deliveries of a (possibly already seen) article; an existing pair is kept."""
         ...
 
-    def due_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]: ...
+    def due_deliveries(
+        self, now: datetime, *, limit: int = 100, channel: str | None = None
+    ) -> list[Delivery]: ...
 
     def deliveries(
         self, *, status: str | None = None, channel: str | None = None

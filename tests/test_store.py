@@ -650,3 +650,11 @@ def test_split_statements_keeps_semicolons_in_strings_and_triggers() -> None:
 def test_normalise_url(url: str, expected: str) -> None:
     """URL identity ignores case of scheme/host, tracking params, fragments, trailing '/'."""
     assert normalise_url(url) == expected
+
+
+def test_due_deliveries_can_be_asked_for_one_channel(store: ContractStore) -> None:
+    """A channel's delivery job gets only its own due deliveries, from the store."""
+    store.add_item(article("one-channel"), now=T0, channels=["x-en", "fb-en"])
+    due = store.due_deliveries(T0, channel="fb-en")
+    assert [d.channel for d in due] == ["fb-en"]
+    assert {d.channel for d in store.due_deliveries(T0)} == {"x-en", "fb-en"}

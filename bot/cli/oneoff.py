@@ -181,12 +181,13 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
             return
         with open_pipeline(config) as pipe:
             now = pipe.clock()
-            pipe.store.queue(article, now=now, channels=[c.name for c in targets])
+            ids = set(pipe.store.queue(article, now=now, channels=[c.name for c in targets]))
             wanted = {c.name for c in targets}
             due = [
                 d
-                for d in pipe.store.due_deliveries(now, limit=10_000)
-                if d.item_id == article.item_id and d.feed == article.feed and d.channel in wanted
+                for name in sorted(wanted)
+                for d in pipe.store.due_deliveries(now, limit=10_000, channel=name)
+                if d.id in ids
             ]
             reports = [pipe.deliver_one(d) for d in due]
             already = wanted - {r.channel for r in reports}

@@ -191,18 +191,20 @@ class SQLiteStore(ChannelMethods):
 
     # -- deliveries ----------------------------------------------------------------------
 
-    def due_deliveries(self, now: datetime, *, limit: int = 100) -> list[Delivery]:
-        """Pending deliveries due by ``now``, oldest first; paused channels are left out
-        so they cannot starve the others out of ``limit``."""
+    def due_deliveries(
+        self, now: datetime, *, limit: int = 100, channel: str | None = None
+    ) -> list[Delivery]:
+        """Pending deliveries due by ``now`` (on ``channel`` when given), oldest first;
+        paused channels are left out so they cannot starve the others out of ``limit``."""
         with self._tx() as conn:
             rows = conn.execute(
                 # _DELIVERY_SELECT is a constant; every value is a bound parameter.
                 _DELIVERY_SELECT  # noqa: S608
-                + " WHERE d.status = 'pending' AND d.next_attempt <= ?"
-                " AND d.channel NOT IN"
+                + " WHERE d.status = 'pending' AND d.next_attempt <= ?1"
+                " AND (?3 IS NULL OR d.channel = ?3) AND d.channel NOT IN"
                 " (SELECT name FROM channels WHERE paused_reason IS NOT NULL)"
-                " ORDER BY d.next_attempt, d.id LIMIT ?",
-                (to_text(now), limit),
+                " ORDER BY d.next_attempt, d.id LIMIT ?2",
+                (to_text(now), limit, channel),
             ).fetchall()
         return [codec.delivery(r) for r in rows]
 
