@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The local Bluesky server's install stamp, named as .ci/pds-setup.sh names it.
+PDS_DIR = $(or $(SYNDBOT_PDS_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bluesky-pds)
+PDS_STAMP = $(PDS_DIR)/$(shell sed -n 's|^stamp="$$dir/\(.*\)"$$|\1|p' .ci/pds-setup.sh)
 
 .PHONY: run test lint typecheck bench clean
 
@@ -22,7 +25,12 @@ test: $(STAMP)  ## ruff, mypy on bot/, the whole suite
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot
 	@# A real local Bluesky server for the Bluesky tests (cached; skipped without npm).
-	@if command -v npm >/dev/null; then bash .ci/pds-setup.sh >/dev/null; fi
+	@if command -v npm >/dev/null; then \
+	  if [ ! -f "$(PDS_STAMP)" ]; then \
+	    echo "make test: installing the local Bluesky server for its tests (first run only, a few minutes)..."; \
+	  fi; \
+	  bash .ci/pds-setup.sh >/dev/null; \
+	fi
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
