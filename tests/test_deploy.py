@@ -83,6 +83,19 @@ def test_systemd_verify_check_catches_a_broken_unit(tmp_path: Path) -> None:
     assert len(complaints) == 2, complaints
 
 
+def test_missing_systemd_analyze_skips_locally_but_fails_under_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the tool the check skips with a reason, except with CI=true, where it fails."""
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="systemd-analyze is not installed"):
+        _verify("", tmp_path)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run this check"):
+        _verify("", tmp_path)
+
+
 def test_systemd_unit_runs_hardened_as_a_dedicated_user() -> None:
     """The unit runs `syndbot run` as its own user with state, secrets file and hardening."""
     service = _unit(UNIT.read_text(encoding="utf-8"))["Service"]

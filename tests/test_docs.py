@@ -112,10 +112,13 @@ def _known_keys(path: Path, text: str) -> list[str] | None:
     try:
         load_config(path, env={})
     except ConfigError as exc:
-        match = re.search(r"unknown key \"" + PROBE + r"\".*known keys here: (.*)$", exc.detail)
-        assert match is not None, f"the probe did not reach the key check: {exc}"
-        return [] if match[1] == "none" else match[1].split(", ")
-    return None
+        error: ConfigError | None = exc
+    else:
+        return None
+    assert error is not None
+    match = re.search(r"unknown key \"" + PROBE + r"\".*known keys here: (.*)$", error.detail)
+    assert match is not None, f"the probe did not reach the key check: {error}"
+    return [] if match[1] == "none" else match[1].split(", ")
 
 
 def _dataclass_keys(table: str) -> list[str]:
@@ -146,7 +149,7 @@ def config_keys(tmp_path: Path) -> dict[str, list[str]]:
     credentials: set[str] = set()
     for platform in PLATFORMS:
         table = f'name = "c"\nplatform = "{platform}"\npublisher = "outbox"\n'
-        probe = f"{FEED}[[channels]]\n{table}[channels.credentials]\n{PROBE} = \"X\"\n"
+        probe = f'{FEED}[[channels]]\n{table}[channels.credentials]\n{PROBE} = "X"\n'
         credentials.update(_known_keys(path, probe) or [])
     tables["[channels.credentials]"] = sorted(credentials)
     tables["[channels.options]"] = sorted(_option_keys())
