@@ -131,3 +131,7 @@ state.register(main)
 from bot.cli import channels  # noqa: E402
 
 channels.register(main)
+
+from bot.cli import health  # noqa: E402
+
+main.add_command(health.health)
