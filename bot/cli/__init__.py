@@ -132,6 +132,7 @@ from bot.cli import channels  # noqa: E402
 
 channels.register(main)
 
-from bot.cli import health  # noqa: E402
+from bot.cli import db, health  # noqa: E402
 
 main.add_command(health.health)
+db.register(main)
