@@ -27,6 +27,7 @@ from bot.intake import record_items
 from bot.models import Article, Delivery, Post, PublishResult
 from bot.observe import NullObserver, Observer
 from bot.protocols import FeedSource, Publisher, Store, Summariser
+from bot.publishers.outbox import post_line
 from bot.retry import RetryPolicy, feed_backoff
 
 log = logging.getLogger("syndbot")
@@ -88,6 +89,15 @@ class Pipeline:
         outcome = "error" if report.error else "not_modified" if report.not_modified else "ok"
         seconds = time.monotonic() - started
         self.observer.polled(feed_name, outcome=outcome, seconds=seconds, new_items=report.new)
+        if outcome == "ok":
+            log.info(
+                "polled feed=%s: %d new items, %d posts queued",
+                feed_name,
+                report.new,
+                report.queued,
+            )
+        elif outcome == "not_modified":
+            log.info("polled feed=%s: not modified", feed_name)
         return report
 
     def _poll(self, feed_name: str) -> PollReport:
@@ -240,7 +250,11 @@ class Pipeline:
             delivery.id, now=self.clock(), remote_id=result.remote_id, remote_url=result.url
         )
         log.info(
-            "sent channel=%s item=%s remote=%s", channel.name, delivery.item_id, result.remote_id
+            "sent channel=%s item=%s %s remote=%s",
+            channel.name,
+            delivery.item_id,
+            post_line(post),
+            result.remote_id,
         )
         return report("sent", result.url or result.remote_id, post)
 

@@ -81,8 +81,10 @@ def run(ctx: Ctx) -> None:
 
     with errors():
         config = load(ctx)
-        echo = Console(soft_wrap=True, highlight=False)
-        with open_pipeline(config, echo=lambda text: echo.print(text + "\n", markup=False)) as pipe:
+        # One log line per post (channel, title, link, length); -v adds each post's full text.
+        out = Console(soft_wrap=True, highlight=False)
+        echo = (lambda text: out.print(text + "\n", markup=False)) if ctx.verbose else None
+        with open_pipeline(config, echo=echo) as pipe:
             click.echo(
                 f"syndbot {__version__}: {len(config.feeds)} feeds -> {len(config.channels)} "
                 f"channels, state in {config.service.database}",
