@@ -265,3 +265,24 @@ def test_queue_gauges_read_the_store(tmp_path: Path) -> None:
     assert families["syndbot_channel_paused"] == {("bluesky-out",): 1, ("x-out",): 0}
     assert families["syndbot_delivery_retries_total"][("x-out",)] == 1
     assert families["syndbot_deliveries_total"][("x-out", "retry")] == 1
+
+
+def test_a_busy_port_stops_start_up_with_a_clear_error(tmp_path: Path) -> None:
+    """`syndbot run` whose [http] port is taken exits 2 naming the address, polling nothing."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path, feeds={"f": "builtin:demo"}, catch_up="all")
+        with config.open("a", encoding="utf-8") as fh:
+            fh.write(f'[http]\nlisten = "127.0.0.1:{port}"\n')
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "-c", str(config), "run"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert not (tmp_path / "outbox.jsonl").exists()

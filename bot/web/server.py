@@ -90,7 +90,12 @@ class HttpService:
                 "pick another port or stop what uses it"
             ) from exc
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", server_header=False
+            app,
+            log_config=None,  # uvicorn's records go through our handler (text or json)
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            server_header=False,
         )
         service = cls(uvicorn.Server(config), sock)
         service._thread.start()
