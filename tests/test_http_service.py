@@ -21,6 +21,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.app import open_pipeline
 from bot.config import load_config
 from bot.feeds import open_source
 from bot.models import FeedState
@@ -286,3 +287,31 @@ def test_a_busy_port_stops_start_up_with_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert not (tmp_path / "outbox.jsonl").exists()
+
+
+def test_pipeline_reports_polls_sends_and_budget_waits(tmp_path: Path) -> None:
+    """Polling and delivering through a pipeline whose observer is Metrics counts the poll,
+    the new items, the one send the hourly budget allows and the wait for the rest."""
+    feed = tmp_path / "feed.xml"
+    items = [Item(guid=f"g{i}", title=f"T{i}", link=f"https://volt.example/{i}/") for i in range(3)]
+    feed.write_text(rss(items), encoding="utf-8")
+    path = write_config(tmp_path, feeds={"f": str(feed)}, platforms=("x",), catch_up="all")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("max_posts_per_hour = 1\n")  # appended to the last [[channels]] table
+    config = load_config(path, env={})
+    with open_pipeline(config) as pipe:
+        metrics = Metrics(config, pipe.store)
+        pipe.observer = metrics
+        pipe.poll("f")
+        pipe.poll("f")  # a file source: unchanged, still a successful poll
+        pipe.deliver("x-out")
+        samples: dict[str, dict[tuple[str, ...], float]] = {}
+        for family in text_string_to_metric_families(metrics.render().decode()):
+            for s in family.samples:
+                samples.setdefault(s.name, {})[tuple(s.labels.values())] = s.value
+    assert samples["syndbot_feed_polls_total"][("f", "ok")] == 2
+    assert samples["syndbot_feed_items_new_total"][("f",)] == 3
+    assert samples["syndbot_feed_fetch_seconds_count"][("f",)] == 2
+    assert samples["syndbot_deliveries_total"][("x-out", "sent")] == 1
+    assert samples["syndbot_budget_waits_total"][("x-out",)] == 1
+    assert samples["syndbot_queue_depth"][("x-out",)] == 2
