@@ -7,6 +7,8 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -19,6 +21,9 @@ from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals
 from bot.store import SQLiteStore
 from bot.summarise import ExtractiveSummariser
+
+if TYPE_CHECKING:
+    from bot.web.server import HttpService
 
 log = logging.getLogger("syndbot")
 
@@ -113,6 +118,7 @@ def run_service(
             name=f"deliver:{channel.name}",
             args=(channel.name,),
         )
+    http = _start_http(pipeline, jobs) if config.http is not None else None
     jobs.start()
     log.info(
         "syndbot running: %d feeds, %d channels (Ctrl-C to stop)",
@@ -123,5 +129,26 @@ def run_service(
         while not stop.wait(0.5):
             pass
     finally:
+        if http is not None:
+            http.stop()
         jobs.stop(wait=True)
         log.info("stopped")
+
+
+def _start_http(pipeline: Pipeline, jobs: JobQueue) -> HttpService:
+    """Serve /healthz and /metrics; the pipeline reports to the metrics from now on."""
+    from bot.web.metrics import Metrics
+    from bot.web.server import HttpService, build_app
+
+    config = pipeline.config
+    assert config.http is not None
+    metrics = Metrics(config, pipeline.store, scheduler_running=lambda: jobs.running)
+    pipeline.observer = metrics
+    app = build_app(
+        config,
+        pipeline.store,
+        metrics,
+        scheduler_running=lambda: jobs.running,
+        started_at=datetime.now(UTC),
+    )
+    return HttpService.start(config.http, app)

@@ -58,7 +58,7 @@ def record_items(
         targets = channels if allowed is None or article.item_id in allowed else []
         store.add_item(article, now=now, channels=targets)
         queued += len(targets)
-        log.info(
+        log.debug(
             "item recorded feed=%s item=%s queued=%d", feed.name, article.item_id, len(targets)
         )
     return Intake(new=len(fresh), queued=queued, edited=edited, warnings=warnings)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,9 @@ from bot.delivery import Failures, idempotency_key, reconcile_retry
 from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
 from bot.intake import record_items
 from bot.models import Article, Delivery, Post, PublishResult
+from bot.observe import NullObserver, Observer
 from bot.protocols import FeedSource, Publisher, Store, Summariser
+from bot.publishers.outbox import post_line
 from bot.retry import RetryPolicy, feed_backoff
 
 log = logging.getLogger("syndbot")
@@ -65,6 +68,7 @@ class Pipeline:
     summariser: Summariser
     clock: Callable[[], datetime] = utcnow
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    observer: Observer = field(default_factory=NullObserver)
 
     # ---- feeds -------------------------------------------------------------------------
 
@@ -80,6 +84,23 @@ class Pipeline:
 
     def poll(self, feed_name: str) -> PollReport:
         """Fetch one feed, record what is new, queue deliveries. Never raises for feed trouble."""
+        started = time.monotonic()
+        report = self._poll(feed_name)
+        outcome = "error" if report.error else "not_modified" if report.not_modified else "ok"
+        seconds = time.monotonic() - started
+        self.observer.polled(feed_name, outcome=outcome, seconds=seconds, new_items=report.new)
+        if outcome == "ok":
+            log.info(
+                "polled feed=%s: %d new items, %d posts queued",
+                feed_name,
+                report.new,
+                report.queued,
+            )
+        elif outcome == "not_modified":
+            log.info("polled feed=%s: not modified", feed_name)
+        return report
+
+    def _poll(self, feed_name: str) -> PollReport:
         feed = self.config.feed(feed_name)
         source = self.sources[feed_name]
         state = self.store.feed_state(feed_name)
@@ -161,8 +182,10 @@ class Pipeline:
             budget, sent = budgets[channel]
             if next_allowed(budget, sent, self.clock()) > self.clock():
                 blocked.add(channel)
+                self.observer.budget_wait(channel)
                 continue
             report = self.deliver_one(delivery)
+            self.observer.delivered(channel, outcome=report.outcome)
             if report.outcome == "sent":
                 sent.append(self.clock())
             elif report.outcome == "paused":
@@ -227,7 +250,11 @@ class Pipeline:
             delivery.id, now=self.clock(), remote_id=result.remote_id, remote_url=result.url
         )
         log.info(
-            "sent channel=%s item=%s remote=%s", channel.name, delivery.item_id, result.remote_id
+            "sent channel=%s item=%s %s remote=%s",
+            channel.name,
+            delivery.item_id,
+            post_line(post),
+            result.remote_id,
         )
         return report("sent", result.url or result.remote_id, post)
 

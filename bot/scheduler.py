@@ -54,6 +54,10 @@ class JobQueue:
             self._scheduler.shutdown(wait=wait)
 
     @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    @property
     def job_names(self) -> list[str]:
         return [job.name for job in self._scheduler.get_jobs()]
 

@@ -33,9 +33,18 @@ from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, load, setup_lo
     help="Credentials file loaded into the environment (existing variables win).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=lambda: os.environ.get("SYNDBOT_LOG_FORMAT", "text"),
+    show_default="text",
+    help="json: one JSON object per log line (env SYNDBOT_LOG_FORMAT).",
+)
 @click.version_option(__version__, prog_name="syndbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: Path, env_file: Path, verbose: int) -> None:
+def main(
+    ctx: click.Context, config_path: Path, env_file: Path, verbose: int, log_format: str
+) -> None:
     """Watch a news site's feeds and publish platform-sized posts to its channels.
 
     \b
@@ -43,7 +52,9 @@ def main(ctx: click.Context, config_path: Path, env_file: Path, verbose: int) ->
       syndbot run                      # the service, on config/syndbot.toml
       syndbot preview https://example.com/feed/ --platform x,bluesky
     """
-    ctx.obj = Ctx(config_path=config_path, env_file=env_file, verbose=verbose)
+    ctx.obj = Ctx(
+        config_path=config_path, env_file=env_file, verbose=verbose, log_format=log_format
+    )
 
 
 @main.command()
@@ -70,8 +81,10 @@ def run(ctx: Ctx) -> None:
 
     with errors():
         config = load(ctx)
-        echo = Console(soft_wrap=True, highlight=False)
-        with open_pipeline(config, echo=lambda text: echo.print(text + "\n", markup=False)) as pipe:
+        # One log line per post (channel, title, link, length); -v adds each post's full text.
+        out = Console(soft_wrap=True, highlight=False)
+        echo = (lambda text: out.print(text + "\n", markup=False)) if ctx.verbose else None
+        with open_pipeline(config, echo=echo) as pipe:
             click.echo(
                 f"syndbot {__version__}: {len(config.feeds)} feeds -> {len(config.channels)} "
                 f"channels, state in {config.service.database}",
@@ -131,3 +144,8 @@ state.register(main)
 from bot.cli import channels  # noqa: E402
 
 channels.register(main)
+
+from bot.cli import db, health  # noqa: E402
+
+main.add_command(health.health)
+db.register(main)

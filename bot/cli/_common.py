@@ -29,18 +29,20 @@ class Ctx:
     config_path: Path
     env_file: Path | None
     verbose: int
+    log_format: str = "text"  # --log-format / SYNDBOT_LOG_FORMAT: "text" or "json"
 
 
 def setup_logging(verbose: int, *, service: bool) -> None:
+    from bot.logfmt import formatter
+
     level = (
         logging.DEBUG if verbose > 1 else logging.INFO if (verbose or service) else logging.WARNING
     )
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
+    click_ctx = click.get_current_context(silent=True)
+    obj = click_ctx.find_object(Ctx) if click_ctx is not None else None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(obj.log_format if obj is not None else "text"))
+    logging.basicConfig(level=level, handlers=[handler])
     # httpx logs full request URLs at INFO; some platforms put tokens in the path.
     for noisy in (
         "httpx",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import click
@@ -12,8 +13,16 @@ from bot.protocols import Store
 
 
 @click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document (feeds, channels, budgets, waiting/failed deliveries).",
+)
 @click.pass_obj
-def status(ctx: Ctx) -> None:
+def status(ctx: Ctx, fmt: str) -> None:
     """Show each feed's last poll and errors, and each channel's deliveries.
 
     \b
@@ -28,6 +37,12 @@ def status(ctx: Ctx) -> None:
         config = load(ctx)
         now = datetime.now(UTC)
         with SQLiteStore.open(config.service.database) as store:
+            if fmt == "json":
+                from bot.cli.status_json import status_document
+
+                document = status_document(config, store, now)
+                click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+                return
             urls = {f.name: f.url for f in config.feeds}
             console().print(feeds_table(store.feed_states(), urls, now))
             platforms = {c.name: c.platform for c in config.channels}

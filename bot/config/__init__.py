@@ -18,6 +18,7 @@ from pathlib import Path
 import dotenv
 
 from bot.config._channels import parse_channels, unique_name
+from bot.config._http import HttpConfig, parse_http
 from bot.config._section import Section, closest
 from bot.config.model import (
     _LANG,
@@ -48,6 +49,7 @@ __all__ = [
     "ChannelConfig",
     "Config",
     "FeedConfig",
+    "HttpConfig",
     "Secret",
     "ServiceConfig",
     "closest",
@@ -91,12 +93,13 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_message(exc), file=file) from exc
     root = Section(data, file=file, path="")
-    root.check_known(("service", "feeds", "channels"))
+    root.check_known(("service", "http", "feeds", "channels"))
     service = _service(root.table("service"))
     feeds = _feeds(root, service)
     environ = env if env is not None else os.environ
     channels = parse_channels(root, service, feeds, environ)
-    return Config(path=path, service=service, feeds=feeds, channels=channels)
+    http = parse_http(root.table("http"))
+    return Config(path=path, service=service, feeds=feeds, channels=channels, http=http)
 
 
 def _toml_message(exc: tomllib.TOMLDecodeError) -> str:

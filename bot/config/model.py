@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 # fmt: off
+from bot.config._http import HttpConfig
 from bot.config._section import closest
 from bot.errors import ConfigError
 from bot.models import ChannelStyle
@@ -153,6 +154,7 @@ class Config:
     service: ServiceConfig
     feeds: tuple[FeedConfig, ...]
     channels: tuple[ChannelConfig, ...]
+    http: HttpConfig | None = None  # [http]: off unless listen is set
 
     def feed(self, name: str) -> FeedConfig:
         """The feed called ``name``; ``ConfigError`` listing the real names otherwise."""

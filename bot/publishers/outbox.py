@@ -27,7 +27,7 @@ def _lock_for(path: Path) -> threading.Lock:
 
 
 class OutboxPublisher:
-    """Append posts to ``path`` (JSON Lines) and echo them readably."""
+    """Append posts to ``path`` (JSON Lines); with ``echo``, show each post's full text."""
 
     def __init__(
         self,
@@ -112,3 +112,13 @@ def render_post(post: Post) -> str:
         lines.extend(f"  🖼 {m.url}  (alt: {m.alt})" for m in part.media)
     lines.append(f"   {unit.value}/{unit.limit} {unit.unit}")
     return "\n".join(lines)
+
+
+def post_line(post: Post, *, title_chars: int = 70) -> str:
+    """A post in one line: its title, its link and the length it used of the limit."""
+    title = " ".join(post.title.split())
+    if len(title) > title_chars:
+        title = title[: title_chars - 1] + "…"
+    unit = post.length
+    parts = f", {len(post.parts)} parts" if len(post.parts) > 1 else ""
+    return f'"{title}" {post.article_url} ({unit.value}/{unit.limit} {unit.unit}{parts})'

@@ -65,6 +65,12 @@ def hide_in_logs(*secrets: str, loggers: tuple[str, ...] = _LOGGERS) -> None:
             logger.addFilter(_FILTER)
 
 
+def registered_secrets() -> tuple[str, ...]:
+    """Every secret ``hide_in_logs`` was given (log formatters scrub whole lines with them)."""
+    with _GUARD:
+        return tuple(_SECRETS)
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` with each secret replaced by ``***``, longest first (one may contain another)."""
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):

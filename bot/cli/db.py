@@ -1,0 +1,78 @@
+"""``syndbot db backup FILE`` and ``syndbot db check``: thin layers over ``bot.backup``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bot.cli._common import Ctx, errors, load, setup_logging
+
+
+@click.group()
+def db() -> None:
+    """Back up the database, or check it.
+
+    \b
+    Examples:
+      syndbot db backup /var/backups/syndbot-$(date +%F).db
+      syndbot db check
+    """
+
+
+@db.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.pass_obj
+def backup(ctx: Ctx, file: Path, force: bool) -> None:
+    """Write a consistent copy of the database to FILE, while the service keeps running.
+
+    The copy is one self-contained SQLite file (mode 0600). To restore it: stop the
+    service, copy it over the database, delete the database's -wal and -shm files, start.
+
+    \b
+    Example:
+      syndbot db backup var/backup.db
+    """
+    setup_logging(ctx.verbose, service=False)
+    from bot.backup import backup as take_backup
+
+    with errors():
+        config = load(ctx)
+        report = take_backup(config.service.database, file, force=force)
+    click.echo(
+        f"backed up {config.service.database} to {report.target} "
+        f"({report.size // 1024} KiB, schema version {report.schema_version})"
+    )
+
+
+@db.command()
+@click.pass_obj
+def check(ctx: Ctx) -> None:
+    """Check the database's integrity and schema version; exit 1 when something is wrong.
+
+    Read-only: it never migrates or creates the database.
+
+    \b
+    Example:
+      syndbot db check && systemctl start syndbot
+    """
+    setup_logging(ctx.verbose, service=False)
+    from bot.backup import check as check_database
+
+    with errors():
+        config = load(ctx)
+    report = check_database(config.service.database)
+    click.echo(f"database: {report.database}")
+    click.echo(f"schema version: {report.schema_version} (this syndbot: {report.code_version})")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    for problem in report.problems:
+        click.echo(f"problem: {problem}")
+    click.echo("ok" if report.ok else "NOT OK")
+    sys.exit(0 if report.ok else 1)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(db)

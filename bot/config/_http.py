@@ -1,0 +1,62 @@
+"""The ``[http]`` table: where ``syndbot run`` serves ``/healthz`` and ``/metrics``.
+
+Off unless ``listen`` is set. A bare port (``listen = 8787`` or ``":8787"``) binds
+``127.0.0.1``; another address (``"0.0.0.0:8787"`` in a container) must be written out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from bot.config._section import Section
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """The listener's address, and how old a feed's last good poll may be before 503."""
+
+    host: str = LOOPBACK
+    port: int = 8787
+    # None: three times each feed's own interval (plus the service jitter).
+    stale_after: float | None = None
+
+    @property
+    def probe_host(self) -> str:
+        """Where a local probe connects: a wildcard bind answers on loopback."""
+        if self.host in ("0.0.0.0", ""):  # noqa: S104  (a bind address, not a connection)
+            return LOOPBACK
+        return "::1" if self.host == "::" else self.host
+
+    def url(self, path: str = "") -> str:
+        host = f"[{self.probe_host}]" if ":" in self.probe_host else self.probe_host
+        return f"http://{host}:{self.port}{path}"
+
+
+def parse_http(sec: Section) -> HttpConfig | None:
+    """``HttpConfig`` from ``[http]``, or None when it has no ``listen``."""
+    sec.check_known(("listen", "stale_after"))
+    stale_after = sec.duration("stale_after", 0.0, positive=True) if "stale_after" in sec else None
+    if "listen" not in sec:
+        return None
+    raw = sec.data["listen"]
+    hint = 'write it like "127.0.0.1:8787" or a port number'
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        host, port_text = LOOPBACK, str(raw)
+    elif isinstance(raw, str):
+        host, sep, port_text = raw.strip().rpartition(":")
+        if not sep:
+            host, port_text = "", raw.strip()
+        host = host.strip("[]") or LOOPBACK
+    else:
+        raise sec.error("listen", f"expected an address, got {raw!r}; {hint}")
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise sec.error("listen", f'"{raw}" has no valid port; {hint}')
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError as exc:
+            raise sec.error("listen", f'"{host}" is not an IP address; {hint}') from exc
+    return HttpConfig(host=host, port=int(port_text), stale_after=stale_after)
