@@ -134,7 +134,10 @@ class Pipeline:
         return self.store.channel_paused(channel)
 
     def recover_interrupted(self) -> int:
-        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends."""
+        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
+
+        Each is looked for with the post stored when it was claimed; only a delivery
+        claimed by a syndbot older than stored posts is composed again."""
         return self._failures().recover(
             lambda d: self.compose_for(d.article, self.config.channel(d.channel))
         )
@@ -189,28 +192,15 @@ class Pipeline:
                 delivery.id, delivery.channel, delivery.item_id, outcome, detail, post
             )
 
-        try:
-            post = self.compose_for(delivery.article, channel)
-        except ValueError as exc:  # e.g. a limit too small to hold the link: a person must act
-            error = f"cannot compose a post for {channel.name}: {exc}"
-            self.store.mark_failed(delivery.id, now=now, error=error)
-            log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
-            return report("failed", error)
-        if post.extra.get("image_missing") == "true":
-            reason = (
-                f"{channel.platform} needs an image and this article has none; give it a "
-                "featured image (media:content, enclosure or og:image) to post it there"
-            )
-            self.store.mark_skipped(delivery.id, now=now, reason=reason)
-            return report("skipped", reason, post)
-        problems = validate_post(post)
-        if problems:
-            error = "composed post is invalid: " + "; ".join(problems)
-            self.store.mark_failed(delivery.id, now=now, error=error)
-            log.error("post invalid channel=%s item=%s %s", channel.name, delivery.item_id, error)
-            return report("failed", error, post)
+        # Attempted before: publish the text stored then, not what today's config composes.
+        post = delivery.post
+        if post is None:
+            fresh = self._fresh_post(delivery, channel, now)
+            if isinstance(fresh, DeliveryReport):
+                return fresh
+            post = fresh
         key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
-        self.store.mark_sending(delivery.id, now=now)
+        self.store.mark_sending(delivery.id, now=now, post=post)
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:
@@ -230,6 +220,39 @@ class Pipeline:
             "sent channel=%s item=%s remote=%s", channel.name, delivery.item_id, result.remote_id
         )
         return report("sent", result.url or result.remote_id, post)
+
+    def _fresh_post(
+        self, delivery: Delivery, channel: ChannelConfig, now: datetime
+    ) -> Post | DeliveryReport:
+        """The post composed and checked for a first attempt, or the report of a delivery
+        recorded as failed or skipped because it cannot be sent."""
+
+        def stop(outcome: str, detail: str, post: Post | None = None) -> DeliveryReport:
+            return DeliveryReport(
+                delivery.id, delivery.channel, delivery.item_id, outcome, detail, post
+            )
+
+        try:
+            post = self.compose_for(delivery.article, channel)
+        except ValueError as exc:  # e.g. a limit too small to hold the link: a person must act
+            error = f"cannot compose a post for {channel.name}: {exc}"
+            self.store.mark_failed(delivery.id, now=now, error=error)
+            log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
+            return stop("failed", error)
+        if post.extra.get("image_missing") == "true":
+            reason = (
+                f"{channel.platform} needs an image and this article has none; give it a "
+                "featured image (media:content, enclosure or og:image) to post it there"
+            )
+            self.store.mark_skipped(delivery.id, now=now, reason=reason)
+            return stop("skipped", reason, post)
+        problems = validate_post(post)
+        if problems:
+            error = "composed post is invalid: " + "; ".join(problems)
+            self.store.mark_failed(delivery.id, now=now, error=error)
+            log.error("post invalid channel=%s item=%s %s", channel.name, delivery.item_id, error)
+            return stop("failed", error, post)
+        return post
 
     def _failures(self) -> Failures:
         return Failures(self.store, self.publishers, self.policy, self.clock)
