@@ -28,6 +28,7 @@ from bot.errors import PublishError, StoreError
 from bot.models import Article, ChannelStyle, Media, Post, PublishResult
 from bot.pipeline import Pipeline
 from bot.protocols import Publisher
+from bot.retry import RetryPolicy
 from bot.store import MIGRATIONS, SQLiteStore, codec, normalise_url
 from bot.store.migrations import migrate
 from bot.summarise import ExtractiveSummariser
@@ -189,6 +190,31 @@ def test_retry_after_a_config_change_publishes_the_text_first_attempted(tmp_path
     assert published == [sent[0]]
     assert "\n\n" in sent[0]  # the first template's layout
     assert recomposed.parts[0].text != sent[0]  # today's config would have said otherwise
+
+
+def test_syndbot_retry_after_a_config_change_sends_the_stored_text(tmp_path: Path) -> None:
+    """A delivery that gave up on 503s, re-queued by ``syndbot retry`` after the template
+    changed, is sent with the text of its first attempt."""
+    _write_feed(tmp_path)
+    clock = Clock()
+    with FakeMastodon() as masto:
+        masto.fail("statuses", Fault(status=503, body={"error": "Service Unavailable"}))
+        config = _config(tmp_path, _mastodon(masto.base, 'template = "{title} {url}"'))
+        with _pipeline(config, clock) as pipe:
+            giving_up = dataclasses.replace(pipe, policy=RetryPolicy(max_attempts=1))
+            giving_up.poll("volt")
+            assert [r.outcome for r in giving_up.deliver()] == ["failed"]
+        config = _config(tmp_path, _mastodon(masto.base, 'template = "Changed: {url} {title}"'))
+        retried = CliRunner(env=ENV).invoke(main, ["-c", str(config), "retry"])
+        assert retried.exit_code == 0, retried.output
+        assert "Re-queued 1" in retried.output
+        clock.now += timedelta(minutes=1)  # the CLI queued it at the real time
+        with _pipeline(config, clock) as pipe:
+            assert [r.outcome for r in pipe.deliver()] == ["sent"]
+        sent = [call.json()["status"] for call in masto.calls_to("statuses")]
+    assert len(sent) == 2
+    assert sent[1] == sent[0]
+    assert not sent[0].startswith("Changed:")
 
 
 def test_crash_recovery_finds_the_post_by_its_stored_link_after_utm_changed(
