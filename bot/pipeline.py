@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.budget import Budget, budget_status, next_allowed
+from bot.budget import Budget, next_allowed
 from bot.compose import compose
 from bot.compose.validate import validate_post
 from bot.config import ChannelConfig, Config
@@ -130,9 +130,6 @@ class Pipeline:
                 log.info("instance limits unavailable channel=%s %s", channel.name, exc)
         return compose(article, style, summariser=self.summariser, now=self.clock())
 
-    def paused_reason(self, channel: str) -> str | None:
-        return self.store.channel_paused(channel)
-
     def recover_interrupted(self) -> int:
         """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
 
@@ -174,13 +171,6 @@ class Pipeline:
             if len(reports) >= limit:
                 break
         return reports
-
-    def budget_status(self, channel_name: str) -> tuple[int, int, datetime | None]:
-        """(posts in the last hour, in the last 24 h, when the next post may go if later)."""
-        budget = Budget.for_channel(self.config.channel(channel_name))
-        now = self.clock()
-        sent = self.store.sent_times(channel_name, since=now - budget.lookback)
-        return budget_status(budget, sent, now)
 
     def deliver_one(self, delivery: Delivery) -> DeliveryReport:
         channel = self.config.channel(delivery.channel)

@@ -53,10 +53,6 @@ class JobQueue:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
 
-    @property
-    def job_names(self) -> list[str]:
-        return [job.name for job in self._scheduler.get_jobs()]
-
 
 def _guarded(func: Callable[..., Any], name: str) -> Callable[..., None]:
     """A job that raises must not kill the service: log it, try again next time."""

@@ -9,7 +9,6 @@ before the whole summary would; whatever is left is filled with the best summary
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from datetime import datetime
 
 from bot.compose.facets import Span, build_facets, strip_marks
@@ -21,7 +20,7 @@ from bot.models import Article, ChannelStyle, Length, Media, Post, PostPart
 from bot.protocols import Summariser
 from bot.textfit import ELLIPSIS, fit_text, grapheme_count
 
-__all__ = ["PROFILES", "add_utm", "compose", "compose_for_platforms"]
+__all__ = ["PROFILES", "add_utm", "compose"]
 
 MAX_THREAD_PARTS = 4  # keeps "i/n" three characters wide, and threads readable
 DESCRIPTION_GRAPHEMES = 300  # link-card description (Bluesky external embed, LinkedIn)
@@ -104,8 +103,6 @@ def compose(
     )
     if description:
         extra["description"] = description
-    if not draft.link and profile.link_allowed:
-        extra["link_in_text"] = "false"
     if profile.image_required:
         extra["image_required"] = "true"
         if not media:
@@ -123,17 +120,6 @@ def compose(
         length=Length(profile.unit, max(profile.measure(p.text) for p in parts), draft.limit),
         extra=extra,
     )
-
-
-def compose_for_platforms(
-    article: Article,
-    styles: Iterable[ChannelStyle],
-    *,
-    summariser: Summariser,
-    now: datetime,
-) -> list[Post]:
-    """``compose`` for each channel style, in order."""
-    return [compose(article, style, summariser=summariser, now=now) for style in styles]
 
 
 def _fit_fixed_part(draft: _Draft, url: str) -> _Draft:
