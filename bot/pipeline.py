@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.budget import Budget, next_allowed
-from bot.compose import compose
+from bot.compose import Summaries, compose
 from bot.compose.validate import validate_post
 from bot.config import ChannelConfig, Config
 from bot.delivery import Failures, idempotency_key, reconcile_retry
@@ -65,6 +65,11 @@ class Pipeline:
     summariser: Summariser
     clock: Callable[[], datetime] = utcnow
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    # Every channel of an article asks for the same summaries: each is made once.
+    summaries: Summaries = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.summaries = Summaries.of(self.summariser)
 
     # ---- feeds -------------------------------------------------------------------------
 
@@ -128,7 +133,7 @@ class Pipeline:
                 style = dataclasses.replace(style, max_chars=limits()["max_characters"])
             except (PublishError, KeyError) as exc:
                 log.info("instance limits unavailable channel=%s %s", channel.name, exc)
-        return compose(article, style, summariser=self.summariser, now=self.clock())
+        return compose(article, style, summariser=self.summaries, now=self.clock())
 
     def recover_interrupted(self) -> int:
         """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
