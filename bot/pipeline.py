@@ -183,9 +183,7 @@ class Pipeline:
         now = self.clock()
 
         def report(outcome: str, detail: str = "", post: Post | None = None) -> DeliveryReport:
-            return DeliveryReport(
-                delivery.id, delivery.channel, delivery.item_id, outcome, detail, post
-            )
+            return _report(delivery, outcome, detail, post)
 
         # Attempted before: publish the text stored then, not what today's config composes.
         post = delivery.post
@@ -221,33 +219,33 @@ class Pipeline:
     ) -> Post | DeliveryReport:
         """The post composed and checked for a first attempt, or the report of a delivery
         recorded as failed or skipped because it cannot be sent."""
-
-        def stop(outcome: str, detail: str, post: Post | None = None) -> DeliveryReport:
-            return DeliveryReport(
-                delivery.id, delivery.channel, delivery.item_id, outcome, detail, post
-            )
-
         try:
             post = self.compose_for(delivery.article, channel)
         except ValueError as exc:  # e.g. a limit too small to hold the link: a person must act
             error = f"cannot compose a post for {channel.name}: {exc}"
             self.store.mark_failed(delivery.id, now=now, error=error)
             log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
-            return stop("failed", error)
+            return _report(delivery, "failed", error)
         if post.extra.get("image_missing") == "true":
             reason = (
                 f"{channel.platform} needs an image and this article has none; give it a "
                 "featured image (media:content, enclosure or og:image) to post it there"
             )
             self.store.mark_skipped(delivery.id, now=now, reason=reason)
-            return stop("skipped", reason, post)
+            return _report(delivery, "skipped", reason, post)
         problems = validate_post(post)
         if problems:
             error = "composed post is invalid: " + "; ".join(problems)
             self.store.mark_failed(delivery.id, now=now, error=error)
             log.error("post invalid channel=%s item=%s %s", channel.name, delivery.item_id, error)
-            return stop("failed", error, post)
+            return _report(delivery, "failed", error, post)
         return post
 
     def _failures(self) -> Failures:
         return Failures(self.store, self.publishers, self.policy, self.clock)
+
+
+def _report(
+    delivery: Delivery, outcome: str, detail: str = "", post: Post | None = None
+) -> DeliveryReport:
+    return DeliveryReport(delivery.id, delivery.channel, delivery.item_id, outcome, detail, post)
