@@ -296,6 +296,29 @@ def test_every_platforms_post_reads_back_equal(platform: str) -> None:
     assert codec.post_from_json(stored, where="test") == post
 
 
+def test_the_first_stored_post_is_kept_when_the_delivery_is_claimed_again(
+    tmp_path: Path,
+) -> None:
+    """Claiming stores the post in the same step; a later claim with another post (a
+    retry after a config change) keeps the first, and a claim without one keeps it too."""
+    first = compose(
+        _article(), ChannelStyle(platform="x"), summariser=ExtractiveSummariser(), now=T_OLD
+    )
+    other = dataclasses.replace(first, title="Another title", summary="Recomposed later")
+    with SQLiteStore.open(tmp_path / "state.db") as store:
+        store.add_item(_article(), now=T_OLD, channels=["x-out"])
+        [delivery] = store.deliveries()
+        assert delivery.post is None
+        store.mark_sending(delivery.id, now=T_OLD, post=first)
+        assert store.deliveries()[0].post == first
+        later = T_OLD + timedelta(minutes=5)
+        store.reschedule(delivery.id, now=later, next_attempt=later, error="transient: 503")
+        store.mark_sending(delivery.id, now=later, post=other)
+        store.reschedule(delivery.id, now=later, next_attempt=later, error="transient: 503")
+        store.mark_sending(delivery.id, now=later)
+        assert store.deliveries()[0].post == first
+
+
 def test_a_format_from_a_newer_syndbot_is_refused_naming_the_row(tmp_path: Path) -> None:
     """An article or post with an unknown version fails with the delivery and the fix."""
     with SQLiteStore.open(tmp_path / "state.db") as store:
