@@ -57,9 +57,11 @@ class Failures:
     policy: RetryPolicy
     clock: Callable[[], datetime]
 
-    def recover(self, post_for: Callable[[Delivery], Post]) -> int:
-        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends;
-        ``post_for`` composes a delivery's post again, for ``reconcile`` to look for."""
+    def recover(self, compose_again: Callable[[Delivery], Post]) -> int:
+        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
+
+        ``reconcile`` looks for the post stored with the delivery when it was claimed;
+        ``compose_again`` is only for a delivery claimed before posts were stored."""
         resolved = 0
         for delivery in self.store.sending_deliveries():
             resolved += 1
@@ -76,7 +78,8 @@ class Failures:
                 )
                 continue
             try:
-                found = reconcile(post_for(delivery), idempotency_key=key)
+                post = delivery.post if delivery.post is not None else compose_again(delivery)
+                found = reconcile(post, idempotency_key=key)
             except PublishError as exc:
                 # The platform cannot be asked now (down, rate limited, token expired).
                 # Raising would keep every channel from starting; treat it like a failed

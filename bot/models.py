@@ -212,7 +212,8 @@ DeliveryStatus = Literal["pending", "sending", "sent", "failed", "skipped"]
 
 @dataclass(frozen=True)
 class Delivery:
-    """One (article, channel) pair and where it stands."""
+    """One (article, channel) pair and where it stands. ``post`` is the post as composed
+    for its first attempt, stored with it; None until the delivery was first sent."""
 
     id: int
     feed: str
@@ -227,6 +228,7 @@ class Delivery:
     last_error: str | None = None
     created: datetime | None = None
     updated: datetime | None = None
+    post: Post | None = None
 
 
 @dataclass(frozen=True)

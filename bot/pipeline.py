@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.budget import Budget, budget_status, next_allowed
-from bot.compose import compose
+from bot.budget import Budget, next_allowed
+from bot.compose import Summaries, compose
 from bot.compose.validate import validate_post
 from bot.config import ChannelConfig, Config
 from bot.delivery import Failures, idempotency_key, reconcile_retry
@@ -68,7 +68,15 @@ class Pipeline:
     summariser: Summariser
     clock: Callable[[], datetime] = utcnow
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+<<<<<<< HEAD
     observer: Observer = field(default_factory=NullObserver)
+=======
+    # Every channel of an article asks for the same summaries: each is made once.
+    summaries: Summaries = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.summaries = Summaries.of(self.summariser)
+>>>>>>> s-stored
 
     # ---- feeds -------------------------------------------------------------------------
 
@@ -149,13 +157,13 @@ class Pipeline:
                 style = dataclasses.replace(style, max_chars=limits()["max_characters"])
             except (PublishError, KeyError) as exc:
                 log.info("instance limits unavailable channel=%s %s", channel.name, exc)
-        return compose(article, style, summariser=self.summariser, now=self.clock())
-
-    def paused_reason(self, channel: str) -> str | None:
-        return self.store.channel_paused(channel)
+        return compose(article, style, summariser=self.summaries, now=self.clock())
 
     def recover_interrupted(self) -> int:
-        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends."""
+        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
+
+        Each is looked for with the post stored when it was claimed; only a delivery
+        claimed by a syndbot older than stored posts is composed again."""
         return self._failures().recover(
             lambda d: self.compose_for(d.article, self.config.channel(d.channel))
         )
@@ -195,45 +203,23 @@ class Pipeline:
                 break
         return reports
 
-    def budget_status(self, channel_name: str) -> tuple[int, int, datetime | None]:
-        """(posts in the last hour, in the last 24 h, when the next post may go if later)."""
-        budget = Budget.for_channel(self.config.channel(channel_name))
-        now = self.clock()
-        sent = self.store.sent_times(channel_name, since=now - budget.lookback)
-        return budget_status(budget, sent, now)
-
     def deliver_one(self, delivery: Delivery) -> DeliveryReport:
         channel = self.config.channel(delivery.channel)
         publisher = self.publishers[delivery.channel]
         now = self.clock()
 
         def report(outcome: str, detail: str = "", post: Post | None = None) -> DeliveryReport:
-            return DeliveryReport(
-                delivery.id, delivery.channel, delivery.item_id, outcome, detail, post
-            )
+            return _report(delivery, outcome, detail, post)
 
-        try:
-            post = self.compose_for(delivery.article, channel)
-        except ValueError as exc:  # e.g. a limit too small to hold the link: a person must act
-            error = f"cannot compose a post for {channel.name}: {exc}"
-            self.store.mark_failed(delivery.id, now=now, error=error)
-            log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
-            return report("failed", error)
-        if post.extra.get("image_missing") == "true":
-            reason = (
-                f"{channel.platform} needs an image and this article has none; give it a "
-                "featured image (media:content, enclosure or og:image) to post it there"
-            )
-            self.store.mark_skipped(delivery.id, now=now, reason=reason)
-            return report("skipped", reason, post)
-        problems = validate_post(post)
-        if problems:
-            error = "composed post is invalid: " + "; ".join(problems)
-            self.store.mark_failed(delivery.id, now=now, error=error)
-            log.error("post invalid channel=%s item=%s %s", channel.name, delivery.item_id, error)
-            return report("failed", error, post)
+        # Attempted before: publish the text stored then, not what today's config composes.
+        post = delivery.post
+        if post is None:
+            fresh = self._fresh_post(delivery, channel, now)
+            if isinstance(fresh, DeliveryReport):
+                return fresh
+            post = fresh
         key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
-        self.store.mark_sending(delivery.id, now=now)
+        self.store.mark_sending(delivery.id, now=now, post=post)
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:
@@ -258,5 +244,38 @@ class Pipeline:
         )
         return report("sent", result.url or result.remote_id, post)
 
+    def _fresh_post(
+        self, delivery: Delivery, channel: ChannelConfig, now: datetime
+    ) -> Post | DeliveryReport:
+        """The post composed and checked for a first attempt, or the report of a delivery
+        recorded as failed or skipped because it cannot be sent."""
+        try:
+            post = self.compose_for(delivery.article, channel)
+        except ValueError as exc:  # e.g. a limit too small to hold the link: a person must act
+            error = f"cannot compose a post for {channel.name}: {exc}"
+            self.store.mark_failed(delivery.id, now=now, error=error)
+            log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
+            return _report(delivery, "failed", error)
+        if post.extra.get("image_missing") == "true":
+            reason = (
+                f"{channel.platform} needs an image and this article has none; give it a "
+                "featured image (media:content, enclosure or og:image) to post it there"
+            )
+            self.store.mark_skipped(delivery.id, now=now, reason=reason)
+            return _report(delivery, "skipped", reason, post)
+        problems = validate_post(post)
+        if problems:
+            error = "composed post is invalid: " + "; ".join(problems)
+            self.store.mark_failed(delivery.id, now=now, error=error)
+            log.error("post invalid channel=%s item=%s %s", channel.name, delivery.item_id, error)
+            return _report(delivery, "failed", error, post)
+        return post
+
     def _failures(self) -> Failures:
         return Failures(self.store, self.publishers, self.policy, self.clock)
+
+
+def _report(
+    delivery: Delivery, outcome: str, detail: str = "", post: Post | None = None
+) -> DeliveryReport:
+    return DeliveryReport(delivery.id, delivery.channel, delivery.item_id, outcome, detail, post)

@@ -99,7 +99,9 @@ class Store(Protocol):
         self, *, status: str | None = None, channel: str | None = None
     ) -> list[Delivery]: ...
 
-    def mark_sending(self, delivery_id: int, *, now: datetime) -> None: ...
+    def mark_sending(self, delivery_id: int, *, now: datetime, post: Post | None = None) -> None:
+        """Claim a pending delivery and store ``post`` with it (kept if one is stored)."""
+        ...
 
     def mark_sent(
         self, delivery_id: int, *, now: datetime, remote_id: str, remote_url: str | None

@@ -57,10 +57,6 @@ class JobQueue:
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
-    @property
-    def job_names(self) -> list[str]:
-        return [job.name for job in self._scheduler.get_jobs()]
-
 
 def _guarded(func: Callable[..., Any], name: str) -> Callable[..., None]:
     """A job that raises must not kill the service: log it, try again next time."""

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.app import open_pipeline
-from bot.budget import Budget, next_allowed, used
+from bot.budget import Budget, budget_status, next_allowed, used
 from bot.cli import main
 from bot.config import load_config
 from bot.errors import ConfigError
@@ -88,7 +88,9 @@ def test_posts_beyond_the_budget_wait_their_turn(tmp_path: Path) -> None:
         first = pipe.deliver()
         assert [r.item_id for r in first] == ["g0", "g1"]
         assert pipe.deliver() == []
-        hour, day, nxt = pipe.budget_status("x-out")
+        budget = Budget.for_channel(pipe.config.channel("x-out"))
+        sent = pipe.store.sent_times("x-out", since=clock[0] - budget.lookback)
+        hour, day, nxt = budget_status(budget, sent, clock[0])
         assert (hour, day) == (2, 2)
         assert nxt is not None
         assert len(pipe.store.deliveries(status="pending")) == 2

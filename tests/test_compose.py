@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.compose import PROFILES, add_utm, compose, compose_for_platforms, counting
+from bot.compose import PROFILES, add_utm, compose, counting
 from bot.compose.profiles import escape_little
 from bot.compose.template import check_template, clean_block, render
 from bot.compose.validate import validate_post
@@ -365,11 +365,11 @@ def test_unknown_platform_and_unfittable_link_are_clear_errors() -> None:
         make(article(), "x", max_chars=10)
 
 
-def test_compose_for_platforms_keeps_order_and_is_pure() -> None:
-    """One post per style, in order; the same input gives the same posts."""
+def test_compose_is_pure() -> None:
+    """The same article, style and time give the same post, named after its channel."""
     styles = [ChannelStyle(platform=p, name=f"{p}-en") for p in ("x", "bluesky", "telegram")]
-    first = compose_for_platforms(article(), styles, summariser=SUMMARISER, now=NOW)
-    again = compose_for_platforms(article(), styles, summariser=SUMMARISER, now=NOW)
+    first = [compose(article(), s, summariser=SUMMARISER, now=NOW) for s in styles]
+    again = [compose(article(), s, summariser=SUMMARISER, now=NOW) for s in styles]
     assert [p.channel for p in first] == ["x-en", "bluesky-en", "telegram-en"]
     assert first == again
     assert first[0].extra["composed_at"] == NOW.isoformat()

@@ -9,19 +9,19 @@ before the whole summary would; whatever is left is filled with the best summary
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from datetime import datetime
 
 from bot.compose.facets import Span, build_facets, strip_marks
 from bot.compose.hashtags import make_hashtags
 from bot.compose.links import add_utm, ascii_url, drop_urls
 from bot.compose.profiles import PROFILES, Profile, profile_for
+from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline, render
 from bot.models import Article, ChannelStyle, Length, Media, Post, PostPart
 from bot.protocols import Summariser
 from bot.textfit import ELLIPSIS, fit_text, grapheme_count
 
-__all__ = ["PROFILES", "add_utm", "compose", "compose_for_platforms"]
+__all__ = ["PROFILES", "Summaries", "add_utm", "compose"]
 
 MAX_THREAD_PARTS = 4  # keeps "i/n" three characters wide, and threads readable
 DESCRIPTION_GRAPHEMES = 300  # link-card description (Bluesky external embed, LinkedIn)
@@ -74,7 +74,12 @@ def compose(
     article: Article, style: ChannelStyle, *, summariser: Summariser, now: datetime
 ) -> Post:
     """The post for ``article`` on ``style``'s platform. ValueError when the channel's
-    limit cannot hold even the link."""
+    limit cannot hold even the link.
+
+    Pass a ``Summaries`` as ``summariser`` when composing one article for many channels:
+    each summary is then asked for once, whichever channel needs it first.
+    """
+    summaries = Summaries.of(summariser)
     profile = profile_for(style.platform)
     template = style.template or profile.default_template
     check_template(template)
@@ -93,19 +98,17 @@ def compose(
         lang=article.lang or "",
     )
     draft = _fit_fixed_part(draft, url)
-    summary, draft = _fit_summary(draft, article, style, summariser)
+    summary, draft = _fit_summary(draft, article, style, summaries)
     chunks = [summary]
     if style.thread and profile.supports_thread:
-        chunks = _thread_chunks(draft, article, summariser, summary)
+        chunks = _thread_chunks(draft, article, summaries, summary)
     parts = _parts(draft, chunks, url, media)
     extra = {"composed_at": now.isoformat()}
     description = clean_block(
-        summariser.summarise(article, budget=DESCRIPTION_GRAPHEMES, measure=grapheme_count)
+        summaries.summarise(article, budget=DESCRIPTION_GRAPHEMES, measure=grapheme_count)
     )
     if description:
         extra["description"] = description
-    if not draft.link and profile.link_allowed:
-        extra["link_in_text"] = "false"
     if profile.image_required:
         extra["image_required"] = "true"
         if not media:
@@ -123,17 +126,6 @@ def compose(
         length=Length(profile.unit, max(profile.measure(p.text) for p in parts), draft.limit),
         extra=extra,
     )
-
-
-def compose_for_platforms(
-    article: Article,
-    styles: Iterable[ChannelStyle],
-    *,
-    summariser: Summariser,
-    now: datetime,
-) -> list[Post]:
-    """``compose`` for each channel style, in order."""
-    return [compose(article, style, summariser=summariser, now=now) for style in styles]
 
 
 def _fit_fixed_part(draft: _Draft, url: str) -> _Draft:
@@ -160,52 +152,62 @@ def _fit_fixed_part(draft: _Draft, url: str) -> _Draft:
 
 
 def _fit_summary(
-    draft: _Draft, article: Article, style: ChannelStyle, summariser: Summariser
+    draft: _Draft, article: Article, style: ChannelStyle, summaries: Summaries
 ) -> tuple[str, _Draft]:
     """The best summary for the room left; hashtags are dropped one by one when keeping
     them would leave no summary at all (and the article has one to give)."""
     has_summary: bool | None = None
     while True:
-        summary = _summary_in_context(draft, article, style, summariser)
+        summary = _summary_in_context(draft, article, style, summaries)
         if summary or not draft.tags:
             return summary, draft
         if has_summary is None:
-            probe = summariser.summarise(article, budget=draft.limit, measure=draft.profile.measure)
+            probe = summaries.summarise(article, budget=draft.limit, measure=draft.profile.measure)
             has_summary = bool(draft.plain(probe))
         if not has_summary:
             return summary, draft
         draft = dataclasses.replace(draft, tags=draft.tags[:-1])
 
 
+@dataclasses.dataclass(frozen=True)
+class _InContext:
+    """The room a summary takes in ``draft``: the post's length beyond its fixed part, as
+    the platform counts the text exactly as sent; over budget when longer than ``cap``.
+    A value, not a closure, so ``Summaries`` knows the same question when it recurs."""
+
+    draft: _Draft
+    fixed: int  # draft.measure(""): title, link and hashtags
+    cap: int | None  # the channel's summary_chars
+
+    def __call__(self, candidate: str) -> int:
+        plain = self.draft.plain(candidate)
+        if self.cap is not None and grapheme_count(plain) > self.cap:
+            return self.draft.limit - self.fixed + 1  # just over the budget
+        return self.draft.measure(plain) - self.fixed
+
+
 def _summary_in_context(
-    draft: _Draft, article: Article, style: ChannelStyle, summariser: Summariser
+    draft: _Draft, article: Article, style: ChannelStyle, summaries: Summaries
 ) -> str:
     fixed = draft.measure("")
     budget = draft.limit - fixed
     if budget <= 0:
         return ""
-    cap = style.summary_chars
-
-    def in_context(candidate: str) -> int:
-        plain = draft.plain(candidate)
-        if cap is not None and grapheme_count(plain) > cap:
-            return budget + 1
-        return draft.measure(plain) - fixed
-
-    summary = draft.plain(summariser.summarise(article, budget=budget, measure=in_context))
+    in_context = _InContext(draft, fixed, style.summary_chars)
+    summary = draft.plain(summaries.summarise(article, budget=budget, measure=in_context))
     if summary and in_context(summary) > budget:  # a summariser that overshot
         summary = fit_text(summary, budget, in_context)
     return summary
 
 
 def _thread_chunks(
-    draft: _Draft, article: Article, summariser: Summariser, summary: str
+    draft: _Draft, article: Article, summaries: Summaries, summary: str
 ) -> list[str]:
     """The summary split over up to MAX_THREAD_PARTS posts, or ``[summary]`` when one
     post holds all of it."""
     profile = draft.profile
     room = draft.limit * MAX_THREAD_PARTS
-    full = draft.plain(summariser.summarise(article, budget=room, measure=profile.measure))
+    full = draft.plain(summaries.summarise(article, budget=room, measure=profile.measure))
     if not full or full == summary:
         return [summary]
     first = fit_text(full, draft.limit, lambda s: draft.measure(s, _NUMBER_WIDTH))

@@ -2,21 +2,42 @@
 
 Datetimes are stored as fixed-width ISO-8601 UTC text (``...T12:00:00.000000+00:00``) so
 string order is time order and ``next_attempt <= ?`` compares correctly in SQL.
+
+Articles and posts are stored as JSON objects carrying a format version ``"v"``, so a
+later syndbot can read (or migrate) what an earlier one wrote, and an older syndbot
+refuses what a newer one wrote instead of misreading it. An article without ``"v"`` was
+written before versions existed (v0): the same fields as v1.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from bot.models import Article, Delivery, FeedState, StoredItem
+from bot.errors import StoreError
+from bot.models import (
+    Article,
+    Delivery,
+    Facet,
+    FacetKind,
+    FeedState,
+    Length,
+    Media,
+    Post,
+    PostPart,
+    StoredItem,
+)
 
 _MAX_ERROR_CHARS = 2000  # an HTML error page must not bloat the database
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+ARTICLE_VERSION = 1  # the "v" written into items.article_json
+POST_VERSION = 1  # the "v" written into deliveries.post_json
 
 
 def normalise_url(url: str) -> str:
@@ -66,7 +87,87 @@ def item_fields(article: Article) -> tuple[str, str, str, str]:
 
 def article_json(article: Article) -> str:
     # ensure_ascii=False keeps Hindi/Tamil readable in the file and about half the size.
-    return json.dumps(article.to_dict(), ensure_ascii=False, sort_keys=True)
+    record = {"v": ARTICLE_VERSION, **article.to_dict()}
+    return json.dumps(record, ensure_ascii=False, sort_keys=True)
+
+
+def article_from_json(text: str, *, where: str) -> Article:
+    """The article stored as ``text``; ``where`` names the row for a ``StoreError``."""
+    record = json.loads(text)
+    _check_version(record.pop("v", 0), range(ARTICLE_VERSION + 1), "article", where)
+    return Article.from_dict(record)
+
+
+def post_json(post: Post) -> str:
+    """Every field of ``post``, so a retry publishes exactly the text first attempted."""
+    record = {
+        "v": POST_VERSION,
+        "platform": post.platform,
+        "channel": post.channel,
+        "item_id": post.item_id,
+        "article_url": post.article_url,
+        "title": post.title,
+        "lang": post.lang,
+        "summary": post.summary,
+        "hashtags": list(post.hashtags),
+        "parts": [
+            {
+                "text": part.text,
+                "media": [{"url": m.url, "alt": m.alt, "mime": m.mime} for m in part.media],
+                "facets": [
+                    {"start": f.byte_start, "end": f.byte_end, "kind": f.kind, "value": f.value}
+                    for f in part.facets
+                ],
+                "link": part.link,
+            }
+            for part in post.parts
+        ],
+        "length": dataclasses.asdict(post.length),
+        "extra": dict(post.extra),
+    }
+    return json.dumps(record, ensure_ascii=False, sort_keys=True)
+
+
+def post_from_json(text: str, *, where: str) -> Post:
+    """The post stored by ``post_json``; ``where`` names the row for a ``StoreError``."""
+    record = json.loads(text)
+    _check_version(record.get("v"), range(1, POST_VERSION + 1), "post", where)
+    length = record["length"]
+    return Post(
+        platform=record["platform"],
+        channel=record["channel"],
+        item_id=record["item_id"],
+        article_url=record["article_url"],
+        title=record["title"],
+        lang=record["lang"],
+        summary=record["summary"],
+        hashtags=tuple(record["hashtags"]),
+        parts=tuple(_part(p) for p in record["parts"]),
+        length=Length(unit=length["unit"], value=length["value"], limit=length["limit"]),
+        extra=dict(record["extra"]),
+    )
+
+
+def _part(record: dict[str, Any]) -> PostPart:
+    return PostPart(
+        text=record["text"],
+        media=tuple(Media(url=m["url"], alt=m["alt"], mime=m["mime"]) for m in record["media"]),
+        facets=tuple(
+            Facet(f["start"], f["end"], cast(FacetKind, f["kind"]), f["value"])
+            for f in record["facets"]
+        ),
+        link=record["link"],
+    )
+
+
+def _check_version(found: object, readable: range, what: str, where: str) -> None:
+    if type(found) is int and found in readable:
+        return
+    raise StoreError(
+        f"{where}: the stored {what} has format version {found!r}, but this syndbot reads "
+        f"only up to version {readable[-1]}; a newer syndbot wrote it: upgrade syndbot to "
+        "use this database"
+    )
 
 
 def feed_state(row: sqlite3.Row) -> FeedState:
@@ -94,7 +195,10 @@ def stored_item(row: sqlite3.Row) -> StoredItem:
     )
 
 
-def delivery(row: sqlite3.Row) -> Delivery:
+def delivery(row: sqlite3.Row, *, database: object) -> Delivery:
+    """The delivery in ``row`` (with its item's article and, once attempted, its post)."""
+    where = f"{database}: delivery {row['id']} ({row['feed']}/{row['item_id']} to {row['channel']})"
+    post = row["post_json"]
     return Delivery(
         id=row["id"],
         feed=row["feed"],
@@ -103,10 +207,11 @@ def delivery(row: sqlite3.Row) -> Delivery:
         status=row["status"],
         attempts=row["attempts"],
         next_attempt=from_text(row["next_attempt"]),
-        article=Article.from_dict(json.loads(row["article_json"])),
+        article=article_from_json(row["article_json"], where=where),
         remote_id=row["remote_id"],
         remote_url=row["remote_url"],
         last_error=row["last_error"],
         created=from_text(row["created"]),
         updated=from_text(row["updated"]),
+        post=None if post is None else post_from_json(post, where=where),
     )

@@ -77,6 +77,17 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        2,
+        "stored_post",
+        # The post as first attempted, {"v": 1, ...} (see bot.store.codec); NULL until then.
+        # Articles written before format versions existed are v0, the same fields as v1.
+        """
+        ALTER TABLE deliveries ADD COLUMN post_json TEXT;
+        UPDATE items SET article_json = json_set(article_json, '$.v', 1)
+            WHERE json_type(article_json, '$.v') IS NULL;
+        """,
+    ),
 ]
 
 _CREATE_TABLE = """

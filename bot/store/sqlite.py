@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from bot.errors import StoreError
-from bot.models import Article, Delivery, FeedState, StoredItem
+from bot.models import Article, Delivery, FeedState, Post, StoredItem
 from bot.protocols import DeliveryCounts
 from bot.store import codec
 from bot.store.channels import ChannelMethods
@@ -24,7 +24,8 @@ STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
 _DELIVERY_SELECT = """
 SELECT d.id, d.feed, d.item_id, d.channel, d.status, d.attempts, d.next_attempt,
-       d.remote_id, d.remote_url, d.last_error, d.created, d.updated, i.article_json
+       d.remote_id, d.remote_url, d.last_error, d.created, d.updated, d.post_json,
+       i.article_json
 FROM deliveries AS d JOIN items AS i ON i.feed = d.feed AND i.item_id = d.item_id
 """
 
@@ -206,7 +207,7 @@ class SQLiteStore(ChannelMethods):
                 " ORDER BY d.next_attempt, d.id LIMIT ?2",
                 (to_text(now), limit, channel),
             ).fetchall()
-        return [codec.delivery(r) for r in rows]
+        return [codec.delivery(r, database=self._path) for r in rows]
 
     def deliveries(
         self, *, status: str | None = None, channel: str | None = None
@@ -219,15 +220,26 @@ class SQLiteStore(ChannelMethods):
                 " AND (?2 IS NULL OR d.channel = ?2) ORDER BY d.id",
                 (status, channel),
             ).fetchall()
-        return [codec.delivery(r) for r in rows]
+        return [codec.delivery(r, database=self._path) for r in rows]
 
     def sending_deliveries(self) -> list[Delivery]:
         """Deliveries a crash interrupted mid-publish: they may or may not have posted."""
         return self.deliveries(status="sending")
 
-    def mark_sending(self, delivery_id: int, *, now: datetime) -> None:
-        """Claim a pending delivery; raises ``StoreError`` if it is no longer pending."""
-        self._move(delivery_id, now, ("pending",), "status = 'sending'", ())
+    def mark_sending(self, delivery_id: int, *, now: datetime, post: Post | None = None) -> None:
+        """Claim a pending delivery; raises ``StoreError`` if it is no longer pending.
+
+        ``post`` is stored with it in the same transaction, unless an earlier attempt
+        stored one: every later attempt, reconcile and recovery reads that one back.
+        """
+        stored = None if post is None else codec.post_json(post)
+        self._move(
+            delivery_id,
+            now,
+            ("pending",),
+            "status = 'sending', post_json = COALESCE(post_json, ?)",
+            (stored,),
+        )
 
     def mark_sent(
         self, delivery_id: int, *, now: datetime, remote_id: str, remote_url: str | None
