@@ -68,15 +68,12 @@ class Pipeline:
     summariser: Summariser
     clock: Callable[[], datetime] = utcnow
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-<<<<<<< HEAD
     observer: Observer = field(default_factory=NullObserver)
-=======
     # Every channel of an article asks for the same summaries: each is made once.
     summaries: Summaries = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.summaries = Summaries.of(self.summariser)
->>>>>>> s-stored
 
     # ---- feeds -------------------------------------------------------------------------
 
