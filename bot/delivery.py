@@ -110,7 +110,9 @@ class Failures:
             self.store.mark_skipped(delivery.id, now=now, reason=str(exc))
             return "skipped", str(exc)
         if isinstance(exc, Rejected):
-            self.store.mark_failed(delivery.id, now=now, error=f"rejected: {exc}")
+            # The platform refused it: nothing went out, so `syndbot retry` after a config
+            # fix composes the post again instead of resending the refused text.
+            self.store.mark_failed(delivery.id, now=now, error=f"rejected: {exc}", forget_post=True)
             return "failed", str(exc)
         if isinstance(exc, AuthError):
             # Pause the whole channel; the delivery waits, it is not lost or retried blindly.

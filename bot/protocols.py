@@ -107,7 +107,12 @@ class Store(Protocol):
         self, delivery_id: int, *, now: datetime, remote_id: str, remote_url: str | None
     ) -> None: ...
 
-    def mark_failed(self, delivery_id: int, *, now: datetime, error: str) -> None: ...
+    def mark_failed(
+        self, delivery_id: int, *, now: datetime, error: str, forget_post: bool = False
+    ) -> None:
+        """Give up. ``forget_post`` drops the stored post: the platform refused it, so
+        nothing went out and a retry may compose it afresh (after a config fix)."""
+        ...
 
     def mark_skipped(self, delivery_id: int, *, now: datetime, reason: str) -> None: ...
 

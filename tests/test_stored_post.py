@@ -432,3 +432,29 @@ def test_a_database_from_before_stored_posts_migrates_keeping_rows_and_status(
     assert shown == _status(new_dir)
     assert "gave up after 8 attempts" in shown
     assert "token expired" in shown
+
+
+def test_retry_after_a_rejection_composes_the_post_again(tmp_path: Path) -> None:
+    """Mastodon refused the post (422); the operator shortens the template and runs
+    ``syndbot retry``: the refused text never went out, so the retry sends the post the
+    new config composes, not the refused one again."""
+    _write_feed(tmp_path)
+    clock = Clock()
+    with FakeMastodon() as masto:
+        masto.fail("statuses", Fault(status=422, body={"error": "Validation failed: Text"}))
+        config = _config(tmp_path, _mastodon(masto.base, 'template = "{title} {url}"'))
+        with _pipeline(config, clock) as pipe:
+            pipe.poll("volt")
+            assert [r.outcome for r in pipe.deliver()] == ["failed"]
+            [failed] = pipe.store.deliveries()
+        assert failed.post is None  # the refused post is not kept for a resend
+        config = _config(tmp_path, _mastodon(masto.base, 'template = "Changed: {url} {title}"'))
+        retried = CliRunner(env=ENV).invoke(main, ["-c", str(config), "retry"])
+        assert retried.exit_code == 0, retried.output
+        clock.now += timedelta(minutes=1)
+        with _pipeline(config, clock) as pipe:
+            assert [r.outcome for r in pipe.deliver()] == ["sent"]
+        sent = [call.json()["status"] for call in masto.calls_to("statuses")]
+    assert len(sent) == 2
+    assert not sent[0].startswith("Changed:")
+    assert sent[1].startswith("Changed:")

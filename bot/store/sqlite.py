@@ -252,13 +252,18 @@ class SQLiteStore(ChannelMethods):
             (remote_id, remote_url),
         )
 
-    def mark_failed(self, delivery_id: int, *, now: datetime, error: str) -> None:
-        """Give up: the attempt that failed is counted."""
+    def mark_failed(
+        self, delivery_id: int, *, now: datetime, error: str, forget_post: bool = False
+    ) -> None:
+        """Give up: the attempt that failed is counted. ``forget_post`` drops the stored
+        post (the platform refused it, so a retry composes it again)."""
+        forget = ", post_json = NULL" if forget_post else ""
         self._move(
             delivery_id,
             now,
             ("pending", "sending"),
-            "status = 'failed', attempts = attempts + 1, next_attempt = NULL, last_error = ?",
+            "status = 'failed', attempts = attempts + 1, next_attempt = NULL, last_error = ?"
+            + forget,
             (clip(error),),
         )
 
