@@ -53,6 +53,14 @@ def parse_channels(
 ) -> tuple[ChannelConfig, ...]:
     """Every ``[[channels]]`` table, checked, with api channels' secrets read from ``env``."""
     feed_names = [f.name for f in feeds]
+    if "channels" not in root:
+        # Without channels every new item would be marked seen and posted nowhere.
+        raise root.error(
+            "channels",
+            "no channels; add a [[channels]] table with name and platform "
+            '(publisher = "outbox" to try without credentials), or write channels = [] '
+            "at the top of the file to only record items as seen",
+        )
     channels: list[ChannelConfig] = []
     for sec in root.array("channels"):
         sec.check_known(_CHANNEL_KEYS)
