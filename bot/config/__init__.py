@@ -18,6 +18,7 @@ from pathlib import Path
 import dotenv
 
 from bot.config._channels import parse_channels, unique_name
+from bot.config._credentials import MissingCredential
 from bot.config._section import Section, closest
 from bot.config.model import (
     _LANG,
@@ -48,6 +49,7 @@ __all__ = [
     "ChannelConfig",
     "Config",
     "FeedConfig",
+    "MissingCredential",
     "Secret",
     "ServiceConfig",
     "closest",
@@ -74,8 +76,15 @@ def load_dotenv_once(path: Path | None = None) -> bool:
     return dotenv.load_dotenv(target, override=False)
 
 
-def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
-    """Parse and validate ``path``; resolve api channels' credentials from ``env``."""
+def load_config(
+    path: Path, *, env: Mapping[str, str] | None = None, defer_missing_credentials: bool = False
+) -> Config:
+    """Parse and validate ``path``; resolve api channels' credentials from ``env``.
+
+    With ``defer_missing_credentials`` a channel whose variable is not set is kept without
+    credentials and its error put in ``Config.unresolved`` (for ``channels check``); every
+    other mistake, a pasted secret included, still raises.
+    """
     file = str(path)
     try:
         with path.open("rb") as handle:
@@ -95,8 +104,11 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
     service = _service(root.table("service"))
     feeds = _feeds(root, service)
     environ = env if env is not None else os.environ
-    channels = parse_channels(root, service, feeds, environ)
-    return Config(path=path, service=service, feeds=feeds, channels=channels)
+    unresolved: dict[str, MissingCredential] | None = {} if defer_missing_credentials else None
+    channels = parse_channels(root, service, feeds, environ, unresolved)
+    return Config(
+        path=path, service=service, feeds=feeds, channels=channels, unresolved=unresolved or {}
+    )
 
 
 def _toml_message(exc: tomllib.TOMLDecodeError) -> str:

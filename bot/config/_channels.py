@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 
-from bot.config._credentials import resolve_credentials
+from bot.config._credentials import MissingCredential, resolve_credentials
 from bot.config._section import Section, closest
 from bot.config.model import (
     _NAME,
@@ -25,6 +25,7 @@ from bot.config.model import (
     ChannelConfig,
     FeedConfig,
     Publisher,
+    Secret,
     ServiceConfig,
 )
 from bot.errors import ConfigError
@@ -49,9 +50,17 @@ def unique_name(sec: Section, taken: list[str], kind: str) -> str:
 
 
 def parse_channels(
-    root: Section, service: ServiceConfig, feeds: tuple[FeedConfig, ...], env: Mapping[str, str]
+    root: Section,
+    service: ServiceConfig,
+    feeds: tuple[FeedConfig, ...],
+    env: Mapping[str, str],
+    unresolved: dict[str, MissingCredential] | None = None,
 ) -> tuple[ChannelConfig, ...]:
-    """Every ``[[channels]]`` table, checked, with api channels' secrets read from ``env``."""
+    """Every ``[[channels]]`` table, checked, with api channels' secrets read from ``env``.
+
+    With ``unresolved``, a channel whose credentials are missing is kept (without them) and
+    its error recorded there instead of raised, so ``channels check`` can report every one.
+    """
     feed_names = [f.name for f in feeds]
     if "channels" not in root:
         # Without channels every new item would be marked seen and posted nowhere.
@@ -82,9 +91,7 @@ def parse_channels(
                 outbox=Path(sec.text("outbox", str(service.outbox))),
                 feeds=_channel_feeds(sec, feed_names),
                 style=_style(sec, name, platform),
-                credentials=resolve_credentials(
-                    sec.table("credentials"), name, platform, publisher, env
-                ),
+                credentials=_secrets(sec, name, platform, publisher, env, unresolved=unresolved),
                 options=_options(sec, platform, publisher),
                 api_base=_api_base(sec),
                 max_posts_per_hour=sec.optional_integer("max_posts_per_hour", minimum=1),
@@ -95,6 +102,24 @@ def parse_channels(
             )
         )
     return tuple(channels)
+
+
+def _secrets(
+    sec: Section,
+    name: str,
+    platform: str,
+    publisher: Publisher,
+    env: Mapping[str, str],
+    *,
+    unresolved: dict[str, MissingCredential] | None,
+) -> dict[str, Secret]:
+    try:
+        return resolve_credentials(sec.table("credentials"), name, platform, publisher, env)
+    except MissingCredential as exc:
+        if unresolved is None:
+            raise
+        unresolved[name] = exc
+        return {}
 
 
 def _quiet_hours(sec: Section) -> tuple[time, time] | None:

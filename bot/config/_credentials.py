@@ -23,6 +23,19 @@ _TOKEN_PREFIXES = (
 )
 
 
+class MissingCredential(ConfigError):
+    """A channel's credential is not named in the file or its variable is not set.
+
+    Fatal for the service, but ``channels check`` reports it on the channel's row and goes on
+    with the others; ``problem`` and ``advice`` are the two halves of the message.
+    """
+
+    def __init__(self, problem: str, advice: str, *, file: str, key: str) -> None:
+        super().__init__(f"{problem}; {advice}", file=file, key=key)
+        self.problem = problem
+        self.advice = advice
+
+
 def looks_like_secret(value: str) -> bool:
     """True for a token-shaped string, False for a name like ``X_EN_API_KEY``.
 
@@ -78,11 +91,12 @@ def resolve_credentials(
         return {}
     for key in CREDENTIALS[platform]:
         if key not in names:
-            suggestion = suggest_name(channel, key)
-            raise table.error(
-                key,
+            raise MissingCredential(
                 f'channel "{channel}" ({platform}, publisher "api") needs {key} = '
-                f'"{suggestion}" in [channels.credentials]; then {DOTENV_HINT}',
+                f'"{suggest_name(channel, key)}" in [channels.credentials]',
+                "add that line, then set the variable in .env (see .env.example)",
+                file=table.file,
+                key=table.key(key),
             )
     missing = [k for k in CREDENTIALS[platform] if not env.get(names[k], "").strip()]
     if missing:
@@ -91,20 +105,21 @@ def resolve_credentials(
 
 
 def _not_set(table: Section, channel: str, missing: list[tuple[str, str]]) -> ConfigError:
-    first_key, first_var = missing[0]
+    first_key = missing[0][0]
+    keys = ", ".join(k for k, _ in missing)
+    variables = ", ".join(v for _, v in missing)
     if len(missing) == 1:
-        text = (
-            f'channel "{channel}" reads {first_key} from the environment variable '
-            f"{first_var}, which is not set or empty; {DOTENV_HINT}"
-        )
+        problem = f"the environment variable {variables}, which is not set or empty"
+        advice = DOTENV_HINT
     else:
-        keys = ", ".join(k for k, _ in missing)
-        variables = ", ".join(v for _, v in missing)
-        text = (
-            f'channel "{channel}" reads {keys} from the environment variables {variables}, '
-            "which are not set or empty; add them to .env (see .env.example)"
-        )
-    return table.error(first_key, text)
+        problem = f"the environment variables {variables}, which are not set or empty"
+        advice = "add them to .env (see .env.example)"
+    return MissingCredential(
+        f'channel "{channel}" reads {keys} from {problem}',
+        advice,
+        file=table.file,
+        key=table.key(first_key),
+    )
 
 
 def suggest_name(channel: str, key: str) -> str:
