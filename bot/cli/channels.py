@@ -131,11 +131,13 @@ def results_table(results: Sequence[CheckResult]) -> Table:
 
 
 def summary_line(results: Sequence[CheckResult]) -> str:
-    """``"2 of 5 channels failed the check."`` or ``"All 5 channels are OK."``"""
+    """``"2 of 5 channels failed the check."`` or ``"5 channels checked, all OK."``"""
+    if not results:
+        return "No channels to check."
     failed = sum(not r.ok for r in results)
     if failed:
         return f"{failed} of {plural(len(results), 'channel')} failed the check."
-    return f"All {plural(len(results), 'channel')} are OK." if results else "No channels to check."
+    return f"{plural(len(results), 'channel')} checked, all OK."
 
 
 @click.group()

@@ -152,7 +152,7 @@ def retry(ctx: Ctx, channel: str | None) -> None:
                 store.resume_channel(name)
             count = store.retry_failed(channel=channel, now=now)
         console().print(
-            f"Re-queued {count} failed deliveries"
+            f"Re-queued {plural(count, 'failed delivery', 'failed deliveries')}"
             + (f"; resumed {', '.join(resumed)}" if resumed else "")
             + "."
         )
