@@ -123,7 +123,7 @@ def results_table(results: Sequence[CheckResult]) -> Table:
     for r in results:
         # Text, not markup: problems quote server answers such as "[fbtrace_id ...]".
         if r.ok:
-            verdict = Text(f"OK · posts as {r.account}" if r.account else "OK", style="green")
+            verdict = Text(f"OK · {r.account}" if r.account else "OK", style="green")
         else:
             verdict = Text(r.problem or "", style="red")
         table.add_row(Text(r.channel), Text(r.platform), verdict, Text(r.advice))
