@@ -205,3 +205,18 @@ def test_license_is_an_spdx_string_with_a_new_enough_setuptools() -> None:
     assert data["project"]["license"] == "MIT"
     [setuptools] = [r for r in data["build-system"]["requires"] if r.startswith("setuptools")]
     assert int(setuptools.split(">=")[1].split(".")[0]) >= 77
+
+
+def test_empty_channels_under_a_heading_says_where_it_belongs(
+    tmp_path: Path, feed_file: Path
+) -> None:
+    """channels = [] written below [[feeds]] (so TOML files it there) is pointed to the top."""
+    path = _config(tmp_path, feed_file)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("channels = []\n")
+
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+
+    assert info.value.key == "feeds[0].channels"
+    assert "before the first [table] heading" in str(info.value)

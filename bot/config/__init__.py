@@ -101,6 +101,7 @@ def load_config(
         raise ConfigError(_toml_message(exc), file=file) from exc
     root = Section(data, file=file, path="")
     root.check_known(("service", "feeds", "channels"))
+    _check_misplaced_channels(root)
     service = _service(root.table("service"))
     feeds = _feeds(root, service)
     environ = env if env is not None else os.environ
@@ -109,6 +110,18 @@ def load_config(
     return Config(
         path=path, service=service, feeds=feeds, channels=channels, unresolved=unresolved or {}
     )
+
+
+def _check_misplaced_channels(root: Section) -> None:
+    """``channels = []`` under a [table] heading belongs to that table in TOML; say so."""
+    tables = [root.table("service"), *root.array("feeds")]
+    for sec in tables:
+        if "channels" in sec and "channels" not in root:
+            raise sec.error(
+                "channels",
+                "channels = [] must come before the first [table] heading, at the top of the "
+                "file; TOML puts a key under the heading above it",
+            )
 
 
 def _toml_message(exc: tomllib.TOMLDecodeError) -> str:
