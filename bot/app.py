@@ -21,6 +21,7 @@ from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals
 from bot.store import SQLiteStore
 from bot.summarise import ExtractiveSummariser
+from bot.words import plural
 
 if TYPE_CHECKING:
     from bot.web.server import HttpService
@@ -97,7 +98,10 @@ def run_service(
         install_stop_signals(stop)
     recovered = pipeline.recover_interrupted()
     if recovered:
-        log.info("resolved %d deliveries interrupted by the last shutdown", recovered)
+        log.info(
+            "resolved %s interrupted by the last shutdown",
+            plural(recovered, "delivery", "deliveries"),
+        )
     jobs = JobQueue(workers=max(4, min(16, len(config.feeds) + len(config.channels))))
     for feed in config.feeds:
         jobs.run_repeating(
@@ -121,9 +125,9 @@ def run_service(
     http = _start_http(pipeline, jobs) if config.http is not None else None
     jobs.start()
     log.info(
-        "syndbot running: %d feeds, %d channels (Ctrl-C to stop)",
-        len(config.feeds),
-        len(config.channels),
+        "syndbot running: %s, %s (Ctrl-C to stop)",
+        plural(len(config.feeds), "feed"),
+        plural(len(config.channels), "channel"),
     )
     try:
         while not stop.wait(0.5):

@@ -13,6 +13,7 @@ from bot.budget import Budget
 from bot.models import Delivery, FeedState, Post
 from bot.pipeline import DeliveryReport, PollReport
 from bot.protocols import DeliveryCounts
+from bot.words import plural
 
 
 def ago(moment: datetime | None, now: datetime) -> str:
@@ -57,7 +58,7 @@ def poll_table(reports: Sequence[PollReport]) -> Table:
         elif r.not_modified:
             result = "not modified (304)"
         else:
-            result = "ok" + (f" ({len(r.warnings)} warnings)" if r.warnings else "")
+            result = "ok" + (f" ({plural(len(r.warnings), 'warning')})" if r.warnings else "")
         table.add_row(esc(r.feed), str(r.new), str(r.queued), str(r.edited), result)
     return table
 

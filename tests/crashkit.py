@@ -388,9 +388,9 @@ class Bot:
         self.proc: subprocess.Popen[bytes] | None = None
         self._offset = 0
         self.started = 0.0
-        # No .env: credentials come from ``env`` only.
-        absent = str(config.with_name("absent.env"))
-        self.command = [sys.executable, "-m", "bot", "-c", str(config), "--env-file", absent]
+        # An empty env file: credentials come from ``env`` only.
+        empty = os.devnull
+        self.command = [sys.executable, "-m", "bot", "-c", str(config), "--env-file", empty]
 
     def start(self) -> None:
         self._offset = self.logs.stat().st_size if self.logs.exists() else 0

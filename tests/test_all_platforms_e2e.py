@@ -10,6 +10,7 @@ loopback with og:image, og:title and og:description.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterator
@@ -257,7 +258,7 @@ def fake_credentials(
 
 def cli(config: Path, *args: str) -> Result:
     """``syndbot -c CONFIG ARGS`` in-process; credentials come from os.environ."""
-    base = ["-c", str(config), "--env-file", str(config.with_name("absent.env"))]
+    base = ["-c", str(config), "--env-file", os.devnull]
     return CliRunner().invoke(main, [*base, *args], catch_exceptions=False)
 
 

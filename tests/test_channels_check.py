@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+import requests
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from bot.cli._network import describe_network_error, network_cause
+from bot.errors import Transient
 from tests.fakes import graph_api, x_api
 from tests.harnesses.facebook import graph_fault
 
@@ -37,9 +42,9 @@ class Site:
     config: Path
     env_file: Path
 
-    def run(self, *args: str) -> Result:
+    def run(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
         argv = ["-c", str(self.config), "--env-file", str(self.env_file), "channels", "check"]
-        return CliRunner().invoke(main, [*argv, *args], env=ENV)
+        return CliRunner().invoke(main, [*argv, *args], env=env if env is not None else ENV)
 
 
 def _config(tmp_path: Path, x: str, facebook: str, instagram: str) -> Path:
@@ -104,14 +109,22 @@ def site(tmp_path: Path) -> Iterator[Site]:
         graph_api.FakeGraph(token=IG_TOKEN) as instagram,
     ):
         config = _config(tmp_path, x.base, facebook.base, instagram.base)
-        yield Site(x, facebook, instagram, config, tmp_path / "no.env")
+        yield Site(x, facebook, instagram, config, Path(os.devnull))
     assert x.errors == []
 
 
 def _row(output: str, channel: str) -> str:
-    """The table line of ``channel`` (its first line, when a cell folds)."""
-    [line] = [line for line in output.splitlines() if f" {channel} " in line]
-    return line
+    """The table row of ``channel``: its first line and the lines its folded cells take."""
+    lines = output.splitlines()
+    [start] = [i for i, line in enumerate(lines) if f" {channel} " in line]
+    row = [lines[start]]
+    for line in lines[start + 1 :]:
+        first_cell = line.split("│")[1:2]
+        if first_cell != [] and not first_cell[0].strip():
+            row.append(line)
+        else:
+            break
+    return " ".join(row)
 
 
 def _assert_no_secret(output: str) -> None:
@@ -190,7 +203,11 @@ def test_unreachable_api_is_a_problem_not_a_crash(tmp_path: Path, site: Site) ->
 
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert "ConnectError" in _row(result.output, "instagram-en")
+    instagram = _row(result.output, "instagram-en")
+    assert "cannot reach 127.0.0.1: the connection was refused" in instagram
+    assert "check the address (api_base)" in instagram
+    assert "ConnectError" not in result.output
+    assert "Errno" not in result.output
     assert "OK" in _row(result.output, "facebook-en")
 
 
@@ -213,3 +230,119 @@ def test_unknown_channel_is_a_clear_error(site: Site) -> None:
     assert result.exit_code == 2
     assert 'no channel named "x-hi"' in result.output
     assert "x-en" in result.output
+
+
+def _dead_url() -> str:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+
+def test_missing_variable_is_one_row_and_the_others_are_checked(site: Site) -> None:
+    """An unset variable fails its channel's row with the fix; every other channel is checked."""
+    env: dict[str, str | None] = {**ENV, "FB_EN_PAGE_TOKEN": None, "X_EN_API_SECRET": None}
+
+    result = site.run(env=env)
+
+    assert result.exit_code == 1, result.output
+    facebook = _row(result.output, "facebook-en")
+    assert "FB_EN_PAGE_TOKEN" in facebook
+    assert "not set" in facebook
+    assert ".env" in facebook
+    x = _row(result.output, "x-en")
+    assert "X_EN_API_SECRET" in x
+    assert "OK" in _row(result.output, "instagram-en")
+    assert "OK" in _row(result.output, "outbox-en")
+    assert "2 of 4 channels failed the check." in result.output
+    assert site.facebook.calls == []
+    assert [r.path for r in site.instagram.calls] != []
+    _assert_no_secret(result.output)
+
+
+def test_x_library_dump_becomes_one_sentence(tmp_path: Path, site: Site) -> None:
+    """X (requests under tweepy) unreachable: a plain sentence, no connection-pool dump."""
+    site.config = _config(tmp_path, _dead_url(), site.facebook.base, site.instagram.base)
+
+    result = site.run()
+
+    assert result.exit_code == 1
+    x = _row(result.output, "x-en")
+    assert "cannot reach 127.0.0.1: the connection was refused" in x
+    for dump in ("HTTPConnectionPool", "Max retries", "NewConnectionError", "Errno"):
+        assert dump not in result.output
+    assert "OK" in _row(result.output, "facebook-en")
+
+
+def test_every_failing_channel_has_a_row_with_what_to_do(tmp_path: Path, site: Site) -> None:
+    """Three channels failing three ways: three rows, each with a problem and a fix."""
+    site.config = _config(tmp_path, _dead_url(), site.facebook.base, _dead_url())
+    site.facebook.fail("me", graph_fault("auth", wait_minutes=0))
+
+    result = site.run()
+
+    assert result.exit_code == 1
+    assert "renew or correct" in _row(result.output, "facebook-en")
+    assert "check the address" in _row(result.output, "x-en")
+    assert "check the address" in _row(result.output, "instagram-en")
+    assert "OK" in _row(result.output, "outbox-en")
+    assert "3 of 4 channels failed the check." in result.output
+
+
+def _requests_error(cls: type[requests.RequestException], text: str) -> Exception:
+    request = requests.Request("GET", "https://api.x.com/2/users/me").prepare()
+    return cls(text, request=request)
+
+
+POOL = "HTTPSConnectionPool(host='api.x.com', port=443): Max retries exceeded with url: /2"
+NETWORK_ERRORS = {
+    "httpx proxy": (
+        httpx.ProxyError("502 Bad Gateway", request=httpx.Request("GET", "https://api.x.com/")),
+        "cannot reach api.x.com through the proxy",
+    ),
+    "requests proxy": (
+        _requests_error(
+            requests.exceptions.ProxyError,
+            f"{POOL} (Caused by ProxyError('Unable to connect to proxy', OSError('Tunnel')))",
+        ),
+        "cannot reach api.x.com through the proxy",
+    ),
+    "dns": (
+        _requests_error(
+            requests.ConnectionError,
+            f"{POOL} (Caused by NameResolutionError(\"Failed to resolve 'api.x.com'\"))",
+        ),
+        "cannot reach api.x.com: its name could not be resolved",
+    ),
+    "connect timeout": (
+        httpx.ConnectTimeout("timed out", request=httpx.Request("GET", "https://graph.example/")),
+        "cannot reach graph.example: no connection within the time limit",
+    ),
+    "read timeout": (
+        httpx.ReadTimeout("timed out", request=httpx.Request("GET", "https://graph.example/")),
+        "graph.example did not answer within the time limit",
+    ),
+    "tls": (
+        httpx.ConnectError(
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed",
+            request=httpx.Request("GET", "https://mastodon.example/"),
+        ),
+        "cannot reach mastodon.example: its TLS certificate could not be verified",
+    ),
+}
+
+
+@pytest.mark.parametrize(("error", "sentence"), NETWORK_ERRORS.values(), ids=list(NETWORK_ERRORS))
+def test_network_errors_read_as_one_sentence(error: Exception, sentence: str) -> None:
+    """Library exceptions (also when wrapped by ours) become one sentence naming the host."""
+    try:
+        try:
+            raise error
+        except Exception as exc:
+            raise Transient(f"{type(exc).__name__}: {exc}") from exc
+    except Transient as wrapped:
+        text = describe_network_error(network_cause(wrapped) or wrapped)
+
+    assert text.startswith(sentence)
+    assert text.count(";") == 1
+    for dump in ("Pool", "Max retries", "Caused by", "Errno", "CERTIFICATE_VERIFY", "Error"):
+        assert dump not in text

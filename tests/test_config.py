@@ -437,7 +437,8 @@ def test_catch_up_rules_parse(
     tmp_path: Path, raw: str, mode: str, count: int, seconds: float
 ) -> None:
     """Every documented catch_up spelling becomes the matching CatchUp."""
-    config = load_config(write(tmp_path, FEED + f'catch_up = "{raw}"\n'), env={})
+    text = "channels = []\n" + FEED + f'catch_up = "{raw}"\n'
+    config = load_config(write(tmp_path, text), env={})
     assert config.feeds[0].catch_up == CatchUp(mode, count, seconds)  # type: ignore[arg-type]
 
 

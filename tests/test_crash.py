@@ -226,7 +226,7 @@ def test_random_sigkills_never_lose_or_repeat_a_post(
     total = sum(sum(c.values()) for c in received.values())
     _, torn = outbox_keys(tmp_path / "outbox.jsonl")
     log = bot.logs.read_text(encoding="utf-8", errors="replace")
-    recovered = sum(int(n) for n in re.findall(r"resolved (\d+) deliveries interrupted", log))
+    recovered = sum(int(n) for n in re.findall(r"resolved (\d+) deliver(?:y|ies) interrupted", log))
     kills = phase.kinds.total()
     kinds = ", ".join(f"{n} {kind}" for kind, n in phase.kinds.most_common())
     _report(

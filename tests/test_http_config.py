@@ -9,7 +9,7 @@ import pytest
 from bot.config import HttpConfig, load_config
 from bot.errors import ConfigError
 
-FEED = '[[feeds]]\nname = "f"\nurl = "builtin:demo"\n'
+FEED = 'channels = []\n[[feeds]]\nname = "f"\nurl = "builtin:demo"\n'
 
 
 def _load(tmp_path: Path, http: str) -> HttpConfig | None:

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import Progress
 
 from bot import __version__
 from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, load, setup_logging
+from bot.words import plural
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +32,8 @@ from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, load, setup_lo
     type=click.Path(path_type=Path),
     default=Path(".env"),
     show_default=True,
-    help="Credentials file loaded into the environment (existing variables win).",
+    help="Credentials file loaded into the environment (existing variables win); "
+    "the default may be absent, a file named here must exist.",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option(
@@ -52,9 +55,25 @@ def main(
       syndbot run                      # the service, on config/syndbot.toml
       syndbot preview https://example.com/feed/ --platform x,bluesky
     """
+    if ctx.get_parameter_source("env_file") is not ParameterSource.DEFAULT:
+        _check_env_file(env_file)
     ctx.obj = Ctx(
         config_path=config_path, env_file=env_file, verbose=verbose, log_format=log_format
     )
+
+
+def _check_env_file(path: Path) -> None:
+    """A named --env-file must exist: silently running without its secrets misleads.
+
+    The default ``.env`` may be absent (on a server the service manager sets the variables).
+    """
+    if not path.exists():
+        raise click.BadParameter(
+            f"{path}: no such file; create it (see .env.example) or leave out --env-file",
+            param_hint="--env-file",
+        )
+    if path.is_dir():
+        raise click.BadParameter(f"{path} is a directory, not a file", param_hint="--env-file")
 
 
 @main.command()
@@ -86,8 +105,8 @@ def run(ctx: Ctx) -> None:
         echo = (lambda text: out.print(text + "\n", markup=False)) if ctx.verbose else None
         with open_pipeline(config, echo=echo) as pipe:
             click.echo(
-                f"syndbot {__version__}: {len(config.feeds)} feeds -> {len(config.channels)} "
-                f"channels, state in {config.service.database}",
+                f"syndbot {__version__}: {plural(len(config.feeds), 'feed')} -> "
+                f"{plural(len(config.channels), 'channel')}, state in {config.service.database}",
                 err=True,
             )
             run_service(pipe, stop=stop, install_signals=False)

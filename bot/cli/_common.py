@@ -70,8 +70,9 @@ def errors() -> Iterator[None]:
         fail(exc)
 
 
-def load(ctx: Ctx) -> Config:
+def load(ctx: Ctx, *, defer_missing_credentials: bool = False) -> Config:
+    """The config, after loading the env file; see ``load_config`` for the deferral."""
     from bot.config import load_config, load_dotenv_once
 
     load_dotenv_once(ctx.env_file)
-    return load_config(ctx.config_path)
+    return load_config(ctx.config_path, defer_missing_credentials=defer_missing_credentials)

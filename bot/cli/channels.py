@@ -2,11 +2,13 @@
 
 Each publisher's ``check()`` makes one cheap read call (X ``GET /2/users/me``, Facebook
 ``GET /me``, Instagram ``GET /{ig-user-id}?fields=username``; the outbox checks its
-directory). A failing channel is reported and the others are still checked.
+directory). A failing channel is reported, with what to do, and the others are still
+checked: a channel whose environment variable is not set is one such row, not an abort.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,19 +19,25 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli._common import Ctx, console, errors, load, setup_logging
-from bot.config import ChannelConfig, Config
-from bot.errors import SyndbotError
+from bot.cli._network import explain_network_error, network_cause
+from bot.config import ChannelConfig, Config, MissingCredential
+from bot.durations import format_duration
+from bot.errors import AuthError, ConfigError, RateLimited, Rejected, SyndbotError, Transient
 from bot.publishers import MemoryState, PublisherContext, build_publisher
+from bot.words import plural
+
+log = logging.getLogger("syndbot")
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One channel's verdict: the account it posts as, or what is wrong."""
+    """One channel's verdict: the account it posts as, or what is wrong and what to do."""
 
     channel: str
     platform: str
     account: str = ""
     problem: str | None = None
+    advice: str = ""
 
     @property
     def ok(self) -> bool:
@@ -48,19 +56,54 @@ def check_channels(
         allow_private_media=service.allow_private_addresses,
         user_agent=service.user_agent,
     )
-    return [_check_one(channel, ctx) for channel in channels]
+    return [_check_one(channel, ctx, config.unresolved.get(channel.name)) for channel in channels]
 
 
-def _check_one(channel: ChannelConfig, ctx: PublisherContext) -> CheckResult:
+def _check_one(
+    channel: ChannelConfig, ctx: PublisherContext, unresolved: ConfigError | None
+) -> CheckResult:
     name, platform = channel.name, channel.platform
+    if isinstance(unresolved, MissingCredential):
+        return CheckResult(name, platform, problem=unresolved.problem, advice=unresolved.advice)
+    if unresolved is not None:
+        return CheckResult(name, platform, problem=unresolved.detail, advice=_FIX_CONFIG)
     try:
         account = build_publisher(channel, ctx).check()
-    except SyndbotError as exc:  # PublishError from the call, ConfigError from building
-        return CheckResult(name, platform, problem=_scrub(str(exc), channel))
-    except Exception as exc:  # a publisher bug must not hide the other channels' results
-        problem = f"unexpected {type(exc).__name__}: {exc}"
-        return CheckResult(name, platform, problem=_scrub(problem, channel))
+    except Exception as exc:  # one channel's failure, even a bug, must not hide the others
+        problem, advice = _explain(exc)
+        return CheckResult(name, platform, problem=_scrub(problem, channel), advice=advice)
     return CheckResult(name, platform, account=account)
+
+
+_FIX_CONFIG = "fix this channel in the config file, then run channels check again"
+_AGAIN = "then run channels check again"
+
+
+_ADVICE: tuple[tuple[type[Exception], str], ...] = (
+    (AuthError, f"renew or correct this channel's credentials in .env, {_AGAIN}"),
+    (Transient, "the platform had a temporary problem; run channels check again later"),
+    (SyndbotError, f"check the account's permissions and [channels.options], {_AGAIN}"),
+)
+
+
+def _explain(exc: Exception) -> tuple[str, str]:
+    """(what is wrong, what to do) for a failed ``check()``; library dumps become a sentence."""
+    if isinstance(exc, RateLimited):
+        wait = format_duration(max(1.0, exc.retry_after))
+        return str(exc), f"the platform asks to wait; run channels check again in {wait}"
+    cause = network_cause(exc)
+    if cause is not None and not isinstance(exc, AuthError | Rejected):
+        return explain_network_error(cause)
+    if isinstance(exc, ConfigError):
+        return exc.detail, _FIX_CONFIG
+    for kind, advice in _ADVICE:
+        if isinstance(exc, kind):
+            return str(exc), advice
+    log.debug("channel check crashed", exc_info=exc)
+    return (
+        f"unexpected {type(exc).__name__} inside syndbot",
+        "this is a bug: run with -vv and report the output",
+    )
 
 
 def _scrub(text: str, channel: ChannelConfig) -> str:
@@ -73,14 +116,28 @@ def _scrub(text: str, channel: ChannelConfig) -> str:
 
 
 def results_table(results: Sequence[CheckResult]) -> Table:
+    """One row per channel: channel, platform, OK and the account, or the problem and the fix."""
     table = Table(title="Channel check")
-    for column in ("channel", "platform", "account", "result"):
+    for column in ("channel", "platform", "result", "what to do"):
         table.add_column(column, overflow="fold")
     for r in results:
         # Text, not markup: problems quote server answers such as "[fbtrace_id ...]".
-        verdict = Text("OK", style="green") if r.ok else Text(r.problem or "", style="red")
-        table.add_row(Text(r.channel), Text(r.platform), Text(r.account), verdict)
+        if r.ok:
+            verdict = Text(f"OK · {r.account}" if r.account else "OK", style="green")
+        else:
+            verdict = Text(r.problem or "", style="red")
+        table.add_row(Text(r.channel), Text(r.platform), verdict, Text(r.advice))
     return table
+
+
+def summary_line(results: Sequence[CheckResult]) -> str:
+    """``"2 of 5 channels failed the check."`` or ``"5 channels checked, all OK."``"""
+    if not results:
+        return "No channels to check."
+    failed = sum(not r.ok for r in results)
+    if failed:
+        return f"{failed} of {plural(len(results), 'channel')} failed the check."
+    return f"{plural(len(results), 'channel')} checked, all OK."
 
 
 @click.group()
@@ -111,7 +168,7 @@ def check(ctx: Ctx, names: Sequence[str]) -> None:
     """
     setup_logging(ctx.verbose, service=False)
     with errors():
-        config = load(ctx)
+        config = load(ctx, defer_missing_credentials=True)
         targets = [config.channel(n) for n in names] if names else list(config.channels)
         service = config.service
         with httpx.Client(
@@ -121,6 +178,7 @@ def check(ctx: Ctx, names: Sequence[str]) -> None:
         ) as http:
             results = check_channels(config, targets, http=http)
     console().print(results_table(results))
+    click.echo(summary_line(results))
     if not all(r.ok for r in results):
         sys.exit(1)
 

@@ -13,8 +13,10 @@ from rich.markup import escape as esc
 from bot.cli._common import Ctx, console, errors, load, setup_logging
 from bot.errors import ConfigError
 from bot.models import Article, ChannelStyle, Post
+from bot.words import plural
 
 USER_AGENT = "syndbot-preview/0.1 (+https://github.com/syndbot/syndbot)"
+SUMMARY_HINT_CHARS = 100  # suggested when --max-chars leaves no room for a sentence
 
 
 def _platforms(spec: str) -> list[str]:
@@ -58,7 +60,7 @@ def _with_lang(articles: list[Article], lang: str | None) -> list[Article]:
 )
 @click.option(
     "--limit",
-    type=int,
+    type=click.IntRange(min=0),
     default=10,
     show_default=True,
     help="Articles to preview from a feed (0 = all).",
@@ -104,7 +106,9 @@ def _print_posts(posts: Sequence[Post], fmt: str) -> None:
 @click.argument("source")
 @click.option("--max-chars", type=click.IntRange(min=1), default=280, show_default=True)
 @click.option("--lang", default=None, help="Override the article language.")
-@click.option("--limit", type=int, default=10, show_default=True, help="Articles (0 = all).")
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=10, show_default=True, help="Articles (0 = all)."
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -130,13 +134,26 @@ def summarise(source: str, max_chars: int, lang: str | None, limit: int, fmt: st
             }
             for a in _with_lang(_read_articles(source, limit=limit), lang)
         ]
+        empty = sum(not _has_words(str(row["summary"])) for row in rows)
         if fmt == "json":
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-            return
-        for row in rows:
-            console().rule(esc(str(row["title"])))
-            console().print(row["summary"], markup=False, highlight=False)
-            console().print()
+        else:
+            for row in rows:
+                console().rule(esc(str(row["title"])))
+                console().print(row["summary"], markup=False, highlight=False)
+                console().print()
+        if empty:
+            # stderr, so JSON on stdout stays parseable
+            click.echo(
+                f"note: {plural(empty, 'summary is', 'summaries are')} empty: no sentence fits "
+                f"in {max_chars} characters; try --max-chars {SUMMARY_HINT_CHARS} or more",
+                err=True,
+            )
+
+
+def _has_words(summary: str) -> bool:
+    """False for "" or a bare ellipsis: a summary with nothing a reader could use."""
+    return any(ch.isalnum() for ch in summary)
 
 
 @click.command()

@@ -6,10 +6,15 @@ import json
 from datetime import UTC, datetime
 
 import click
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
 
+from bot.budget import Budget
 from bot.cli._common import Ctx, console, errors, load, setup_logging
-from bot.config import ChannelConfig
-from bot.protocols import Store
+from bot.durations import format_duration
+from bot.status import DEFAULT_LIMIT, Section, StatusReport, gather_status
+from bot.words import plural
 
 
 @click.command()
@@ -21,49 +26,126 @@ from bot.protocols import Store
     show_default=True,
     help="json: one document (feeds, channels, budgets, waiting/failed deliveries).",
 )
+@click.option("--channel", default=None, help="Only this channel (its feeds and deliveries).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="Newest failed, skipped and waiting deliveries listed per section.",
+)
 @click.pass_obj
-def status(ctx: Ctx, fmt: str) -> None:
-    """Show each feed's last poll and errors, and each channel's deliveries.
+def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
+    """Show feeds, channels, and failed, skipped and waiting deliveries with their reasons.
 
     \b
     Example:
       syndbot -c config/example-site.toml status
+      syndbot status --channel x-en --limit 50
+      syndbot status --format json | jq '.deliveries[] | select(.status == "failed")'
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.render import channels_table, feeds_table, problems_table
     from bot.store import SQLiteStore
 
     with errors():
         config = load(ctx)
-        now = datetime.now(UTC)
+        if channel is not None:
+            config.channel(channel)  # unknown name -> ConfigError listing the real ones
         with SQLiteStore.open(config.service.database) as store:
             if fmt == "json":
                 from bot.cli.status_json import status_document
 
-                document = status_document(config, store, now)
+                document = status_document(config, store, datetime.now(UTC))
+                if channel is not None:
+                    document["channels"] = [c for c in document["channels"] if c["name"] == channel]
+                    document["deliveries"] = [
+                        d for d in document["deliveries"] if d["channel"] == channel
+                    ]
                 click.echo(json.dumps(document, ensure_ascii=False, indent=2))
                 return
-            urls = {f.name: f.url for f in config.feeds}
-            console().print(feeds_table(store.feed_states(), urls, now))
-            platforms = {c.name: c.platform for c in config.channels}
-            paused = {name: store.channel_paused(name) for name in platforms}
-            budgets = {c.name: _budget(store, c, now) for c in config.channels}
-            console().print(channels_table(store.delivery_counts(), platforms, paused, budgets))
-            waiting = [
-                d for d in store.deliveries(status="pending") if d.attempts > 0
-            ] + store.deliveries(status="failed")
-            if waiting:
-                console().print(problems_table(waiting, now))
+            report = gather_status(config, store, datetime.now(UTC), channel=channel, limit=limit)
+    out = console()
+    for renderable in render_status(report):
+        out.print(renderable)
 
 
-def _budget(store: Store, channel: ChannelConfig, now: datetime) -> str:
-    from bot.budget import Budget, budget_status
-    from bot.render import budget_cell
+def render_status(report: StatusReport) -> list[RenderableType]:
+    """The report as tables; sections with nothing in them are left out."""
+    from bot.render import budget_cell, channels_table, feeds_table
 
-    budget = Budget.for_channel(channel)
-    sent = store.sent_times(channel.name, since=now - budget.lookback)
-    hour, day, next_at = budget_status(budget, sent, now)
-    return budget_cell(budget, hour=hour, day=day, next_at=next_at, now=now)
+    now = report.now
+    states = [f.state for f in report.feeds]
+    out: list[RenderableType] = [feeds_table(states, {f.name: f.url for f in report.feeds}, now)]
+    platforms = {c.name: c.platform for c in report.channels if c.platform is not None}
+    budgets = {
+        c.name: budget_cell(
+            Budget(per_hour=c.budget.per_hour, per_day=c.budget.per_day),
+            hour=c.budget.hour,
+            day=c.budget.day,
+            next_at=c.budget.next_at,
+            now=now,
+        )
+        for c in report.channels
+        if c.budget is not None
+    }
+    paused = {c.name: c.paused for c in report.channels}
+    out.append(channels_table([c.counts for c in report.channels], platforms, paused, budgets))
+    retry = "syndbot retry" + (f" --channel {report.channel}" if report.channel else "")
+    sections = (
+        ("Failed deliveries", report.failed, f"`{retry}` queues them again"),
+        ("Skipped deliveries", report.skipped, "this channel cannot take these articles"),
+        ("Waiting deliveries", report.waiting, "they go out when due"),
+    )
+    for title, section, note in sections:
+        if section.total:
+            out.append(_deliveries_table(title, section, now))
+            out.append(_section_note(section, note))
+    if not (report.failed.total or report.skipped.total or report.waiting.total):
+        out.append(Text("No failed, skipped or waiting deliveries."))
+    return out
+
+
+# The columns each kind of delivery shows (a skipped one has no attempts or next try).
+_COLUMNS = {
+    "failed": ("channel", "item", "attempts", "when", "reason"),
+    "skipped": ("channel", "item", "when", "reason"),
+    "waiting": ("channel", "item", "attempts", "next try", "last error"),
+}
+
+
+def _deliveries_table(title: str, section: Section, now: datetime) -> Table:
+    from bot.render import ago
+
+    kind = section.rows[0].status if section.rows else "failed"
+    table = Table(title=f"{title} ({section.total})")
+    for col in _COLUMNS[kind]:
+        table.add_column(col, overflow="fold")
+    for row in section.rows:
+        nxt = "now"
+        if row.next_attempt is not None and row.next_attempt > now:
+            nxt = "in " + format_duration(int((row.next_attempt - now).total_seconds()))
+        # Text, not markup: reasons quote server answers such as "[fbtrace_id ...]".
+        cells = {
+            "channel": Text(row.channel),
+            "item": Text(row.title),
+            "attempts": Text(str(row.attempts)),
+            "when": Text(ago(row.updated, now)),
+            "next try": Text(nxt),
+            "reason": Text(row.reason, style="red" if kind == "failed" else ""),
+            "last error": Text(row.reason),
+        }
+        table.add_row(*(cells[col] for col in _COLUMNS[kind]))
+    return table
+
+
+def _section_note(section: Section, note: str) -> Text:
+    text = note[0].upper() + note[1:] + "."
+    if section.hidden:
+        text += (
+            f" {plural(section.hidden, 'older one')} not shown; "
+            f"use --limit {section.total} to list all."
+        )
+    return Text(text, style="dim")
 
 
 @click.command()
@@ -91,7 +173,7 @@ def retry(ctx: Ctx, channel: str | None) -> None:
                 store.resume_channel(name)
             count = store.retry_failed(channel=channel, now=now)
         console().print(
-            f"Re-queued {count} failed deliveries"
+            f"Re-queued {plural(count, 'failed delivery', 'failed deliveries')}"
             + (f"; resumed {', '.join(resumed)}" if resumed else "")
             + "."
         )

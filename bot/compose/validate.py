@@ -16,6 +16,7 @@ from bot.compose.profiles import PROFILES, Profile, escape_little, slack_url
 from bot.compose.template import HTML_TAG
 from bot.compose.xlength import extract_urls, x_has_invalid_characters
 from bot.models import Post, PostPart
+from bot.words import plural
 
 INSTAGRAM_MAX_HASHTAGS = 30
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
@@ -53,7 +54,8 @@ def validate_post(post: Post) -> list[str]:
     problems += _link_problems(post, profile)
     if len(post.hashtags) > profile.hashtag_cap:
         problems.append(
-            f"{post.platform}: {len(post.hashtags)} hashtags, at most {profile.hashtag_cap}"
+            f"{post.platform}: {plural(len(post.hashtags), 'hashtag')}, "
+            f"at most {profile.hashtag_cap}"
         )
     if profile.image_required and not post.parts[0].media:
         problems.append(f"{post.platform}: an image is required and the article has none")
@@ -89,7 +91,7 @@ def _part_problems(post: Post, profile: Profile, part: PostPart, limit: int) -> 
 def _media_problems(profile: Profile, part: PostPart) -> list[str]:
     problems: list[str] = []
     if len(part.media) > profile.max_images:
-        problems.append(f"{len(part.media)} images, at most {profile.max_images}")
+        problems.append(f"{plural(len(part.media), 'image')}, at most {profile.max_images}")
     for media in part.media:
         if not media.alt.strip():
             problems.append(f"image {media.url} has no alt text")

@@ -18,6 +18,7 @@ from pathlib import Path
 import dotenv
 
 from bot.config._channels import parse_channels, unique_name
+from bot.config._credentials import MissingCredential
 from bot.config._http import HttpConfig, parse_http
 from bot.config._section import Section, closest
 from bot.config.model import (
@@ -50,6 +51,7 @@ __all__ = [
     "Config",
     "FeedConfig",
     "HttpConfig",
+    "MissingCredential",
     "Secret",
     "ServiceConfig",
     "closest",
@@ -76,8 +78,15 @@ def load_dotenv_once(path: Path | None = None) -> bool:
     return dotenv.load_dotenv(target, override=False)
 
 
-def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
-    """Parse and validate ``path``; resolve api channels' credentials from ``env``."""
+def load_config(
+    path: Path, *, env: Mapping[str, str] | None = None, defer_missing_credentials: bool = False
+) -> Config:
+    """Parse and validate ``path``; resolve api channels' credentials from ``env``.
+
+    With ``defer_missing_credentials`` a channel whose variable is not set is kept without
+    credentials and its error put in ``Config.unresolved`` (for ``channels check``); every
+    other mistake, a pasted secret included, still raises.
+    """
     file = str(path)
     try:
         with path.open("rb") as handle:
@@ -94,12 +103,33 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(_toml_message(exc), file=file) from exc
     root = Section(data, file=file, path="")
     root.check_known(("service", "http", "feeds", "channels"))
+    _check_misplaced_channels(root)
     service = _service(root.table("service"))
     feeds = _feeds(root, service)
     environ = env if env is not None else os.environ
-    channels = parse_channels(root, service, feeds, environ)
+    unresolved: dict[str, MissingCredential] | None = {} if defer_missing_credentials else None
     http = parse_http(root.table("http"))
-    return Config(path=path, service=service, feeds=feeds, channels=channels, http=http)
+    channels = parse_channels(root, service, feeds, environ, unresolved)
+    return Config(
+        path=path,
+        service=service,
+        feeds=feeds,
+        channels=channels,
+        http=http,
+        unresolved=unresolved or {},
+    )
+
+
+def _check_misplaced_channels(root: Section) -> None:
+    """``channels = []`` under a [table] heading belongs to that table in TOML; say so."""
+    tables = [root.table("service"), *root.array("feeds")]
+    for sec in tables:
+        if "channels" in sec and "channels" not in root:
+            raise sec.error(
+                "channels",
+                "channels = [] must come before the first [table] heading, at the top of the "
+                "file; TOML puts a key under the heading above it",
+            )
 
 
 def _toml_message(exc: tomllib.TOMLDecodeError) -> str:

@@ -12,13 +12,11 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 
+from bot.config._credentials import MissingCredential, resolve_credentials
 from bot.config._section import Section, closest
 from bot.config.model import (
-    _ENV_NAME,
     _NAME,
-    CREDENTIALS,
     DEFAULT_OPTIONS,
-    DOTENV_HINT,
     PLATFORM_ALIASES,
     PLATFORMS,
     REQUIRED_OPTIONS,
@@ -52,10 +50,26 @@ def unique_name(sec: Section, taken: list[str], kind: str) -> str:
 
 
 def parse_channels(
-    root: Section, service: ServiceConfig, feeds: tuple[FeedConfig, ...], env: Mapping[str, str]
+    root: Section,
+    service: ServiceConfig,
+    feeds: tuple[FeedConfig, ...],
+    env: Mapping[str, str],
+    unresolved: dict[str, MissingCredential] | None = None,
 ) -> tuple[ChannelConfig, ...]:
-    """Every ``[[channels]]`` table, checked, with api channels' secrets read from ``env``."""
+    """Every ``[[channels]]`` table, checked, with api channels' secrets read from ``env``.
+
+    With ``unresolved``, a channel whose credentials are missing is kept (without them) and
+    its error recorded there instead of raised, so ``channels check`` can report every one.
+    """
     feed_names = [f.name for f in feeds]
+    if "channels" not in root:
+        # Without channels every new item would be marked seen and posted nowhere.
+        raise root.error(
+            "channels",
+            "no channels; add a [[channels]] table with name and platform "
+            '(publisher = "outbox" to try without credentials), or write channels = [] '
+            "at the top of the file to only record items as seen",
+        )
     channels: list[ChannelConfig] = []
     for sec in root.array("channels"):
         sec.check_known(_CHANNEL_KEYS)
@@ -77,7 +91,7 @@ def parse_channels(
                 outbox=Path(sec.text("outbox", str(service.outbox))),
                 feeds=_channel_feeds(sec, feed_names),
                 style=_style(sec, name, platform),
-                credentials=_credentials(sec, name, platform, publisher, env),
+                credentials=_secrets(sec, name, platform, publisher, env, unresolved=unresolved),
                 options=_options(sec, platform, publisher),
                 api_base=_api_base(sec),
                 max_posts_per_hour=sec.optional_integer("max_posts_per_hour", minimum=1),
@@ -88,6 +102,24 @@ def parse_channels(
             )
         )
     return tuple(channels)
+
+
+def _secrets(
+    sec: Section,
+    name: str,
+    platform: str,
+    publisher: Publisher,
+    env: Mapping[str, str],
+    *,
+    unresolved: dict[str, MissingCredential] | None,
+) -> dict[str, Secret]:
+    try:
+        return resolve_credentials(sec.table("credentials"), name, platform, publisher, env)
+    except MissingCredential as exc:
+        if unresolved is None:
+            raise
+        unresolved[name] = exc
+        return {}
 
 
 def _quiet_hours(sec: Section) -> tuple[time, time] | None:
@@ -173,48 +205,6 @@ def _check_template(sec: Section, template: str) -> None:
             raise sec.error(
                 "template", f'unknown placeholder "{{{placeholder}}}"{hint}; use {allowed}'
             )
-
-
-def _credentials(
-    sec: Section, name: str, platform: str, publisher: Publisher, env: Mapping[str, str]
-) -> dict[str, Secret]:
-    table = sec.table("credentials")
-    table.check_known(CREDENTIALS[platform])
-    var_names: dict[str, str] = {}
-    for key in table:
-        value = table.data[key]
-        # Never echo the value: a user who pasted the secret itself must not see it in logs.
-        if not isinstance(value, str) or not _ENV_NAME.fullmatch(value):
-            raise table.error(
-                key,
-                "must be the NAME of an environment variable (e.g. "
-                f"{_env_suggestion(name, key)}), not the secret itself; {DOTENV_HINT}",
-            )
-        var_names[key] = value
-    if publisher == "outbox":
-        return {}
-    secrets: dict[str, Secret] = {}
-    for key in CREDENTIALS[platform]:
-        if key not in var_names:
-            suggestion = _env_suggestion(name, key)
-            raise table.error(
-                key,
-                f'channel "{name}" ({platform}, publisher "api") needs {key} = "{suggestion}"'
-                f" in [channels.credentials]; then {DOTENV_HINT}",
-            )
-        value = env.get(var_names[key], "")
-        if not value.strip():
-            raise table.error(
-                key,
-                f'channel "{name}" reads {key} from the environment variable '
-                f"{var_names[key]}, which is not set or empty; {DOTENV_HINT}",
-            )
-        secrets[key] = Secret(value.strip())
-    return secrets
-
-
-def _env_suggestion(channel: str, key: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "_", f"{channel}_{key}".upper())
 
 
 def _options(sec: Section, platform: str, publisher: Publisher) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -155,6 +156,9 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     channels: tuple[ChannelConfig, ...]
     http: HttpConfig | None = None  # [http]: off unless listen is set
+    # Only filled by load_config(defer_missing_credentials=True): channel name -> why it has
+    # no credentials. A ConfigError (subclass), so the service never runs with one.
+    unresolved: Mapping[str, ConfigError] = field(default_factory=dict)
 
     def feed(self, name: str) -> FeedConfig:
         """The feed called ``name``; ``ConfigError`` listing the real names otherwise."""
