@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -205,3 +206,36 @@ def test_untrusted_page_on_loopback_is_still_refused(
     with pytest.raises(FetchError, match="refusing"):
         fetch(client, server.url("/page"), trusted=False)
     assert connections == []
+
+
+def test_hanging_server_names_the_timeout_that_fired(server: FeedServer) -> None:
+    """timeout 0.3 s under a 2 s deadline: a server that never answers fails after the
+    timeout, and the message names service.timeout and its value, not the deadline."""
+    server.route("/hang.xml", body=RSS, delay=3.0)
+    with make_http_client(user_agent="t", timeout=0.3) as http:
+        source = _source(server.url("/hang.xml"), http)
+        source.deadline = 2.0  # what service.feed_deadline sets
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            source.fetch()
+    assert time.monotonic() - started < 1.5
+    message = str(caught.value)
+    assert "0.3 s" in message
+    assert "service.timeout" in message
+    assert "2 s" not in message
+    assert "2s" not in message
+
+
+def test_hanging_server_names_a_shorter_deadline(server: FeedServer) -> None:
+    """With the deadline (0.5 s) shorter than the timeout (5 s), the message names the
+    deadline and its value, not service.timeout."""
+    server.route("/hang.xml", body=RSS, delay=3.0)
+    with make_http_client(user_agent="t", timeout=5.0) as http:
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            fetch(http, server.url("/hang.xml"), deadline=0.5)
+    assert time.monotonic() - started < 2.0
+    message = str(caught.value)
+    assert "0.5 s" in message
+    assert "deadline" in message
+    assert "service.timeout" not in message

@@ -267,9 +267,34 @@ def _status_message(response: httpx.Response) -> str:
 
 def _gave_up(deadline: float) -> str:
     return (
-        f"gave up after {deadline:g} s: the server was still sending "
+        f"gave up after {deadline:g} s (the deadline for a whole download): the server was "
+        "still sending "
         "(too slow, or a response that never ends)"
     )
+
+
+_OPERATION = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def _timed_out(exc: httpx.TimeoutException, deadline: float) -> str:
+    """Name the limit that fired: the per-request timeout, or the download ``deadline``
+    when that was shorter (``_timeout`` caps the first at the second)."""
+    try:
+        limits = exc.request.extensions.get("timeout", {})
+    except RuntimeError:  # an exception raised without its request
+        limits = {}
+    limit = limits.get(_OPERATION.get(type(exc), "read"))
+    if isinstance(limit, int | float) and limit < deadline:
+        return (
+            f"timed out: no answer within {limit:g} s (the per-request timeout, "
+            "service.timeout); the server is too slow"
+        )
+    return f"timed out: no answer within the {deadline:g} s deadline; the server is too slow"
 
 
 def _failed(exc: httpx.HTTPError, watchdog: Watchdog) -> str:
@@ -291,7 +316,7 @@ _EXPLAINED: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...
 def _describe(exc: httpx.HTTPError, deadline: float) -> str:
     """A human sentence for an httpx error (the URL is added by FetchError)."""
     if isinstance(exc, httpx.TimeoutException):
-        return f"timed out ({type(exc).__name__}, limit {deadline:g}s): the server is too slow"
+        return _timed_out(exc, deadline)
     if isinstance(exc, httpx.RemoteProtocolError):
         if "complete message body" in str(exc):  # h11: a body shorter than promised
             return f"the connection closed before the whole body arrived ({exc}); will retry"
