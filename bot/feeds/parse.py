@@ -244,6 +244,11 @@ def _finalise(
         if not (item.link or item.title or item.content_html or item.excerpt_html):
             warnings.append(f"item {position} is empty (no link, title or text): skipped")
             continue
+        if item.link and not absolute_http_url(item.link, base):
+            # javascript:, data:, file:... Posting the site's home page instead would send
+            # every such item to one wrong link.
+            warnings.append(_bad_link(position, item))
+            continue
         own_link = absolute_http_url(item.link, base) or absolute_http_url(item.guid)
         # Link-less items (microblog notes) link to the site; their identity cannot.
         link = own_link or home or absolute_http_url(base)
@@ -267,6 +272,16 @@ def _finalise(
         )
     return ParsedFeed(
         title=doc.title, articles=tuple(articles), warnings=tuple(warnings), link=home or None
+    )
+
+
+def _bad_link(position: int, item: RawItem) -> str:
+    scheme = urlsplit(item.link).scheme.lower()
+    what = f"a {scheme}: URL" if scheme and scheme not in ("http", "https") else "no usable URL"
+    name = f"{item.title[:60]!r}" + (f", id {item.guid[:80]!r}" if item.guid else "")
+    return (
+        f"item {position} ({name}) links to {what} ({item.link[:60]!r}), not an http(s) "
+        "page: skipped (no other link is used in its place)"
     )
 
 
