@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import ParseError
+from bot.feeds.doc import FeedDoc, RawItem, normalise_lang
 from bot.feeds.extract import text_to_html
-from bot.feeds.parse import FeedDoc, RawItem, normalise_lang
 from bot.models import Media
 
 _VERSION_PREFIX = "https://jsonfeed.org/version/"

@@ -1,7 +1,8 @@
 """Feed bytes to ``Article`` values: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed.
 
-Both formats are first read into format-neutral ``RawItem`` values; ``_finalise`` then
-applies the shared rules (absolute links, identity, titles, images, duplicates, the cap).
+Both formats are first read into format-neutral ``RawItem`` values (``bot.feeds.doc``);
+``_finalise`` then applies the shared rules (absolute links, identity, titles, images,
+duplicates, the cap).
 Real feeds are often broken; anything feedparser can still read is kept, with a warning.
 """
 
@@ -13,7 +14,7 @@ import html
 import io
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import feedparser
 
 from bot.errors import ParseError
+from bot.feeds.doc import FeedDoc, RawItem, normalise_lang
 from bot.feeds.extract import (
     absolute_http_url,
     derive_title,
@@ -28,6 +30,7 @@ from bot.feeds.extract import (
     html_to_text,
     normalise_url,
 )
+from bot.feeds.jsonfeed import parse_json_feed
 from bot.feeds.xmlguard import describe_non_feed, prepare_xml
 from bot.models import Article, Media
 
@@ -48,34 +51,6 @@ class ParsedFeed:
     link: str | None = None  # the site's home page, when the feed names one
 
 
-@dataclass
-class RawItem:
-    """One entry as the document gives it, before the shared rules are applied."""
-
-    guid: str = ""
-    link: str = ""
-    title: str = ""  # plain text
-    content_html: str = ""
-    excerpt_html: str = ""
-    published: datetime | None = None
-    updated: datetime | None = None
-    tags: tuple[str, ...] = ()
-    image: Media | None = None  # an explicitly declared image (media:*, enclosure, JSON)
-    lang: str | None = None
-    author: str | None = None
-
-
-@dataclass
-class FeedDoc:
-    """A whole document as read by one format reader."""
-
-    title: str = ""
-    link: str = ""
-    lang: str | None = None
-    items: list[RawItem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
 def parse_feed(
     body: bytes,
     *,
@@ -87,8 +62,6 @@ def parse_feed(
     """Parse a feed document; ``ParseError`` (naming ``base_url``) when it is not a feed."""
     try:
         if _looks_like_json(body, content_type):
-            from bot.feeds.jsonfeed import parse_json_feed
-
             doc = parse_json_feed(body, url=base_url)
         else:
             doc = _read_xml(body, base_url=base_url, content_type=content_type)
@@ -208,13 +181,6 @@ def _struct_to_utc(value: time.struct_time | None) -> datetime | None:
     except (OverflowError, ValueError, OSError):
         return None
     return moment if 1990 <= moment.year <= 2200 else None
-
-
-def normalise_lang(value: str | None) -> str | None:
-    """Language tags compared case-insensitively: ``en_US`` -> ``en-us``."""
-    if not value or not value.strip():
-        return None
-    return value.strip().replace("_", "-").lower()
 
 
 def _item_id(item: RawItem, link: str) -> str:
