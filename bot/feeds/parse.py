@@ -23,21 +23,17 @@ import feedparser
 
 from bot.errors import ParseError
 from bot.feeds.doc import FeedDoc, RawItem, normalise_lang
-from bot.feeds.extract import (
-    absolute_http_url,
-    derive_title,
-    first_image,
-    html_to_text,
-    normalise_url,
-)
+from bot.feeds.extract import absolute_http_url, derive_title, first_image, html_to_text
 from bot.feeds.jsonfeed import parse_json_feed
 from bot.feeds.xmlguard import describe_non_feed, prepare_xml
 from bot.models import Article, Media
+from bot.urls import normalise_url
 
 MAX_ITEMS = 500
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Character references such as &#1; survive the byte-level clean-up in ``xmlguard``.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
@@ -242,8 +238,9 @@ def _finalise(
 
 
 def _bad_link(position: int, item: RawItem) -> str:
-    scheme = urlsplit(item.link).scheme.lower()
-    what = f"a {scheme}: URL" if scheme and scheme not in ("http", "https") else "no usable URL"
+    found = _SCHEME.match(item.link)  # not urlsplit: it raises on a malformed host
+    scheme = found.group(1).lower() if found else ""
+    what = f"a {scheme}: URL" if scheme and scheme not in ("http", "https") else "a malformed URL"
     name = f"{item.title[:60]!r}" + (f", id {item.guid[:80]!r}" if item.guid else "")
     return (
         f"item {position} ({name}) links to {what} ({item.link[:60]!r}), not an http(s) "
