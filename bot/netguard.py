@@ -1,10 +1,13 @@
 """Refuse to fetch URLs that point into the bot's own network (SSRF guard).
 
-Feed URLs come from the operator and are trusted. Article pages and images found *inside*
-feed content are chosen by whoever writes the feed, so a hostile feed could make the bot
-request ``http://169.254.169.254/`` (cloud metadata) or an admin page on the LAN. For those
-requests ``bot.feeds.fetch`` sets the ``GUARD_EXTENSION`` flag on the httpx request and
-installs ``guard_hook``, which httpx calls before every request, including each redirect hop.
+Feed URLs come from the operator and are trusted, but only themselves: where a remote
+server redirects them is not. A feed on a public host that answers 302 to
+``http://169.254.169.254/`` (cloud metadata) is refused at that hop; a feed the operator put
+on a loopback/private address (``is_private_host``) may redirect within it. Article pages
+and images found *inside* feed content are chosen by whoever writes the feed, so every hop
+of theirs is checked. For checked requests ``bot.feeds.fetch`` sets the ``GUARD_EXTENSION``
+flag on the httpx request and installs ``guard_hook``, which httpx calls before sending.
+``service.allow_private_addresses`` turns all of this off.
 
 DNS rebinding: the hook resolves the host once, checks every address and stores them on the
 request (``PIN_EXTENSION``). ``PinnedTransport`` (the transport of ``make_http_client``)
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -54,7 +59,7 @@ def check_public_url(url: str) -> tuple[str, ...]:
     Returns the checked addresses, in the resolver's order of preference.
     """
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
+    if parts.scheme.lower() not in ("http", "https"):
         raise FetchError(
             f"refusing {parts.scheme or 'scheme-less'} URL: only http and https links are fetched",
             url=url,
@@ -71,19 +76,43 @@ def check_public_url(url: str) -> tuple[str, ...]:
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"cannot resolve host {host!r}: {exc}", url=url) from exc
     checked: list[str] = []
-    for *_, sockaddr in answers:
-        text = str(sockaddr[0]).split("%", 1)[0]  # drop an IPv6 zone id (fe80::1%eth0)
-        address = ipaddress.ip_address(text)
+    for address in _addresses(answers):
         if not is_public_address(address):
             raise FetchError(
                 f"refusing to fetch {host} ({address}): it is a loopback/private/reserved "
-                "address; links found in feeds may only point to public hosts "
+                "address; links in feeds and redirects may only lead to public hosts "
                 "(set service.allow_private_addresses = true to allow it)",
                 url=url,
             )
         if str(address) not in checked:
             checked.append(str(address))
     return tuple(checked)
+
+
+def is_private_host(url: str) -> bool:
+    """True when the host of ``url`` is, or resolves to, a non-public address.
+
+    False for a public host and for one that cannot be resolved here (fetching it will say
+    why). Used for the operator's own URLs: a feed on the LAN may redirect within the LAN.
+    """
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+        if not host:
+            return False
+        answers = socket.getaddrinfo(host, port or 80, type=socket.SOCK_STREAM)
+    except (ValueError, OSError, UnicodeError):
+        return False
+    return any(not is_public_address(address) for address in _addresses(answers))
+
+
+def _addresses(answers: Iterable[tuple[Any, ...]]) -> list[_IPAddress]:
+    """The IP addresses of ``socket.getaddrinfo`` answers."""
+    found: list[_IPAddress] = []
+    for *_, sockaddr in answers:
+        text = str(sockaddr[0]).split("%", 1)[0]  # drop an IPv6 zone id (fe80::1%eth0)
+        found.append(ipaddress.ip_address(text))
+    return found
 
 
 def guard_hook(request: httpx.Request) -> None:

@@ -109,11 +109,11 @@ def server() -> Iterator[FeedServer]:
 
 
 def test_untrusted_fetch_to_loopback_sends_nothing(server: FeedServer) -> None:
-    """fetch(allow_private=False) to 127.0.0.1 fails before any request is sent."""
+    """fetch(trusted=False) to 127.0.0.1 fails before any request is sent."""
     server.route("/secret", body=b"secret")
     with make_http_client(user_agent="t", timeout=5) as client:
         with pytest.raises(FetchError, match="refusing"):
-            fetch(client, server.url("/secret"), allow_private=False)
+            fetch(client, server.url("/secret"), trusted=False)
         assert server.requests == []
         # The guard stays installed but trusted (operator) URLs are unaffected.
         assert fetch(client, server.url("/secret")).body == b"secret"
@@ -133,9 +133,11 @@ def test_redirect_into_private_network_is_refused(target: str) -> None:
         return httpx.Response(200, content=b"internal data")
 
     with httpx.Client(transport=httpx.MockTransport(handler), follow_redirects=True) as client:
-        with pytest.raises(FetchError, match="refusing") as caught:
-            fetch(client, PUBLIC + "/story", allow_private=False)
-        assert caught.value.url == target
-        assert seen == [PUBLIC + "/story"]
-        # The same redirect is followed when the URL is trusted.
-        assert fetch(client, PUBLIC + "/story").body == b"internal data"
+        for trusted in (False, True):  # a feed's link, or the operator's own public URL
+            with pytest.raises(FetchError, match="refusing") as caught:
+                fetch(client, PUBLIC + "/story", trusted=trusted)
+            assert caught.value.url == target
+            assert seen == [PUBLIC + "/story"]
+            seen.clear()
+        # service.allow_private_addresses lets the same redirect through.
+        assert fetch(client, PUBLIC + "/story", allow_private=True).body == b"internal data"

@@ -140,7 +140,7 @@ def test_public_looking_name_with_private_address_is_refused(
         make_http_client(user_agent="t", timeout=2) as client,
         pytest.raises(FetchError, match=r"refusing to fetch news\.example") as caught,
     ):
-        fetch(client, url, allow_private=False)
+        fetch(client, url, trusted=False)
     assert caught.value.url == url
     assert server.requests == []
 
@@ -157,7 +157,7 @@ def test_redirect_from_a_public_page_into_the_lan_is_refused(
         make_http_client(user_agent="t", timeout=2) as client,
         pytest.raises(FetchError, match="refusing to fetch") as caught,
     ):
-        fetch(client, server.url("/story"), allow_private=False)
+        fetch(client, server.url("/story"), trusted=False)
     assert caught.value.url == target
     assert [r.path for r in server.requests] == ["/story"]
 
@@ -170,7 +170,7 @@ def test_dns_rebinding_cannot_switch_the_address_after_the_check(
     dns["rebind.example"] = [["127.0.0.1"], ["10.255.255.1"]]  # first lookup, every later one
     port = server.url("").rsplit(":", 1)[1]
     with make_http_client(user_agent="t", timeout=2) as client:
-        raw = fetch(client, f"http://rebind.example:{port}/secret-page", allow_private=False)
+        raw = fetch(client, f"http://rebind.example:{port}/secret-page", trusted=False)
     assert raw.body == PAGE
     assert raw.final_url == f"http://rebind.example:{port}/secret-page"
     (request,) = server.requests

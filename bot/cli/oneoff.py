@@ -186,8 +186,11 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
         targets = [config.channel(n) for n in channels] or list(config.channels)
         service = config.service
         with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:
-            # The operator typed this URL, so it is trusted even on a private network.
-            article = fetch_article(client, article_url, allow_private=True)
+            # The operator typed this URL, so it is trusted even on a private network; where
+            # it redirects is checked unless service.allow_private_addresses is set.
+            article = fetch_article(
+                client, article_url, allow_private=service.allow_private_addresses
+            )
         if dry_run:  # compose only: no database, no publisher, no request to a platform
             from bot.compose import compose
             from bot.summarise import ExtractiveSummariser

@@ -4,7 +4,7 @@ Layers, each usable on its own: ``fetch`` (HTTP with limits) -> ``parse`` / ``js
 (bytes to ``Article``) -> ``extract`` (article pages) -> ``sources`` (``FeedSource``s).
 """
 
-from bot.feeds.extract import ExtractedPage, article_from_page, extract_page, normalise_url
+from bot.feeds.extract import ExtractedPage, article_from_page, extract_page
 from bot.feeds.fetch import RawResponse, fetch, make_http_client
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.feeds.sources import (
@@ -15,6 +15,7 @@ from bot.feeds.sources import (
     load_source_articles,
     open_source,
 )
+from bot.urls import normalise_url
 
 __all__ = [
     "BuiltinFeedSource",

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from bot.errors import ExtractError
 from bot.models import Article, Media
+from bot.urls import normalise_url
 
 _BLOCK_TAGS = frozenset(
     {
@@ -80,28 +81,14 @@ def absolute_http_url(url: str, base: str = "") -> str | None:
         return None
     if url.startswith("//") and not base:
         url = "https:" + url
-    joined = urljoin(base, url) if base else url
-    parts = urlsplit(joined)
-    if parts.scheme.lower() in ("http", "https") and parts.hostname:
-        return joined
+    try:
+        joined = urljoin(base, url) if base else url
+        parts = urlsplit(joined)
+        if parts.scheme.lower() in ("http", "https") and parts.hostname:
+            return joined
+    except ValueError:  # a malformed host such as http://[::1 or http://[zz]/
+        return None
     return None
-
-
-def normalise_url(url: str) -> str:
-    """Lowercase scheme and host, no fragment, no ``utm_*`` parameters, no trailing slash."""
-    parts = urlsplit(url.strip())
-    netloc = parts.netloc.lower()
-    for scheme, port in (("http", ":80"), ("https", ":443")):
-        if parts.scheme.lower() == scheme and netloc.endswith(port):
-            netloc = netloc.removesuffix(port)
-    query = urlencode(
-        [
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if not k.lower().startswith("utm_")
-        ]
-    )
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), query, ""))
 
 
 def derive_title(text: str, *, max_words: int = 12, max_chars: int = 90) -> str:

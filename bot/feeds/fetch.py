@@ -19,7 +19,7 @@ import httpx
 
 from bot.errors import FetchError
 from bot.feeds.watchdog import Watchdog
-from bot.netguard import GUARD_EXTENSION, install_guard, pinned_transport
+from bot.netguard import GUARD_EXTENSION, install_guard, is_private_host, pinned_transport
 
 MAX_REDIRECTS = 5
 _STEP = 64 * 1024  # largest piece of decompressed output produced at once
@@ -47,9 +47,10 @@ class HTTPStatusError(FetchError):
 
 
 def make_http_client(*, user_agent: str, timeout: float) -> httpx.Client:
-    """The one HTTP client the bot shares: redirects followed (max 5), compression accepted.
+    """The one HTTP client the bot shares: compression accepted, redirects followed.
 
-    Its transport connects guarded requests to the addresses ``bot.netguard`` checked.
+    ``fetch`` follows redirects itself (max 5) to check each hop; its transport connects
+    guarded requests to the addresses ``bot.netguard`` checked.
     """
     return httpx.Client(
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
@@ -68,20 +69,28 @@ def fetch(
     last_modified: str | None = None,
     max_bytes: int = 10_000_000,
     deadline: float = 30.0,
-    allow_private: bool = True,
+    trusted: bool = True,
+    allow_private: bool = False,
 ) -> RawResponse:
-    """GET ``url``; raise ``FetchError`` on any failure, limit or refused address."""
+    """GET ``url``; raise ``FetchError`` on any failure, limit or refused address.
+
+    Which addresses may be reached (``bot.netguard``): a ``trusted`` URL (the operator's:
+    a configured feed, a URL typed on the command line) is fetched wherever it points, and
+    so are its redirects when it is itself on a loopback/private address; but a redirect
+    from a public host to such an address is refused before connecting. An untrusted URL
+    (an article page found in a feed) is checked on every hop. ``allow_private`` (service
+    ``allow_private_addresses``) checks nothing.
+    """
     started = time.monotonic()
     headers = {"Accept-Encoding": "gzip, deflate, br"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    watchdog = Watchdog(deadline)
-    extensions: dict[str, Any] = {"trace": watchdog.trace}
-    if not allow_private:
+    guard_from = _first_guarded_hop(url, trusted=trusted, allow_private=allow_private)
+    if guard_from is not None:
         install_guard(client)
-        extensions[GUARD_EXTENSION] = True
+    watchdog = Watchdog(deadline)
     with watchdog:
         try:
             request = client.build_request(
@@ -89,9 +98,9 @@ def fetch(
                 url,
                 headers=headers,
                 timeout=_timeout(client, deadline),
-                extensions=extensions,
+                extensions={"trace": watchdog.trace},
             )
-            response = client.send(request, stream=True, follow_redirects=True)
+            response = _send(client, request, guard_from=guard_from, url=url)
         except httpx.HTTPError as exc:
             raise FetchError(_failed(exc, watchdog), url=url) from exc
         watchdog.watch(response.extensions.get("network_stream"))
@@ -99,6 +108,31 @@ def fetch(
             return _read(response, url=url, max_bytes=max_bytes, started=started, watchdog=watchdog)
         finally:
             response.close()
+
+
+def _first_guarded_hop(url: str, *, trusted: bool, allow_private: bool) -> int | None:
+    """The first request (0 = ``url`` itself, 1 = its first redirect) checked by the guard."""
+    if allow_private:
+        return None
+    if not trusted:
+        return 0
+    return None if is_private_host(url) else 1
+
+
+def _send(
+    client: httpx.Client, request: httpx.Request, *, guard_from: int | None, url: str
+) -> httpx.Response:
+    """Send ``request`` and follow its redirects, flagging hops from ``guard_from`` on."""
+    for hop in range(MAX_REDIRECTS + 1):
+        if guard_from is not None and hop >= guard_from:
+            # A copy: httpx hands the same extensions dict to every redirect request.
+            request.extensions = {**request.extensions, GUARD_EXTENSION: True}
+        response = client.send(request, stream=True, follow_redirects=False)
+        if response.next_request is None:
+            return response
+        response.close()
+        request = response.next_request
+    raise FetchError(_TOO_MANY_REDIRECTS, url=url)
 
 
 def _timeout(client: httpx.Client, deadline: float) -> httpx.Timeout:
@@ -233,9 +267,34 @@ def _status_message(response: httpx.Response) -> str:
 
 def _gave_up(deadline: float) -> str:
     return (
-        f"gave up after {deadline:g} s: the server was still sending "
+        f"gave up after {deadline:g} s (the deadline for a whole download): the server was "
+        "still sending "
         "(too slow, or a response that never ends)"
     )
+
+
+_OPERATION = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def _timed_out(exc: httpx.TimeoutException, deadline: float) -> str:
+    """Name the limit that fired: the per-request timeout, or the download ``deadline``
+    when that was shorter (``_timeout`` caps the first at the second)."""
+    try:
+        limits = exc.request.extensions.get("timeout", {})
+    except RuntimeError:  # an exception raised without its request
+        limits = {}
+    limit = limits.get(_OPERATION.get(type(exc), "read"))
+    if isinstance(limit, int | float) and limit < deadline:
+        return (
+            f"timed out: no answer within {limit:g} s (the per-request timeout, "
+            "service.timeout); the server is too slow"
+        )
+    return f"timed out: no answer within the {deadline:g} s deadline; the server is too slow"
 
 
 def _failed(exc: httpx.HTTPError, watchdog: Watchdog) -> str:
@@ -243,11 +302,9 @@ def _failed(exc: httpx.HTTPError, watchdog: Watchdog) -> str:
     return _gave_up(watchdog.deadline) if watchdog.fired else _describe(exc, watchdog.deadline)
 
 
+_TOO_MANY_REDIRECTS = f"more than {MAX_REDIRECTS} redirects (a redirect loop?): check the URL"
 _EXPLAINED: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = (
-    (
-        httpx.TooManyRedirects,
-        f"more than {MAX_REDIRECTS} redirects (a redirect loop?): check the URL",
-    ),
+    (httpx.TooManyRedirects, _TOO_MANY_REDIRECTS),
     (httpx.ConnectError, "cannot connect ({exc}): check the host name and your network"),
     (
         (httpx.UnsupportedProtocol, httpx.InvalidURL),
@@ -259,7 +316,7 @@ _EXPLAINED: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...
 def _describe(exc: httpx.HTTPError, deadline: float) -> str:
     """A human sentence for an httpx error (the URL is added by FetchError)."""
     if isinstance(exc, httpx.TimeoutException):
-        return f"timed out ({type(exc).__name__}, limit {deadline:g}s): the server is too slow"
+        return _timed_out(exc, deadline)
     if isinstance(exc, httpx.RemoteProtocolError):
         if "complete message body" in str(exc):  # h11: a body shorter than promised
             return f"the connection closed before the whole body arrived ({exc}); will retry"

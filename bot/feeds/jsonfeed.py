@@ -12,22 +12,30 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import ParseError
+from bot.feeds.doc import FeedDoc, RawItem, normalise_lang
 from bot.feeds.extract import text_to_html
-from bot.feeds.parse import FeedDoc, RawItem, normalise_lang
 from bot.models import Media
 
 _VERSION_PREFIX = "https://jsonfeed.org/version/"
 
 
 def parse_json_feed(body: bytes, *, url: str) -> FeedDoc:
-    """Read a JSON Feed; ``ParseError`` for invalid JSON or a document without ``items``."""
+    """Read a JSON Feed; ``ParseError`` for invalid JSON or a document without ``items``.
+
+    A raw control character inside a string (a tab or ^H pasted into a title) breaks
+    strict JSON but not the feed: such a document is read leniently, with a warning.
+    """
+    lenient = False
     try:
         data = json.loads(body)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise ParseError(
-            f"invalid JSON ({exc}); the download may be truncated or this is not a JSON Feed",
-            url=url,
-        ) from exc
+        try:
+            data, lenient = json.loads(body, strict=False), True
+        except ValueError:
+            raise ParseError(
+                f"invalid JSON ({exc}); the download may be truncated or this is not a JSON Feed",
+                url=url,
+            ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise ParseError("JSON document is not a JSON Feed: it has no 'items' list", url=url)
     doc = FeedDoc(
@@ -35,6 +43,11 @@ def parse_json_feed(body: bytes, *, url: str) -> FeedDoc:
         link=_text(data.get("home_page_url")),
         lang=normalise_lang(_text(data.get("language"))),
     )
+    if lenient:
+        doc.warnings.append(
+            "the JSON has raw control characters inside strings (invalid JSON); read it "
+            "leniently (control characters are removed from the text)"
+        )
     version = _text(data.get("version"))
     if not version.startswith(_VERSION_PREFIX):
         doc.warnings.append(f"unknown JSON Feed version {version!r}; read it as 1.1")

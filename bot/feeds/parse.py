@@ -1,7 +1,8 @@
 """Feed bytes to ``Article`` values: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed.
 
-Both formats are first read into format-neutral ``RawItem`` values; ``_finalise`` then
-applies the shared rules (absolute links, identity, titles, images, duplicates, the cap).
+Both formats are first read into format-neutral ``RawItem`` values (``bot.feeds.doc``);
+``_finalise`` then applies the shared rules (absolute links, identity, titles, images,
+duplicates, the cap).
 Real feeds are often broken; anything feedparser can still read is kept, with a warning.
 """
 
@@ -13,7 +14,7 @@ import html
 import io
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,20 +22,18 @@ from urllib.parse import urlsplit
 import feedparser
 
 from bot.errors import ParseError
-from bot.feeds.extract import (
-    absolute_http_url,
-    derive_title,
-    first_image,
-    html_to_text,
-    normalise_url,
-)
+from bot.feeds.doc import FeedDoc, RawItem, normalise_lang
+from bot.feeds.extract import absolute_http_url, derive_title, first_image, html_to_text
+from bot.feeds.jsonfeed import parse_json_feed
 from bot.feeds.xmlguard import describe_non_feed, prepare_xml
 from bot.models import Article, Media
+from bot.urls import normalise_url
 
 MAX_ITEMS = 500
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Character references such as &#1; survive the byte-level clean-up in ``xmlguard``.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
@@ -48,34 +47,6 @@ class ParsedFeed:
     link: str | None = None  # the site's home page, when the feed names one
 
 
-@dataclass
-class RawItem:
-    """One entry as the document gives it, before the shared rules are applied."""
-
-    guid: str = ""
-    link: str = ""
-    title: str = ""  # plain text
-    content_html: str = ""
-    excerpt_html: str = ""
-    published: datetime | None = None
-    updated: datetime | None = None
-    tags: tuple[str, ...] = ()
-    image: Media | None = None  # an explicitly declared image (media:*, enclosure, JSON)
-    lang: str | None = None
-    author: str | None = None
-
-
-@dataclass
-class FeedDoc:
-    """A whole document as read by one format reader."""
-
-    title: str = ""
-    link: str = ""
-    lang: str | None = None
-    items: list[RawItem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
 def parse_feed(
     body: bytes,
     *,
@@ -87,8 +58,6 @@ def parse_feed(
     """Parse a feed document; ``ParseError`` (naming ``base_url``) when it is not a feed."""
     try:
         if _looks_like_json(body, content_type):
-            from bot.feeds.jsonfeed import parse_json_feed
-
             doc = parse_json_feed(body, url=base_url)
         else:
             doc = _read_xml(body, base_url=base_url, content_type=content_type)
@@ -210,13 +179,6 @@ def _struct_to_utc(value: time.struct_time | None) -> datetime | None:
     return moment if 1990 <= moment.year <= 2200 else None
 
 
-def normalise_lang(value: str | None) -> str | None:
-    """Language tags compared case-insensitively: ``en_US`` -> ``en-us``."""
-    if not value or not value.strip():
-        return None
-    return value.strip().replace("_", "-").lower()
-
-
 def _item_id(item: RawItem, link: str) -> str:
     if item.guid:
         return item.guid
@@ -244,6 +206,11 @@ def _finalise(
         if not (item.link or item.title or item.content_html or item.excerpt_html):
             warnings.append(f"item {position} is empty (no link, title or text): skipped")
             continue
+        if item.link and not absolute_http_url(item.link, base):
+            # javascript:, data:, file:... Posting the site's home page instead would send
+            # every such item to one wrong link.
+            warnings.append(_bad_link(position, item))
+            continue
         own_link = absolute_http_url(item.link, base) or absolute_http_url(item.guid)
         # Link-less items (microblog notes) link to the site; their identity cannot.
         link = own_link or home or absolute_http_url(base)
@@ -267,6 +234,17 @@ def _finalise(
         )
     return ParsedFeed(
         title=doc.title, articles=tuple(articles), warnings=tuple(warnings), link=home or None
+    )
+
+
+def _bad_link(position: int, item: RawItem) -> str:
+    found = _SCHEME.match(item.link)  # not urlsplit: it raises on a malformed host
+    scheme = found.group(1).lower() if found else ""
+    what = f"a {scheme}: URL" if scheme and scheme not in ("http", "https") else "a malformed URL"
+    name = f"{item.title[:60]!r}" + (f", id {item.guid[:80]!r}" if item.guid else "")
+    return (
+        f"item {position} ({name}) links to {what} ({item.link[:60]!r}), not an http(s) "
+        "page: skipped (no other link is used in its place)"
     )
 
 

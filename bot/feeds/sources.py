@@ -1,7 +1,9 @@
 """``FeedSource`` implementations: an HTTP feed, a local file, the bundled demo feed.
 
 Only an HTTP feed may fill excerpt-only items from their article pages ("full text"). Those
-page URLs come from the feed, not the operator, so they go through ``bot.netguard``.
+page URLs come from the feed, not the operator, so every hop of theirs goes through
+``bot.netguard``; the operator's own URLs are trusted, their redirects only within reason
+(see ``bot.feeds.fetch.fetch``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class HttpFeedSource:
         self.lang = lang
         self.full_text = full_text
         self.max_bytes = max_bytes
-        self.allow_private = allow_private  # for article pages only; the feed URL is trusted
+        # Private addresses for redirects and article pages; the feed URL itself is trusted.
+        self.allow_private = allow_private
         # Time limits; attributes so a caller (or a future config key) can shorten them.
         self.deadline = FEED_DEADLINE
         self.page_deadline = PAGE_DEADLINE
@@ -69,7 +72,7 @@ class HttpFeedSource:
             last_modified=last_modified,
             max_bytes=self.max_bytes,
             deadline=self.deadline,
-            allow_private=True,
+            allow_private=self.allow_private,
         )
         if raw.not_modified:
             return FetchOutcome(
@@ -156,6 +159,7 @@ def fill_from_page(
         article.url,
         max_bytes=PAGE_MAX_BYTES,
         deadline=deadline,
+        trusted=False,
         allow_private=allow_private,
     )
     if not _is_html(raw):
@@ -248,8 +252,10 @@ def open_source(
     return FileFeedSource(name, url.removeprefix("file://"), lang=lang)
 
 
-def fetch_article(client: httpx.Client, url: str, *, allow_private: bool = True) -> Article:
-    """Fetch and extract one article page (``syndbot preview/post ARTICLE_URL``)."""
+def fetch_article(client: httpx.Client, url: str, *, allow_private: bool = False) -> Article:
+    """Fetch and extract one article page (``syndbot preview/post ARTICLE_URL``).
+
+    The operator typed ``url``, so it is trusted; its redirects are checked like a feed's."""
     raw = fetch(client, url, max_bytes=PAGE_MAX_BYTES, allow_private=allow_private)
     if not _is_html(raw):
         raise ExtractError(f"{url}: not an HTML page ({raw.content_type or 'no content type'})")

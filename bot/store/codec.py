@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any, cast
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from bot.errors import StoreError
 from bot.models import (
@@ -32,35 +30,11 @@ from bot.models import (
     PostPart,
     StoredItem,
 )
+from bot.urls import normalise_url  # the one URL identity, shared with the feeds
 
 _MAX_ERROR_CHARS = 2000  # an HTML error page must not bloat the database
-_PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
-_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 ARTICLE_VERSION = 1  # the "v" written into items.article_json
 POST_VERSION = 1  # the "v" written into deliveries.post_json
-
-
-def normalise_url(url: str) -> str:
-    """A URL's identity for dedup: same article even if tracking bits or case differ.
-
-    Lowercases scheme and host, drops the default port, the fragment, ``utm_*`` query
-    parameters and trailing '/', and writes non-ASCII path characters percent-encoded.
-
-    >>> normalise_url("HTTPS://Example.COM/ev/?utm_source=x&id=3#top")
-    'https://example.com/ev?id=3'
-    """
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # e.g. an unclosed IPv6 bracket: compare it as written
-        return url.strip()
-    scheme = parts.scheme.lower()
-    netloc = parts.netloc.lower().removesuffix(_DEFAULT_PORTS.get(scheme, "\0"))
-    # Percent-encode raw non-ASCII and uppercase escapes so /हिंदी and /%e0%a4%b9... agree.
-    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~").rstrip("/")
-    path = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), path)
-    # Filter raw pieces rather than parse/re-encode so the rest of the query stays as written.
-    kept = [p for p in parts.query.split("&") if p and not p.lower().startswith("utm_")]
-    return urlunsplit((scheme, netloc, path, "&".join(kept), ""))
 
 
 def to_text(value: datetime) -> str:

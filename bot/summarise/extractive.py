@@ -1,10 +1,11 @@
 """Classic extractive summaries that fit a platform's budget, measured its own way.
 
-Candidates, best first: the feed's own excerpt (an editor's summary, unless it is just
-the article's opening cut off with "[…]"), then whole article sentences chosen by score
-(lead position, term-frequency centrality, overlap with the title) or the leading run of
-sentences, whichever scores higher; then, when no whole sentence fits, the best sentence
-cut at a word boundary with "…". Pure and deterministic.
+Candidates: whole article sentences chosen by score (lead position, term-frequency
+centrality, overlap with the title) or the leading run of sentences, whichever scores
+higher; the feed's own excerpt or the page's og:description (an editor's summary, unless it
+is just the article's opening cut off with "[…]"), which competes with them but wins only
+when it says about as much (``TEASER_SHARE``); and, when neither has a whole sentence that
+fits, the best sentence cut at a word boundary with "…". Pure and deterministic.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from bot.summarise.text import clean_paragraphs, html_to_text, is_boilerplate, s
 from bot.textfit import fit_text
 
 Measure = Callable[[str], int]
+
+# An editor's summary is preferred over picked sentences, but a 32-character teaser must not
+# replace 400 characters of article: it wins only when it is at least this share of the
+# length the article's own sentences would fill within the same budget.
+TEASER_SHARE = 0.8
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _LETTERS = regex.compile(r"\p{L}")
@@ -101,11 +107,12 @@ class ExtractiveSummariser:
         if budget <= 0:
             return ""
         analysis = self._analysis(article)
+        whole = _whole_sentences(analysis.ranked, budget, measure, self.weights)
         if analysis.excerpt:
-            chosen = _leading_fit(analysis.excerpt, budget, measure)
-            if chosen:
-                return chosen
-        return _fill(analysis.ranked, budget, measure, self.weights)
+            teaser = _leading_fit(analysis.excerpt, budget, measure)
+            if teaser and measure(teaser) >= TEASER_SHARE * (measure(whole) if whole else 0):
+                return teaser
+        return whole or _cut_strongest(analysis.ranked, budget, measure)
 
     def _analysis(self, article: Article) -> _Analysis:
         key = (article.content_hash, _digest(article.excerpt_html), article.lang or "")
@@ -164,17 +171,25 @@ def _rank(text: str, *, lang: str | None, title: str, weights: ScoreWeights) -> 
 
 
 def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
+    """Whole sentences within budget, else the strongest sentence cut to fit."""
+    return _whole_sentences(ranked, budget, measure, weights) or _cut_strongest(
+        ranked, budget, measure
+    )
+
+
+def _whole_sentences(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
     """The lead run or the top-scored sentences, whichever scores higher, within budget."""
     if ranked.strongest is None:
         return ""
     measure = _remembered(measure)  # the lead and top passes often try the same text
     lead = _select(ranked.lead, budget, measure, weights)
     top = _select(ranked.top, budget, measure, weights)
-    best = max((lead, top), key=lambda chosen: sum(s.score for s in chosen))
-    if best:
-        return _join(best)
-    # Nothing whole fits: cut the strongest sentence at a word boundary.
-    return fit_text(ranked.strongest.text, budget, measure)
+    return _join(max((lead, top), key=lambda chosen: sum(s.score for s in chosen)))
+
+
+def _cut_strongest(ranked: _Ranked, budget: int, measure: Measure) -> str:
+    """Nothing whole fits: the strongest sentence cut at a word boundary."""
+    return fit_text(ranked.strongest.text, budget, measure) if ranked.strongest else ""
 
 
 def _remembered(measure: Measure) -> Measure:
