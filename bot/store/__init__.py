@@ -1,7 +1,7 @@
 """Durable state: ``SQLiteStore`` implements ``bot.protocols.Store``."""
 
-from bot.store.codec import normalise_url
 from bot.store.migrations import MIGRATIONS, Migration
 from bot.store.sqlite import STATUSES, SQLiteStore
+from bot.urls import normalise_url
 
 __all__ = ["MIGRATIONS", "STATUSES", "Migration", "SQLiteStore", "normalise_url"]

@@ -17,8 +17,9 @@ from bot.models import Article, Delivery, FeedState, Post, StoredItem
 from bot.protocols import DeliveryCounts
 from bot.store import codec
 from bot.store.channels import ChannelMethods
-from bot.store.codec import clip, normalise_url, to_text
+from bot.store.codec import clip, to_text
 from bot.store.migrations import migrate
+from bot.urls import normalise_url
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
