@@ -1,0 +1,118 @@
+"""The fact gate (bot.llm.gate): pure checks of a generated summary against its article."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.llm.gate import Reason, check
+from bot.textfit import grapheme_count
+
+EN = (
+    "Prime Minister Narendra Modi said on 12 March 2024 that India's exports rose 12% to "
+    '₹1.5 lakh crore. Rahul Gandhi called it "a hollow claim". The Reserve Bank of India '
+    "kept its rate at 6.5 per cent. Officials said 1,00,000 jobs were created in three states."
+)
+HI = (
+    "सरकार ने किसानों के लिए ५ करोड़ रुपये की योजना की घोषणा की। कृषि मंत्री शिवराज सिंह चौहान "
+    "ने कहा कि योजना से १,५०,००० किसानों को लाभ होगा। उत्पादन में १२ प्रतिशत की वृद्धि हुई।"
+)
+TA = (
+    "தமிழக அரசு ௨ கோடி ரூபாய் நிதி ஒதுக்கீடு செய்துள்ளது. முதல்வர் ஸ்டாலின் சென்னையில் "
+    "இதை அறிவித்தார். ௧௦,௦௦௦ குடும்பங்கள் பயன்பெறும்."
+)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        'Modi said exports rose 12% to ₹1.5 lakh crore; Gandhi called it "a hollow claim".',
+        "Meanwhile, the Reserve Bank kept its rate at 6.5%. About 1 lakh jobs were created.",
+        "Prime Minister Modi said 100,000 jobs were created in 3 states.",  # run part, Western
+        "India’s exports rose on March 12, 2024 (12/03/2024), officials said.",
+        "Exports rose to ₹1.5 trillion, Modi said.",  # 1.5 lakh crore = 1.5 trillion
+    ],
+)
+def test_faithful_english_summaries_pass(summary: str) -> None:
+    """Figures restated in another form, name parts, dates and exact quotes pass."""
+    assert check(summary, EN, budget=500).reason is Reason.OK
+
+
+@pytest.mark.parametrize(
+    ("summary", "reason", "detail"),
+    [
+        ("Modi said exports rose 15%.", Reason.PERCENTAGE, "15"),
+        ("Exports rose by ₹2 lakh crore.", Reason.AMOUNT, "2"),
+        ("Officials said 2,00,000 jobs were created.", Reason.NUMBER, "2,00,000"),
+        ("Exports rose on 14 March 2024.", Reason.DATE, "14"),
+        ("Officials said four states gained jobs.", Reason.NUMBER, "four"),
+        ("Amit Shah said exports rose.", Reason.NAME, "amit"),
+        ("Rahul Modi said exports rose.", Reason.NAME, "rahul modi"),  # both parts exist
+        ('Gandhi called it "an empty boast".', Reason.QUOTE, "an empty boast"),
+        ("Exports rose; read more at https://example.com/x", Reason.URL, "https://example.com/x"),
+        ("Exports rose, says @PMOIndia.", Reason.HANDLE, "@PMOIndia"),
+        ("Exports rose 12%. #MakeInIndia", Reason.HASHTAG, "#MakeInIndia"),
+        ("   ", Reason.EMPTY, ""),
+    ],
+)
+def test_invented_facts_are_refused_with_their_reason(
+    summary: str, reason: Reason, detail: str
+) -> None:
+    """Each kind of invented fact is refused, naming the offending text."""
+    verdict = check(summary, EN, budget=500)
+    assert (verdict.reason, verdict.detail) == (reason, detail)
+    assert not verdict.passed
+
+
+def test_over_the_budget_by_the_given_measure_is_refused() -> None:
+    """A faithful summary that does not fit the budget, by the measure given, is refused."""
+    summary = "Modi said exports rose 12%."
+    assert check(summary, EN, budget=len(summary)).passed
+    verdict = check(summary, EN, budget=len(summary), measure=lambda s: 2 * len(s))
+    assert verdict.reason is Reason.TOO_LONG
+    assert verdict.detail == f"{2 * len(summary)} > {len(summary)}"
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "सरकार ने किसानों के लिए 5 करोड़ रुपये की योजना की घोषणा की।",  # ५ in the article
+        "सरकार ने किसानों के लिए 50 मिलियन रुपये की योजना की घोषणा की।",  # crore = 10 million
+        "योजना से 1.5 लाख किसानों को लाभ होगा।",  # १,५०,००० in Indian grouping
+        "उत्पादन में 12% की वृद्धि हुई।",
+    ],
+)
+def test_faithful_hindi_summaries_pass(summary: str) -> None:
+    """Devanagari digits, lakh/crore and Indian grouping compare by value."""
+    assert check(summary, HI, budget=500, measure=grapheme_count).reason is Reason.OK
+
+
+@pytest.mark.parametrize(
+    ("summary", "reason", "detail"),
+    [
+        ("सरकार ने किसानों के लिए ७ करोड़ रुपये की योजना की घोषणा की।", Reason.AMOUNT, "7"),
+        ("योजना से 2 लाख किसानों को लाभ होगा।", Reason.AMOUNT, "2"),
+        ("उत्पादन में १५ प्रतिशत की वृद्धि हुई।", Reason.PERCENTAGE, "15"),
+        ("कृषि मंत्री राजनाथ सिंह ने योजना की घोषणा की।", Reason.NAME, "राजनाथ"),
+    ],
+)
+def test_invented_hindi_facts_are_refused(summary: str, reason: Reason, detail: str) -> None:
+    """An invented amount, percentage or name in Hindi is refused."""
+    verdict = check(summary, HI, budget=500)
+    assert (verdict.reason, verdict.detail) == (reason, detail)
+
+
+def test_tamil_digits_and_crore_compare_by_value() -> None:
+    """Tamil digits and கோடி (crore) compare by value; an invented figure or name is refused."""
+    assert check("தமிழக அரசு 2 கோடி ரூபாய் நிதி ஒதுக்கீடு செய்துள்ளது.", TA, budget=500).passed
+    assert check("ஸ்டாலின் சென்னையில் அறிவித்தார். 10,000 குடும்பங்கள் பயன்பெறும்.", TA, budget=500).passed
+    three = check("தமிழக அரசு ௩ கோடி ரூபாய் நிதி ஒதுக்கீடு செய்துள்ளது.", TA, budget=500)
+    assert (three.reason, three.detail) == (Reason.AMOUNT, "3")
+    name = check("முதல்வர் எடப்பாடி பழனிசாமி அறிவித்தார்.", TA, budget=500)
+    assert (name.reason, name.detail) == (Reason.NAME, "எடப்பாடி")
+
+
+def test_verdict_is_deterministic_and_serialisable() -> None:
+    """The same input gives the same verdict; to_dict carries passed, reason and detail."""
+    first = check("Modi said exports rose 15%.", EN, budget=500)
+    assert first == check("Modi said exports rose 15%.", EN, budget=500)
+    assert first.to_dict() == {"passed": False, "reason": "percentage", "detail": "15"}
