@@ -24,6 +24,8 @@ from bot.summarise import ExtractiveSummariser
 from bot.words import plural
 
 if TYPE_CHECKING:
+    from bot.llm import LlmSummariser
+    from bot.protocols import Summariser
     from bot.web.server import HttpService
 
 log = logging.getLogger("syndbot")
@@ -56,7 +58,14 @@ def open_pipeline(
         allow_private_media=service.allow_private_addresses,
         user_agent=service.user_agent,
     )
+    summariser: Summariser = ExtractiveSummariser()
+    llm: LlmSummariser | None = None
     try:
+        if config.llm is not None:
+            from bot.llm import LlmSummariser
+
+            llm = LlmSummariser.from_config(config.llm, fallback=summariser)
+            summariser = llm
         sources = {
             feed.name: open_source(
                 feed.name,
@@ -76,9 +85,11 @@ def open_pipeline(
             store=store,
             sources=sources,
             publishers=publishers,
-            summariser=ExtractiveSummariser(),
+            summariser=summariser,
         )
     finally:
+        if llm is not None:
+            llm.close()
         store.close()
         api_http.close()
         if own_client:
@@ -148,6 +159,11 @@ def _start_http(pipeline: Pipeline, jobs: JobQueue) -> HttpService:
     assert config.http is not None
     metrics = Metrics(config, pipeline.store, scheduler_running=lambda: jobs.running)
     pipeline.observer = metrics
+    if pipeline.config.llm is not None:
+        from bot.llm import LlmSummariser
+
+        if isinstance(pipeline.summariser, LlmSummariser):
+            pipeline.summariser.observer = metrics
     app = build_app(
         config,
         pipeline.store,

@@ -7,6 +7,8 @@ SyndbotError
 │   └── ParseError       not a feed we can read
 ├── ExtractError         an article page gave no usable text
 ├── StoreError           the state database cannot be used
+├── LlmError             the summary endpoint failed: the extractive summary is used
+│   └── LlmTimeout       no answer within the request timeout or the article's max_wait
 └── PublishError         a channel refused or failed a post
     ├── RateLimited      retry after ``retry_after`` seconds
     ├── AuthError        credentials expired/revoked: pause the channel
@@ -59,6 +61,14 @@ class ExtractError(SyndbotError):
 
 class StoreError(SyndbotError):
     """The state database cannot be opened or migrated."""
+
+
+class LlmError(SyndbotError):
+    """The ``[llm]`` endpoint refused, failed or gave an unreadable answer."""
+
+
+class LlmTimeout(LlmError):
+    """The ``[llm]`` endpoint did not answer in time."""
 
 
 class PublishError(SyndbotError):

@@ -22,6 +22,15 @@ class Observer(Protocol):
         """A due post waits because the channel's budget or quiet hours do not allow it yet."""
         ...
 
+    def llm_gate(self, *, verdict: str, reason: str) -> None:
+        """The LLM summariser decided: ``verdict`` is ``pass``, ``reject`` (the fact gate
+        refused the answer) or ``unavailable`` (not asked, or no answer); see ``Reason``."""
+        ...
+
+    def llm_tokens(self, *, prompt: int, completion: int) -> None:
+        """One answer from the LLM endpoint used this many tokens (its own usage counts)."""
+        ...
+
 
 class NullObserver:
     """Observes nothing (one-off commands, tests)."""
@@ -33,4 +42,10 @@ class NullObserver:
         pass
 
     def budget_wait(self, channel: str) -> None:
+        pass
+
+    def llm_gate(self, *, verdict: str, reason: str) -> None:
+        pass
+
+    def llm_tokens(self, *, prompt: int, completion: int) -> None:
         pass

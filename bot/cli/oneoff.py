@@ -66,7 +66,23 @@ def _with_lang(articles: list[Article], lang: str | None) -> list[Article]:
     help="Articles to preview from a feed (0 = all).",
 )
 @click.option("--lang", default=None, help="Override the article language (en, hi, ta, te...).")
-def preview(source: str, platform_spec: str, fmt: str, limit: int, lang: str | None) -> None:
+@click.option(
+    "--llm",
+    "use_llm",
+    is_flag=True,
+    help="Summarise with the config file's [llm] endpoint, fact gate and fallback.",
+)
+@click.pass_obj
+def preview(  # click passes the options by name
+    ctx: Ctx,
+    source: str,
+    *,
+    platform_spec: str,
+    fmt: str,
+    limit: int,
+    lang: str | None,
+    use_llm: bool,
+) -> None:
     """Show the posts syndbot would publish for SOURCE. Needs no account, writes nothing.
 
     SOURCE is a feed URL, a feed file or an article URL.
@@ -75,22 +91,28 @@ def preview(source: str, platform_spec: str, fmt: str, limit: int, lang: str | N
     Examples:
       syndbot preview https://example.com/feed/ --platform x,bluesky
       syndbot preview feed.xml --format json --limit 0 > posts.json
+      syndbot preview feed.xml --llm --format json   # "summariser" and "gate" per post
     """
     setup_logging(0, service=False)
     from bot.compose import compose
+    from bot.llm.preview import open_llm, provenance
     from bot.summarise import ExtractiveSummariser
 
-    with errors():
+    with errors(), open_llm(load(ctx, defer_missing_credentials=True) if use_llm else None) as llm:
         platforms = _platforms(platform_spec)
         articles = _with_lang(_read_articles(source, limit=limit), lang)
         now = datetime.now(UTC)
-        summariser = ExtractiveSummariser()
-        posts: list[Post] = [
-            compose(a, ChannelStyle(platform=p), summariser=summariser, now=now)
+        summariser = llm or ExtractiveSummariser()
+        pairs = [
+            (a, compose(a, ChannelStyle(platform=p), summariser=summariser, now=now))
             for a in articles
             for p in platforms
         ]
-        _print_posts(posts, fmt)
+        if fmt == "json":
+            rows = [{**post.to_dict(), **provenance(llm, a, post)} for a, post in pairs]
+            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            _print_posts([post for _, post in pairs], fmt)
 
 
 def _print_posts(posts: Sequence[Post], fmt: str) -> None:

@@ -20,6 +20,7 @@ import dotenv
 from bot.config._channels import parse_channels, unique_name
 from bot.config._credentials import MissingCredential
 from bot.config._http import HttpConfig, parse_http
+from bot.config._llm import LlmConfig, parse_llm
 from bot.config._section import Section, closest
 from bot.config.model import (
     _LANG,
@@ -51,6 +52,7 @@ __all__ = [
     "Config",
     "FeedConfig",
     "HttpConfig",
+    "LlmConfig",
     "MissingCredential",
     "Secret",
     "ServiceConfig",
@@ -102,13 +104,14 @@ def load_config(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_message(exc), file=file) from exc
     root = Section(data, file=file, path="")
-    root.check_known(("service", "http", "feeds", "channels"))
+    root.check_known(("service", "http", "llm", "feeds", "channels"))
     _check_misplaced_channels(root)
     service = _service(root.table("service"))
     feeds = _feeds(root, service)
     environ = env if env is not None else os.environ
     unresolved: dict[str, MissingCredential] | None = {} if defer_missing_credentials else None
     http = parse_http(root.table("http"))
+    llm = parse_llm(root.table("llm"), environ)
     channels = parse_channels(root, service, feeds, environ, unresolved)
     return Config(
         path=path,
@@ -116,6 +119,7 @@ def load_config(
         feeds=feeds,
         channels=channels,
         http=http,
+        llm=llm,
         unresolved=unresolved or {},
     )
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 # fmt: off
 from bot.config._http import HttpConfig
+from bot.config._llm import LlmConfig
 from bot.config._section import closest
 from bot.errors import ConfigError
 from bot.models import ChannelStyle
@@ -156,6 +157,7 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     channels: tuple[ChannelConfig, ...]
     http: HttpConfig | None = None  # [http]: off unless listen is set
+    llm: LlmConfig | None = None  # [llm]: off unless base_url is set
     # Only filled by load_config(defer_missing_credentials=True): channel name -> why it has
     # no credentials. A ConfigError (subclass), so the service never runs with one.
     unresolved: Mapping[str, ConfigError] = field(default_factory=dict)

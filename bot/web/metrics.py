@@ -79,6 +79,22 @@ class Metrics:
             ["channel"],
             registry=reg,
         )
+        self._llm_gate = Counter(
+            "syndbot_llm_gate",
+            "LLM summary decisions: pass, reject (fact gate) or unavailable, by reason.",
+            ["verdict", "reason"],
+            registry=reg,
+        )
+        self._llm_tokens = Counter(
+            "syndbot_llm_tokens",
+            "Tokens the LLM endpoint reported using, by kind (prompt, completion).",
+            ["kind"],
+            registry=reg,
+        )
+        if config.llm is not None:
+            self._llm_gate.labels("pass", "ok")
+            for kind in ("prompt", "completion"):
+                self._llm_tokens.labels(kind)
         self._lock = threading.Lock()
         self._poll_counts: dict[str, tuple[int, int]] = {}  # feed -> (polls, not modified)
         for feed in config.feeds:
@@ -112,6 +128,13 @@ class Metrics:
 
     def budget_wait(self, channel: str) -> None:
         self._budget.labels(channel).inc()
+
+    def llm_gate(self, *, verdict: str, reason: str) -> None:
+        self._llm_gate.labels(verdict, reason).inc()
+
+    def llm_tokens(self, *, prompt: int, completion: int) -> None:
+        self._llm_tokens.labels("prompt").inc(prompt)
+        self._llm_tokens.labels("completion").inc(completion)
 
     # ---- output --------------------------------------------------------------------------
 
