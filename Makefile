@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PDS_DIR = $(or $(SYNDBOT_PDS_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bluesky-pds)
 PDS_STAMP = $(PDS_DIR)/$(shell sed -n 's|^stamp="$$dir/\(.*\)"$$|\1|p' .ci/pds-setup.sh)
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench llm-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/compose_speed.py
 	$(BIN)/python bench/rouge.py
 	$(BIN)/python bench/poll_cycle.py
+
+# Opt-in: the LLM summariser and its fact gate against a real OpenAI-compatible server
+# (SYNDBOT_LLM_SMOKE_URL, e.g. http://127.0.0.1:8080/v1; SYNDBOT_LLM_SMOKE_MODEL). Skips
+# with a message when the URL is unset; never downloads a model.
+llm-smoke: $(STAMP)
+	$(BIN)/python bench/llm_smoke.py
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.jsonl

@@ -25,6 +25,7 @@ from bot.words import plural
 
 if TYPE_CHECKING:
     from bot.llm import LlmSummariser
+    from bot.observe import Observer
     from bot.protocols import Summariser
     from bot.web.server import HttpService
 
@@ -150,6 +151,16 @@ def run_service(
         log.info("stopped")
 
 
+def attach_observer(pipeline: Pipeline, observer: Observer) -> None:
+    """Report what ``pipeline`` does, its LLM summariser's verdicts and tokens included."""
+    pipeline.observer = observer
+    if pipeline.config.llm is not None:
+        from bot.llm import LlmSummariser
+
+        if isinstance(pipeline.summariser, LlmSummariser):
+            pipeline.summariser.observer = observer
+
+
 def _start_http(pipeline: Pipeline, jobs: JobQueue) -> HttpService:
     """Serve /healthz and /metrics; the pipeline reports to the metrics from now on."""
     from bot.web.metrics import Metrics
@@ -158,12 +169,7 @@ def _start_http(pipeline: Pipeline, jobs: JobQueue) -> HttpService:
     config = pipeline.config
     assert config.http is not None
     metrics = Metrics(config, pipeline.store, scheduler_running=lambda: jobs.running)
-    pipeline.observer = metrics
-    if pipeline.config.llm is not None:
-        from bot.llm import LlmSummariser
-
-        if isinstance(pipeline.summariser, LlmSummariser):
-            pipeline.summariser.observer = metrics
+    attach_observer(pipeline, metrics)
     app = build_app(
         config,
         pipeline.store,

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import open_pipeline
+from bot.app import attach_observer, open_pipeline
 from bot.cli import main
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.llm import LlmSummariser
+from bot.web.metrics import Metrics
 from tests.builders import Item, rss, write_config
 from tests.fakes.llm_api import FakeChat
 
@@ -56,9 +58,12 @@ def _posted(tmp_path: Path, chat: FakeChat) -> list[str]:
     config = load_config(_config(tmp_path, chat), env={})
     with open_pipeline(config) as pipe:
         assert isinstance(pipe.summariser, LlmSummariser)
+        metrics = Metrics(config, pipe.store)
+        attach_observer(pipe, metrics)
         pipe.poll("news")
         for channel in ("x-out", "mastodon-out"):
             pipe.deliver(channel)
+        (tmp_path / "metrics.txt").write_bytes(metrics.render())
     lines = (tmp_path / "outbox.jsonl").read_text(encoding="utf-8").splitlines()
     posts = [json.loads(line) for line in lines]
     assert len(posts) == 2
@@ -80,6 +85,31 @@ def test_a_faithful_summary_reaches_the_posts(tmp_path: Path, chat: FakeChat) ->
     chat.replies = [FAITHFUL]
     for post in _posted(tmp_path, chat):
         assert FAITHFUL in post
+
+
+def _samples(tmp_path: Path) -> dict[str, dict[tuple[str, ...], float]]:
+    samples: dict[str, dict[tuple[str, ...], float]] = {}
+    text = (tmp_path / "metrics.txt").read_text(encoding="utf-8")
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = tuple(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            samples.setdefault(sample.name, {})[labels] = sample.value
+    return samples
+
+
+def test_metrics_count_gate_verdicts_and_tokens(tmp_path: Path, chat: FakeChat) -> None:
+    """/metrics counts each decision by verdict and reason, and the endpoint's tokens."""
+    _posted(tmp_path, chat)
+    samples = _samples(tmp_path)
+    gate = samples["syndbot_llm_gate_total"]
+    assert gate[("reason=percentage", "verdict=reject")] == len(chat.calls_to("chat"))
+    assert gate[("reason=ok", "verdict=pass")] == 0
+    tokens = samples["syndbot_llm_tokens_total"]
+    sent = sum(
+        len(str(m["content"]).split()) for c in chat.calls_to("chat") for m in c.json()["messages"]
+    )
+    assert tokens[("kind=prompt",)] == sent
+    assert tokens[("kind=completion",)] == len(INVENTED.split()) * len(chat.calls_to("chat"))
 
 
 def test_llm_section_is_parsed_and_off_by_default(tmp_path: Path, chat: FakeChat) -> None:
