@@ -45,8 +45,8 @@ def test_faithful_english_summaries_pass(summary: str) -> None:
         ("Officials said 2,00,000 jobs were created.", Reason.NUMBER, "2,00,000"),
         ("Exports rose on 14 March 2024.", Reason.DATE, "14"),
         ("Officials said four states gained jobs.", Reason.NUMBER, "four"),
-        ("Amit Shah said exports rose.", Reason.NAME, "amit"),
-        ("Rahul Modi said exports rose.", Reason.NAME, "rahul modi"),  # both parts exist
+        ("Amit Shah said exports rose.", Reason.NAME, "Amit"),
+        ("Rahul Modi said exports rose.", Reason.NAME, "Rahul Modi"),  # both parts exist
         ('Gandhi called it "an empty boast".', Reason.QUOTE, "an empty boast"),
         ("Exports rose; read more at https://example.com/x", Reason.URL, "https://example.com/x"),
         ("Exports rose, says @PMOIndia.", Reason.HANDLE, "@PMOIndia"),

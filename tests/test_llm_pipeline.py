@@ -170,3 +170,11 @@ def test_preview_json_names_the_summariser_and_the_gate(tmp_path: Path, chat: Fa
     args[1] = str(_config(tmp_path / "fresh-cache", chat))
     [post] = json.loads(runner.invoke(main, [*args, "--llm"]).output)
     assert (post["summariser"], post["gate"]["passed"], post["summary"]) == ("llm", True, FAITHFUL)
+
+
+def test_preview_llm_without_a_section_says_so(tmp_path: Path) -> None:
+    """preview --llm on a config without [llm] fails with one line naming the fix."""
+    config = write_config(tmp_path, feeds={"news": "builtin:demo"})
+    result = CliRunner().invoke(main, ["-c", str(config), "preview", "builtin:demo", "--llm"])
+    assert result.exit_code == 2
+    assert "llm: no [llm] section" in result.output

@@ -152,7 +152,7 @@ def call_words(body: dict[str, list[dict[str, str]]]) -> int:
     [
         ("Modi said exports rose 15% to ₹1.5 lakh crore.", Reason.PERCENTAGE, "15"),
         ("Officials said 2,50,000 jobs were created in three states.", Reason.NUMBER, "2,50,000"),
-        ("Amit Shah said exports rose 12% to ₹1.5 lakh crore.", Reason.NAME, "amit"),
+        ("Amit Shah said exports rose 12% to ₹1.5 lakh crore.", Reason.NAME, "Amit"),
         ('Gandhi called the figures "a total fabrication".', Reason.QUOTE, "a total fabrication"),
     ],
     ids=["invented-number", "invented-number-indian-grouping", "invented-name", "fabricated-quote"],
@@ -296,6 +296,14 @@ def test_language_without_prompt_is_not_sent(chat: FakeChat, tmp_path: Path) -> 
     llm.languages = ("hi",)
     outcome = llm.decide(EN, budget=200)
     assert (outcome.summariser, outcome.verdict.reason) == ("extractive", Reason.LANGUAGE)
+    assert chat.calls_to("chat") == []
+
+
+def test_a_tiny_budget_is_not_worth_a_request(chat: FakeChat, tmp_path: Path) -> None:
+    """Below MIN_BUDGET the extractive summary is used without asking the endpoint."""
+    outcome = make(chat, tmp_path).decide(EN, budget=49)
+    assert (outcome.summariser, outcome.verdict.reason) == ("extractive", Reason.SMALL_BUDGET)
+    assert outcome.text == extractive(EN, 49)
     assert chat.calls_to("chat") == []
 
 

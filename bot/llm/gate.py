@@ -45,6 +45,7 @@ class Reason(StrEnum):
     NAME = "name"
     # Not the gate's verdicts: why no generated summary reached the gate at all.
     LANGUAGE = "language"  # no prompt for the article's language
+    SMALL_BUDGET = "small_budget"  # too little room to be worth a request
     BREAKER_OPEN = "breaker_open"  # the endpoint failed repeatedly; resting
     TIMEOUT = "timeout"  # no answer within timeout / max_wait
     ENDPOINT_ERROR = "endpoint_error"  # HTTP error, refused connection, unreadable answer
@@ -136,7 +137,7 @@ class ArticleFacts:
             months=frozenset(months(text)),
             stems=frozenset(stem(w) for w in _LATIN.findall(text)),
             stem_flat=" " + " ".join(stem(w) for w in flatten(text).split()) + " ",
-            runs=tuple(capitalised_runs(text)),
+            runs=tuple(tuple(stem(w) for w in run) for run in capitalised_runs(text)),
             indic=frozenset(_INDIC.findall(text)),
         )
 
@@ -194,8 +195,8 @@ def _figures(summary: str, facts: ArticleFacts) -> GateVerdict:
 
 
 def capitalised_runs(text: str) -> Iterable[tuple[str, ...]]:
-    """Runs of capitalised Latin words, as stems; a common word opening a sentence is not
-    part of a name ("The", "Officials")."""
+    """Runs of capitalised Latin words, as written; a common word opening a sentence is not
+    part of a name ("The", "Officials"), nor is the pronoun "I"."""
     run: list[str] = []
     last_end = -1
     for match in _LATIN_CAP.finditer(text):
@@ -206,14 +207,12 @@ def capitalised_runs(text: str) -> Iterable[tuple[str, ...]]:
             yield tuple(run)
             run = []
         last_end = match.end()
-        if opens_sentence and word in SENTENCE_OPENERS:
+        if (opens_sentence and word in SENTENCE_OPENERS) or match[0] == "I":
             if run:
                 yield tuple(run)
             run = []
             continue
-        if match[0].isupper() and len(match[0]) == 1 and opens_sentence:
-            continue  # "A" opening a sentence
-        run.append(word)
+        run.append(match[0])
     if run:
         yield tuple(run)
 
@@ -227,17 +226,18 @@ def _in_order(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
 
 
 def _names(summary: str, facts: ArticleFacts) -> GateVerdict:
-    for run in capitalised_runs(summary):
-        if any(word not in facts.stems for word in run):
-            missing = next(word for word in run if word not in facts.stems)
-            return GateVerdict(Reason.NAME, missing)
+    for written in capitalised_runs(summary):
+        run = tuple(stem(word) for word in written)
+        for word, stemmed in zip(written, run, strict=True):
+            if stemmed not in facts.stems:
+                return GateVerdict(Reason.NAME, word)
         together = " " + " ".join(run) + " "
         if (
             len(run) > 1
             and together not in facts.stem_flat
             and not any(_in_order(run, article_run) for article_run in facts.runs)
         ):
-            return GateVerdict(Reason.NAME, " ".join(run))
+            return GateVerdict(Reason.NAME, " ".join(written))
     for word in _INDIC.findall(unicodedata.normalize("NFC", summary)):
         if word not in COMMON_INDIC and not _indic_known(word, facts.indic):
             return GateVerdict(Reason.NAME, word)

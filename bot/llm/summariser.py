@@ -37,6 +37,7 @@ log = logging.getLogger("syndbot.llm")
 
 Measure = Callable[[str], int]
 MAX_ASKS = 3  # the first request and at most two "shorter, please"
+MIN_BUDGET = 50  # below this the extractive summary (or a cut sentence) is all that fits
 REMEMBERED_ARTICLES = 64  # outcomes kept for ``explain`` (preview) and per-article deadlines
 UNAVAILABLE = frozenset(
     {Reason.LANGUAGE, Reason.BREAKER_OPEN, Reason.TIMEOUT, Reason.ENDPOINT_ERROR}
@@ -149,8 +150,9 @@ class LlmSummariser:
     def decide(self, article: Article, *, budget: int, measure: Measure = len) -> Outcome:
         """The summary to use and where it came from; never raises for endpoint trouble."""
         lang = article_language(article)
-        if lang not in self.languages or lang not in prompts.PROMPTS:
-            return self._fall_back(article, budget, measure, GateVerdict(Reason.LANGUAGE, lang))
+        skip = self._not_worth_asking(lang, budget)
+        if skip is not None:
+            return self._fall_back(article, budget, measure, skip)
         body, facts = source_text(article)
         key = CacheKey(
             article.content_hash, budget, self.client.model, lang, prompts.PROMPT_VERSION
@@ -182,6 +184,13 @@ class LlmSummariser:
         text = clean_answer(answer.text)
         verdict = gate.check(text, facts, budget=budget, measure=measure)
         return self._judged(article, budget, measure, text, verdict, asks=asks, cached=False)
+
+    def _not_worth_asking(self, lang: str, budget: int) -> GateVerdict | None:
+        if lang not in self.languages or lang not in prompts.PROMPTS:
+            return GateVerdict(Reason.LANGUAGE, lang)
+        if budget < MIN_BUDGET:
+            return GateVerdict(Reason.SMALL_BUDGET, f"{budget} < {MIN_BUDGET}")
+        return None
 
     def _ask(
         self, lang: str, messages: list[Message], *, budget: int, measure: Measure, deadline: float
