@@ -133,6 +133,17 @@ def test_llm_section_is_parsed_and_off_by_default(tmp_path: Path, chat: FakeChat
     assert "k-123" not in repr(config)
 
 
+def test_credentials_in_base_url_are_refused_unechoed(tmp_path: Path) -> None:
+    """A base_url carrying user:password is refused without printing it."""
+    path = write_config(tmp_path, feeds={"news": "builtin:demo"})
+    llm = '[llm]\nbase_url = "https://bob:hunter2secret@llm.example/v1"\nmodel = "m"\n'
+    path.write_text(path.read_text(encoding="utf-8") + llm, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, env={})
+    assert "user name or password" in str(error.value)
+    assert "hunter2secret" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -57,6 +57,12 @@ def parse_llm(sec: Section, env: Mapping[str, str]) -> LlmConfig | None:
     if not sec.boolean("enabled", True) or not list(sec):
         return None
     base_url = sec.required_text("base_url").rstrip("/")
+    if re.match(r"[a-z]+://[^/]*@", base_url, re.IGNORECASE):  # never echoed: a password
+        raise sec.error(
+            "base_url",
+            "has a user name or password in it; remove it and put the key's variable name "
+            "in api_key_env",
+        )
     if not re.match(r"https?://[^/\s]+", base_url):
         raise sec.error(
             "base_url", f'"{base_url}" is not an http(s) URL; e.g. "http://127.0.0.1:8080/v1"'
