@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.llm import LlmSummariser, Reason
 from bot.llm.breaker import CircuitBreaker
 from bot.llm.cache import AnswerCache
 from bot.llm.client import ChatClient
+from bot.llm.text import clean_answer
 from bot.models import Article
 from bot.summarise import ExtractiveSummariser
 from bot.textfit import grapheme_count
@@ -188,12 +190,19 @@ def test_too_long_answer_is_asked_again_shorter(chat: FakeChat, tmp_path: Path) 
 
 
 def test_measure_is_ours_not_the_models(chat: FakeChat, tmp_path: Path) -> None:
-    """Length is judged with the measure given (here: twice the characters), not len()."""
+    """Length is judged with the measure given (here: twice the characters), not len();
+    the prompt asks for the budget in characters, halved as the measure doubles."""
     chat.replies = [FAITHFUL]
     outcome = make(chat, tmp_path).decide(EN, budget=100, measure=lambda s: 2 * len(s))
     assert outcome.summariser == "extractive"
     assert outcome.verdict.reason is Reason.TOO_LONG
-    assert len(chat.calls_to("chat")) == 3  # asked, then re-asked at most twice
+    calls = chat.calls_to("chat")
+    assert len(calls) == 3  # asked, then re-asked at most twice
+    assert "at most 50 characters" in calls[0].json()["messages"][1]["content"]
+    shorter = calls[1].json()["messages"][3]["content"]
+    target = 50 * 100 // (2 * len(FAITHFUL))
+    assert shorter.startswith(f"That summary is {len(FAITHFUL)} characters; the limit is 50.")
+    assert f"at most {target} characters" in shorter
 
 
 def test_over_the_limit_three_times_falls_back(chat: FakeChat, tmp_path: Path) -> None:
@@ -344,3 +353,29 @@ def test_explain_names_the_summariser_of_a_post_summary(chat: FakeChat, tmp_path
             "cached": False,
         },
     }
+
+
+def test_channels_asking_at_once_share_one_request(chat: FakeChat, tmp_path: Path) -> None:
+    """Four threads asking the same question while the endpoint is slow make one request."""
+    chat.fail("chat", Fault(delay=0.3))
+    llm = make(chat, tmp_path)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda _: llm.decide(EN, budget=200), range(4)))
+    assert len(chat.calls_to("chat")) == 1
+    assert {(o.summariser, o.text) for o in outcomes} == {("llm", FAITHFUL)}
+    assert sorted(o.cached for o in outcomes) == [False, True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("answer", "summary"),
+    [
+        ("<think>The user wants 12%...</think>\nModi hailed exports.", "Modi hailed exports."),
+        ("Summary: Modi hailed\nexports.", "Modi hailed exports."),
+        ('"Modi hailed exports."', "Modi hailed exports."),
+        ('Gandhi: "a hollow claim".', 'Gandhi: "a hollow claim".'),
+    ],
+)
+def test_the_summary_is_taken_out_of_the_answer(answer: str, summary: str) -> None:
+    """A reasoning block, a "Summary:" label, wrapping quotes and line breaks are removed;
+    quotation marks inside the text are kept for the gate to check."""
+    assert clean_answer(answer) == summary

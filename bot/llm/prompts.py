@@ -98,13 +98,9 @@ def first_request(lang: str, *, title: str, text: str, budget: int) -> list[Mess
 
 
 def shorten(
-    lang: str, messages: list[Message], answer: str, *, length: int, budget: int
+    lang: str, messages: list[Message], answer: str, *, length: int, budget: int, target: int
 ) -> list[Message]:
-    """The conversation so far, the too-long ``answer`` and a request for a shorter one.
-
-    The target undershoots in proportion to the overshoot: a model that wrote 30% too much
-    for "N characters" is asked for 30% less than N.
-    """
-    target = max(1, budget * budget // max(length, 1))
+    """The conversation so far, the too-long ``answer`` (``length`` characters, over the
+    ``budget`` asked for) and a request for one of at most ``target`` characters."""
     ask = PROMPTS[lang].shorter.format(length=length, budget=budget, target=target)
     return [*messages, {"role": "assistant", "content": answer}, {"role": "user", "content": ask}]

@@ -19,19 +19,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 import httpx
-import regex
 
 from bot.config import LlmConfig
 from bot.errors import LlmError, LlmTimeout
 from bot.llm import gate, prompts
 from bot.llm.breaker import CircuitBreaker
 from bot.llm.cache import AnswerCache, CacheKey
-from bot.llm.client import ChatClient, Completion, Message
+from bot.llm.client import ChatClient, Completion
 from bot.llm.gate import GateVerdict, Reason
+from bot.llm.text import article_language, characters_for, clean_answer, source_text
 from bot.models import Article
 from bot.observe import NullObserver, Observer
 from bot.protocols import Summariser
-from bot.summarise import html_to_text
 
 log = logging.getLogger("syndbot.llm")
 
@@ -42,12 +41,6 @@ REMEMBERED_ARTICLES = 64  # outcomes kept for ``explain`` (preview) and per-arti
 UNAVAILABLE = frozenset(
     {Reason.LANGUAGE, Reason.BREAKER_OPEN, Reason.TIMEOUT, Reason.ENDPOINT_ERROR}
 )
-
-_THINKING = regex.compile(r"<think>.*?</think>", regex.DOTALL | regex.IGNORECASE)
-_LABEL = regex.compile(r"^\s*(?:summary|सारांश|சுருக்கம்|సారాంశం)\s*[:：-]\s*", regex.IGNORECASE)
-_WRAPPED = regex.compile(r"^[\"“«](.*)[\"”»]$", regex.DOTALL)
-_SCRIPTS = (("hi", regex.compile(r"\p{Devanagari}")), ("ta", regex.compile(r"\p{Tamil}")),
-            ("te", regex.compile(r"\p{Telugu}")))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -68,33 +61,17 @@ class Outcome:
         }
 
 
-def clean_answer(text: str) -> str:
-    """The summary in a model's answer: no thinking block, label, wrapping quotes or breaks."""
-    text = _LABEL.sub("", _THINKING.sub("", text)).strip()
-    wrapped = _WRAPPED.match(text)
-    if wrapped and not regex.search(r"[\"“”«»]", wrapped[1]):
-        text = wrapped[1]
-    return " ".join(text.split())
+@dataclass(frozen=True)
+class _Question:
+    """One summary asked for, with what every step needs to answer it."""
 
-
-def article_language(article: Article) -> str:
-    """The article's primary language subtag; from its script when the feed gives none."""
-    if article.lang:
-        return article.lang.split("-")[0].casefold()
-    sample = article.title + article.excerpt_html[:500]
-    for lang, script in _SCRIPTS:
-        if script.search(sample):
-            return lang
-    return "en"
-
-
-def source_text(article: Article) -> tuple[str, str]:
-    """(what the model reads, what the gate checks against): the body; title, excerpt,
-    body and author."""
-    body = html_to_text(article.content_html or article.excerpt_html)
-    excerpt = html_to_text(article.excerpt_html) if article.content_html else ""
-    facts = "\n\n".join(p for p in (article.title, excerpt, body, article.author or "") if p)
-    return body, facts
+    article: Article
+    budget: int
+    measure: Measure
+    lang: str
+    body: str  # what the model reads
+    facts: str  # what the gate checks against
+    key: CacheKey
 
 
 class LlmSummariser:
@@ -123,6 +100,7 @@ class LlmSummariser:
         self._lock = threading.Lock()
         self._outcomes: OrderedDict[str, list[Outcome]] = OrderedDict()
         self._started: OrderedDict[str, float] = OrderedDict()
+        self._asking: OrderedDict[str, threading.Lock] = OrderedDict()
 
     @classmethod
     def from_config(
@@ -157,33 +135,45 @@ class LlmSummariser:
         key = CacheKey(
             article.content_hash, budget, self.client.model, lang, prompts.PROMPT_VERSION
         )
-        cached = self.cache.get(key)
+        question = _Question(article, budget, measure, lang, body, facts, key)
+        # Channels composing the same article at once wait for one answer, not pay for N.
+        with self._key_lock(key):
+            return self._answer(question)
+
+    def _answer(self, q: _Question) -> Outcome:
+        cached = self.cache.get(q.key)
         if cached is not None:
             text = clean_answer(cached.text)
-            verdict = gate.check(text, facts, budget=budget, measure=measure)
+            verdict = gate.check(text, q.facts, budget=q.budget, measure=q.measure)
             if verdict.reason is not Reason.TOO_LONG:  # measured another way: ask afresh
-                return self._judged(article, budget, measure, text, verdict, asks=0, cached=True)
-        deadline = self._deadline(article)
+                return self._judged(q, text, verdict, asks=0, cached=True)
+        deadline = self._deadline(q.article)
         if deadline <= self._clock():  # not the endpoint's failure: the breaker is not told
             spent = GateVerdict(Reason.TIMEOUT, f"max_wait ({self.max_wait:g}s) spent")
-            return self._fall_back(article, budget, measure, spent)
+            return self._fall_back(q.article, q.budget, q.measure, spent)
         if not self.breaker.allow():
-            return self._fall_back(article, budget, measure, GateVerdict(Reason.BREAKER_OPEN))
+            return self._fall_back(q.article, q.budget, q.measure, GateVerdict(Reason.BREAKER_OPEN))
         try:
-            messages = prompts.first_request(lang, title=article.title, text=body, budget=budget)
-            answer, asks = self._ask(
-                lang, messages, budget=budget, measure=measure, deadline=deadline
-            )
+            answer, asks = self._ask(q, deadline)
         except LlmError as exc:
             reason = Reason.TIMEOUT if isinstance(exc, LlmTimeout) else Reason.ENDPOINT_ERROR
             if self.breaker.failure():
                 log.warning("llm breaker open for %.0fs after: %s", self.breaker.cooldown, exc)
-            return self._fall_back(article, budget, measure, GateVerdict(reason, str(exc)))
+            return self._fall_back(q.article, q.budget, q.measure, GateVerdict(reason, str(exc)))
         self.breaker.success()
-        self.cache.put(key, answer)
+        self.cache.put(q.key, answer)
         text = clean_answer(answer.text)
-        verdict = gate.check(text, facts, budget=budget, measure=measure)
-        return self._judged(article, budget, measure, text, verdict, asks=asks, cached=False)
+        verdict = gate.check(text, q.facts, budget=q.budget, measure=q.measure)
+        return self._judged(q, text, verdict, asks=asks, cached=False)
+
+    def _key_lock(self, key: CacheKey) -> threading.Lock:
+        digest = key.digest()
+        with self._lock:
+            lock = self._asking.setdefault(digest, threading.Lock())
+            self._asking.move_to_end(digest)
+            while len(self._asking) > 4 * REMEMBERED_ARTICLES:
+                self._asking.popitem(last=False)
+        return lock
 
     def _not_worth_asking(self, lang: str, budget: int) -> GateVerdict | None:
         if lang not in self.languages or lang not in prompts.PROMPTS:
@@ -192,10 +182,11 @@ class LlmSummariser:
             return GateVerdict(Reason.SMALL_BUDGET, f"{budget} < {MIN_BUDGET}")
         return None
 
-    def _ask(
-        self, lang: str, messages: list[Message], *, budget: int, measure: Measure, deadline: float
-    ) -> tuple[Completion, int]:
+    def _ask(self, q: _Question, deadline: float) -> tuple[Completion, int]:
         """The last answer (fitting or not) and how many requests it took."""
+        budget, measure = q.budget, q.measure
+        chars = characters_for(budget, measure, q.body)
+        messages = prompts.first_request(q.lang, title=q.article.title, text=q.body, budget=chars)
         prompt_tokens = completion_tokens = 0
         for ask in range(1, MAX_ASKS + 1):
             reply = self.client.complete(messages, deadline=deadline, max_tokens=2 * budget + 64)
@@ -206,7 +197,11 @@ class LlmSummariser:
             length = measure(text)
             if length <= budget or ask == MAX_ASKS:
                 break
-            messages = prompts.shorten(lang, messages, text, length=length, budget=budget)
+            # Told in characters, as asked; the target shrinks by the measured overshoot.
+            target = max(1, chars * budget // length)
+            messages = prompts.shorten(
+                q.lang, messages, text, length=len(text), budget=chars, target=target
+            )
         log.info(
             "llm answer budget=%d asks=%d prompt_tokens=%d completion_tokens=%d",
             budget, ask, prompt_tokens, completion_tokens,
@@ -227,20 +222,13 @@ class LlmSummariser:
         return started + self.max_wait
 
     def _judged(
-        self,
-        article: Article,
-        budget: int,
-        measure: Measure,
-        text: str,
-        verdict: GateVerdict,
-        *,
-        asks: int,
-        cached: bool,
+        self, q: _Question, text: str, verdict: GateVerdict, *, asks: int, cached: bool
     ) -> Outcome:
         if not verdict.passed:
-            return self._fall_back(article, budget, measure, verdict, asks=asks, cached=cached)
-        outcome = Outcome(text, "llm", verdict, budget, asks=asks, cached=cached)
-        return self._record(article, outcome)
+            return self._fall_back(
+                q.article, q.budget, q.measure, verdict, asks=asks, cached=cached
+            )
+        return self._record(q.article, Outcome(text, "llm", verdict, q.budget, asks, cached))
 
     def _fall_back(
         self,
