@@ -310,10 +310,13 @@ def test_language_without_prompt_is_not_sent(chat: FakeChat, tmp_path: Path) -> 
 
 def test_a_tiny_budget_is_not_worth_a_request(chat: FakeChat, tmp_path: Path) -> None:
     """Below MIN_BUDGET the extractive summary is used without asking the endpoint."""
-    outcome = make(chat, tmp_path).decide(EN, budget=49)
+    llm = make(chat, tmp_path)
+    outcome = llm.decide(EN, budget=49)
     assert (outcome.summariser, outcome.verdict.reason) == ("extractive", Reason.SMALL_BUDGET)
     assert outcome.text == extractive(EN, 49)
     assert chat.calls_to("chat") == []
+    assert isinstance(llm.observer, Recorder)
+    assert llm.observer.gates == [("unavailable", "small_budget")]
 
 
 def test_api_key_goes_in_the_header_and_never_in_logs(

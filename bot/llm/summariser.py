@@ -4,8 +4,9 @@ For each question (article, budget, measure) it: answers from the cache when it 
 unless the breaker is open or the article's language has no prompt, asks the endpoint in
 the article's language, measures the answer with ``measure`` and sends it back at most
 twice when too long; then judges the final answer with ``gate.check``. Anything but a pass
-(and any endpoint failure, within ``max_wait`` per article) gives the fallback's summary,
-and the ``Outcome`` says which summariser wrote it and why. Implements ``Summariser``.
+(a refusal by the gate, an endpoint failure, no answer within ``max_wait`` per article, an
+open breaker, a budget too small to ask for) gives the fallback's summary, and the
+``Outcome`` says which summariser wrote it and why. Implements ``Summariser``.
 """
 
 from __future__ import annotations
@@ -38,8 +39,14 @@ Measure = Callable[[str], int]
 MAX_ASKS = 3  # the first request and at most two "shorter, please"
 MIN_BUDGET = 50  # below this the extractive summary (or a cut sentence) is all that fits
 REMEMBERED_ARTICLES = 64  # outcomes kept for ``explain`` (preview) and per-article deadlines
-UNAVAILABLE = frozenset(
-    {Reason.LANGUAGE, Reason.BREAKER_OPEN, Reason.TIMEOUT, Reason.ENDPOINT_ERROR}
+UNAVAILABLE = frozenset(  # reasons no answer was there to judge: "unavailable", not "reject"
+    {
+        Reason.LANGUAGE,
+        Reason.SMALL_BUDGET,
+        Reason.BREAKER_OPEN,
+        Reason.TIMEOUT,
+        Reason.ENDPOINT_ERROR,
+    }
 )
 
 
