@@ -1,4 +1,9 @@
-"""A tiny job queue over APScheduler 3.x, so the rest of syndbot never imports it."""
+"""A tiny job queue over APScheduler 3.x, so the rest of syndbot never imports it.
+
+A job never overlaps itself (``max_instances=1``) and missed runs collapse into one
+(``coalesce``). While a run is slow, APScheduler would log a WARNING on every tick it skips;
+here the first skip of each slow spell is one INFO line and the rest are DEBUG.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,28 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger("syndbot.scheduler")
+
+
+class _NoOverlapWarnings(logging.Filter):
+    """Drop APScheduler's per-tick "maximum number of running instances" WARNING."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in str(record.msg)
+
+
+# APScheduler logs through this (a child of "apscheduler", so its level settings apply).
+_apscheduler_log = logging.getLogger("apscheduler.scheduler.syndbot")
+_apscheduler_log.addFilter(_NoOverlapWarnings())
 
 
 class JobQueue:
@@ -21,7 +44,11 @@ class JobQueue:
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
             timezone=UTC,
+            logger=_apscheduler_log,
         )
+        self._slow: set[str] = set()  # jobs whose current run has already been reported slow
+        self._scheduler.add_listener(self._on_skip, EVENT_JOB_MAX_INSTANCES)
+        self._scheduler.add_listener(self._on_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
 
     def run_repeating(
         self,
@@ -52,6 +79,16 @@ class JobQueue:
         """Stop scheduling; with ``wait`` let running jobs finish their current step."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
+
+    def _on_skip(self, event: JobEvent) -> None:
+        if event.job_id in self._slow:
+            log.debug("job %s still running; skipped another run", event.job_id)
+            return
+        self._slow.add(event.job_id)
+        log.info("job %s is still running; its next runs wait until it finishes", event.job_id)
+
+    def _on_done(self, event: JobEvent) -> None:
+        self._slow.discard(event.job_id)
 
     @property
     def job_names(self) -> list[str]:
