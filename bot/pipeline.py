@@ -26,6 +26,7 @@ from bot.intake import record_items
 from bot.models import Article, Delivery, Post, PublishResult
 from bot.protocols import FeedSource, Publisher, Store, Summariser
 from bot.retry import RetryPolicy, feed_backoff
+from bot.store.errors import DeliveryTaken
 
 log = logging.getLogger("syndbot")
 
@@ -47,7 +48,7 @@ class DeliveryReport:
     delivery_id: int
     channel: str
     item_id: str
-    outcome: str  # sent | retry | failed | skipped | paused
+    outcome: str  # sent | retry | failed | skipped | paused | taken (by another process)
     detail: str = ""
     post: Post | None = None
 
@@ -179,7 +180,7 @@ class Pipeline:
         sent = self.store.sent_times(channel_name, since=now - budget.lookback)
         return budget_status(budget, sent, now)
 
-    def deliver_one(self, delivery: Delivery) -> DeliveryReport:
+    def deliver_one(self, delivery: Delivery) -> DeliveryReport:  # noqa: PLR0911 (one per outcome)
         channel = self.config.channel(delivery.channel)
         publisher = self.publishers[delivery.channel]
         now = self.clock()
@@ -210,7 +211,11 @@ class Pipeline:
             log.error("post invalid channel=%s item=%s %s", channel.name, delivery.item_id, error)
             return report("failed", error, post)
         key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
-        self.store.mark_sending(delivery.id, now=now)
+        try:
+            self.store.mark_sending(delivery.id, now=now)
+        except DeliveryTaken:  # `syndbot post` and the service raced for it; one sends
+            log.info("taken by another process channel=%s item=%s", channel.name, delivery.item_id)
+            return report("taken", "another syndbot process is handling it", post)
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -12,7 +13,20 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bot import __version__
-from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, load, setup_logging
+from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, fail, load, setup_logging
+
+
+def _sole_service(database: Path) -> ExitStack:
+    """Hold the database's service lock until the returned stack closes; another service
+    on the same database means exit 1 with one sentence."""
+    from bot.lock import ServiceLocked, service_lock
+
+    stack = ExitStack()
+    try:
+        stack.enter_context(service_lock(database))
+    except ServiceLocked as exc:
+        fail(exc, code=1)
+    return stack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,7 +85,11 @@ def run(ctx: Ctx) -> None:
     with errors():
         config = load(ctx)
         echo = Console(soft_wrap=True, highlight=False)
-        with open_pipeline(config, echo=lambda text: echo.print(text + "\n", markup=False)) as pipe:
+
+        def show(text: str) -> None:
+            echo.print(text + "\n", markup=False)
+
+        with _sole_service(config.service.database), open_pipeline(config, echo=show) as pipe:
             click.echo(
                 f"syndbot {__version__}: {len(config.feeds)} feeds -> {len(config.channels)} "
                 f"channels, state in {config.service.database}",
@@ -102,7 +120,7 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
         names = list(feeds) or [f.name for f in config.feeds]
         for name in names:
             config.feed(name)  # unknown name -> ConfigError naming it
-        with open_pipeline(config) as pipe:
+        with _sole_service(config.service.database), open_pipeline(config) as pipe:
             pipe.recover_interrupted()
             reports = []
             term = console()

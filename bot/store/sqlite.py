@@ -18,6 +18,7 @@ from bot.protocols import DeliveryCounts
 from bot.store import codec
 from bot.store.channels import ChannelMethods
 from bot.store.codec import clip, normalise_url, to_text
+from bot.store.errors import DeliveryTaken
 from bot.store.migrations import migrate
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
@@ -226,7 +227,8 @@ class SQLiteStore(ChannelMethods):
         return self.deliveries(status="sending")
 
     def mark_sending(self, delivery_id: int, *, now: datetime) -> None:
-        """Claim a pending delivery; raises ``StoreError`` if it is no longer pending."""
+        """Claim a pending delivery in one write transaction, so exactly one process wins;
+        raises ``DeliveryTaken`` if it is no longer pending (another process took it)."""
         self._move(delivery_id, now, ("pending",), "status = 'sending'", ())
 
     def mark_sent(
@@ -327,7 +329,7 @@ class SQLiteStore(ChannelMethods):
             ).fetchone()
         if row is None:
             raise StoreError(f"{self._path}: no delivery with id {delivery_id}")
-        raise StoreError(
+        raise DeliveryTaken(
             f"{self._path}: delivery {delivery_id} is {row['status']}, not "
             f"{' or '.join(allowed)}; another syndbot process may be handling it"
         )
