@@ -17,7 +17,7 @@ from bot.pipeline import Pipeline
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals
-from bot.store import SQLiteStore
+from bot.store import DatabaseDamaged, DatabaseReadOnly, SQLiteStore
 from bot.summarise import ExtractiveSummariser
 
 log = logging.getLogger("syndbot")
@@ -85,7 +85,11 @@ def run_service(
     stop: threading.Event | None = None,
     install_signals: bool = True,
 ) -> None:
-    """Poll every feed on its interval and deliver due posts until SIGINT/SIGTERM or ``stop``."""
+    """Poll every feed on its interval and deliver due posts until SIGINT/SIGTERM or ``stop``.
+
+    A damaged or read-only database stops the service: the error is raised once the jobs
+    have stopped (the CLI prints its sentence and exits 2) instead of failing every interval.
+    """
     config = pipeline.config
     stop = stop or threading.Event()
     if install_signals:
@@ -93,7 +97,20 @@ def run_service(
     recovered = pipeline.recover_interrupted()
     if recovered:
         log.info("resolved %d deliveries interrupted by the last shutdown", recovered)
-    jobs = JobQueue(workers=max(4, min(16, len(config.feeds) + len(config.channels))))
+    fatal: list[BaseException] = []
+
+    def stop_for(exc: BaseException) -> None:
+        if not fatal:
+            fatal.append(exc)
+            what = "damaged" if isinstance(exc, DatabaseDamaged) else "read-only"
+            log.error("stopping the service: the database is %s", what)
+        stop.set()
+
+    jobs = JobQueue(
+        workers=max(4, min(16, len(config.feeds) + len(config.channels))),
+        fatal=(DatabaseDamaged, DatabaseReadOnly),
+        on_fatal=stop_for,
+    )
     for feed in config.feeds:
         jobs.run_repeating(
             pipeline.poll_due,
@@ -125,3 +142,5 @@ def run_service(
     finally:
         jobs.stop(wait=True)
         log.info("stopped")
+    if fatal:
+        raise fatal[0]

@@ -37,9 +37,21 @@ _apscheduler_log.addFilter(_NoOverlapWarnings())
 
 
 class JobQueue:
-    """Repeating jobs on a thread pool; each job never overlaps itself."""
+    """Repeating jobs on a thread pool; each job never overlaps itself.
 
-    def __init__(self, *, workers: int = 8) -> None:
+    A job that raises is logged and runs again at its next time, except for the ``fatal``
+    error types: those go to ``on_fatal`` once (no traceback), which should stop the queue.
+    """
+
+    def __init__(
+        self,
+        *,
+        workers: int = 8,
+        fatal: tuple[type[BaseException], ...] = (),
+        on_fatal: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._fatal = fatal
+        self._on_fatal = on_fatal
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -62,7 +74,7 @@ class JobQueue:
     ) -> None:
         """Call ``func(*args)`` every ``every`` s (+ up to ``jitter``), first after ``first_in``."""
         self._scheduler.add_job(
-            _guarded(func, name),
+            _guarded(func, name, self._fatal, self._on_fatal),
             trigger="interval",
             seconds=max(every, 0.1),
             jitter=int(jitter) or None,
@@ -95,13 +107,22 @@ class JobQueue:
         return [job.name for job in self._scheduler.get_jobs()]
 
 
-def _guarded(func: Callable[..., Any], name: str) -> Callable[..., None]:
-    """A job that raises must not kill the service: log it, try again next time."""
+def _guarded(
+    func: Callable[..., Any],
+    name: str,
+    fatal: tuple[type[BaseException], ...] = (),
+    on_fatal: Callable[[BaseException], None] | None = None,
+) -> Callable[..., None]:
+    """A job that raises must not kill the service: log it, try again next time; a
+    ``fatal`` error (nothing will work until a person acts) goes to ``on_fatal`` instead."""
 
     def run(*args: Any) -> None:
         try:
             func(*args)
-        except Exception:
+        except Exception as exc:
+            if on_fatal is not None and isinstance(exc, fatal):
+                on_fatal(exc)
+                return
             log.exception("job %s failed; it will run again at its next time", name)
 
     run.__name__ = f"job_{name}"
