@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.errors import StoreError
+from bot.store.opening import read_only_error
 
 _READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
 
@@ -34,8 +35,8 @@ def lock_path(database: Path) -> Path:
 def service_lock(database: Path) -> Iterator[Path]:
     """Hold the service lock of ``database`` until the block ends; yield the lock file.
 
-    Raises ``ServiceLocked`` when another process holds it, ``StoreError`` when the lock
-    file cannot be created (for example on a read-only directory).
+    Raises ``ServiceLocked`` when another process holds it, ``DatabaseReadOnly`` when the
+    lock file cannot be created for want of permission, ``StoreError`` for other failures.
     """
     path = lock_path(Path(database))
     try:
@@ -43,12 +44,8 @@ def service_lock(database: Path) -> Iterator[Path]:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         if exc.errno in _READ_ONLY:
-            raise StoreError(
-                f"{database}: the database is read-only here: cannot create the lock file "
-                f"{path.name} beside it ({exc.strerror}); the service must be able to write "
-                "to the database's directory (check its owner, permissions, `lsattr`, or a "
-                "read-only mount), or set service.database to a writable path"
-            ) from exc
+            detail = f"cannot create {path.name}: {exc.strerror}"
+            raise read_only_error(Path(database), detail) from exc
         raise StoreError(f"{path}: cannot create the service lock file: {exc}") from exc
     try:
         try:

@@ -27,7 +27,8 @@ def status(ctx: Ctx) -> None:
     with errors():
         config = load(ctx)
         now = datetime.now(UTC)
-        with SQLiteStore.open(config.service.database) as store:
+        # Read-only: works beside the service and on a read-only file or mount.
+        with SQLiteStore.open(config.service.database, read_only=True) as store:
             urls = {f.name: f.url for f in config.feeds}
             console().print(feeds_table(store.feed_states(), urls, now))
             platforms = {c.name: c.platform for c in config.channels}

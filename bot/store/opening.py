@@ -41,7 +41,8 @@ def read_only_error(path: Path, detail: str) -> DatabaseReadOnly:
         f"{path}: the database is read-only here ({detail}); syndbot must be able to write "
         f"the file and its directory {path.parent} (for its -wal, -shm and .lock files). "
         "Check their owner and permissions for the user syndbot runs as, the immutable flag "
-        f"(`lsattr {path}`; `chattr -i` clears it) and whether the disk is mounted read-only; "
+        f"(`lsattr -d {path.parent} {path}`; `chattr -i` clears it) and whether the disk is "
+        "mounted read-only; "
         "read-only commands such as `syndbot status` still work"
     )
 
@@ -57,7 +58,7 @@ def translate(exc: sqlite3.Error, path: Path) -> StoreError:
             "put it back (or restore the backup) and start syndbot again"
         )
     if name.startswith("SQLITE_READONLY") or (
-        name.startswith("SQLITE_CANTOPEN") and not _writable(path)
+        name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR")) and not _writable(path)
     ):
         return read_only_error(path, str(exc))
     return StoreError(
@@ -170,5 +171,6 @@ def _at_open(exc: sqlite3.Error, path: Path) -> StoreError:
 
 
 def _writable(path: Path) -> bool:
-    target = path if path.exists() else path.parent
-    return os.access(target, os.W_OK)
+    """Whether this process may write the file and create its -wal/-shm beside it
+    (``os.access`` also reports the immutable flag and read-only mounts, even for root)."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
