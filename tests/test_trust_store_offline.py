@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.feedserver import FeedServer
-from tests.offline import NetworkBlocked, OfflineGuard, is_local
+from tests.offline import NameLookupBlocked, NetworkBlocked, OfflineGuard, is_local, needs_dns
 
 pytest_plugins = ["pytester"]
 
@@ -33,13 +33,23 @@ def guard(offline_guard: OfflineGuard) -> Iterator[OfflineGuard]:
         reached.append(args)
         raise AssertionError(f"the guard let a connection through: {args!r}")
 
-    real = (offline_guard.real_connect, offline_guard.real_connect_ex)
+    real = (
+        offline_guard.real_connect,
+        offline_guard.real_connect_ex,
+        offline_guard.real_create_connection,
+        offline_guard.real_getaddrinfo,
+    )
     offline_guard.real_connect = tripwire
     offline_guard.real_connect_ex = tripwire
     offline_guard.real_create_connection = tripwire
+    offline_guard.real_getaddrinfo = tripwire
     yield offline_guard
-    offline_guard.real_connect, offline_guard.real_connect_ex = real
-    offline_guard.real_create_connection = socket.create_connection
+    (
+        offline_guard.real_connect,
+        offline_guard.real_connect_ex,
+        offline_guard.real_create_connection,
+        offline_guard.real_getaddrinfo,
+    ) = real
     assert reached == []
     offline_guard.refused.clear()  # these refusals were the point of the test
 
@@ -65,6 +75,31 @@ def guard(offline_guard: OfflineGuard) -> Iterator[OfflineGuard]:
 def test_only_loopback_and_unix_addresses_are_local(address: Any, local: bool) -> None:
     """Loopback v4/v6, localhost and Unix paths pass; public, private and named hosts do not."""
     assert is_local(address) is local
+
+
+@pytest.mark.parametrize(
+    ("host", "lookup"),
+    [
+        ("api.x.com", True),
+        ("volt.example", True),
+        (b"bsky.social", True),
+        ("localhost", False),
+        ("127.0.0.1", False),
+        ("192.0.2.1", False),  # a literal needs no DNS query; its connect is checked
+        ("::1", False),
+        (None, False),
+    ],
+)
+def test_only_real_names_need_a_dns_query(host: Any, lookup: bool) -> None:
+    """Names other than localhost need DNS; IP literals and None do not."""
+    assert needs_dns(host) is lookup
+
+
+def test_a_dns_lookup_is_refused(guard: OfflineGuard) -> None:
+    """getaddrinfo of a public name raises the guard's gaierror; no query is sent."""
+    with pytest.raises(NameLookupBlocked, match=r"api\.x\.com"):
+        socket.getaddrinfo("api.x.com", 443)
+    assert guard.refused == ["DNS lookup of 'api.x.com'"]
 
 
 def test_socket_connect_to_test_net_is_refused(guard: OfflineGuard) -> None:
