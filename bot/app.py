@@ -12,6 +12,7 @@ import httpx
 
 from bot.config import Config
 from bot.feeds import make_http_client, open_source
+from bot.lock import nobody_sending
 from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline
 from bot.publishers import PublisherContext, build_publisher
@@ -79,6 +80,27 @@ def open_pipeline(
             http.close()
 
 
+def recover_interrupted(pipeline: Pipeline, *, wait: float = 120.0) -> int:
+    """Resolve deliveries a crash left in ``sending``, once no ``syndbot post`` is sending
+    (its claims are ``sending`` too, and must not be taken for a crash's leftovers)."""
+
+    def waiting() -> None:
+        log.info("waiting for a one-off `syndbot post` to finish before resolving deliveries")
+
+    with nobody_sending(pipeline.config.service.database, wait=wait, on_wait=waiting) as free:
+        if not free:
+            log.warning(
+                "a one-off `syndbot post` is still sending after %.0f s; deliveries left in "
+                "'sending' are resolved at the next start",
+                wait,
+            )
+            return 0
+        recovered = pipeline.recover_interrupted()
+    if recovered:
+        log.info("resolved %d deliveries interrupted by the last shutdown", recovered)
+    return recovered
+
+
 def run_service(
     pipeline: Pipeline,
     *,
@@ -94,9 +116,7 @@ def run_service(
     stop = stop or threading.Event()
     if install_signals:
         install_stop_signals(stop)
-    recovered = pipeline.recover_interrupted()
-    if recovered:
-        log.info("resolved %d deliveries interrupted by the last shutdown", recovered)
+    recover_interrupted(pipeline)
     fatal: list[BaseException] = []
 
     def stop_for(exc: BaseException) -> None:

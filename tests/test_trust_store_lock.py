@@ -3,7 +3,8 @@
 ``syndbot run`` (and ``poll``) hold an advisory lock on ``<database>.lock`` for their
 lifetime: a second one refuses at start with one sentence and exit code 1. ``status`` and
 ``post`` do not take the lock; a delivery is claimed in one SQLite write transaction, so a
-``post`` racing the service sends each article once and neither side logs a traceback.
+``post`` racing the service sends each article once and neither side logs a traceback, and
+start-up recovery never takes a live ``post``'s claim for a crash's leftover.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.app import open_pipeline
+from bot.app import open_pipeline, recover_interrupted
 from bot.cli import main
 from bot.config import load_config
-from bot.lock import ServiceLocked, lock_path, service_lock
+from bot.lock import ServiceLocked, lock_path, nobody_sending, sending, service_lock
+from bot.models import Post, PublishResult
+from bot.publishers.outbox import OutboxPublisher
 from tests.builders import Item, rss, write_config
 from tests.feedserver import FeedServer
 
@@ -216,3 +219,52 @@ def test_post_beside_a_running_service_sends_each_article_once(tmp_path: Path) -
     assert proc.returncode == 0, err
     assert "Traceback" not in err, err
     assert "failed" not in err, err
+
+
+def test_start_up_recovery_leaves_a_live_posts_claim_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While a `post` holds the sending lock, recovery waits and then leaves its `sending`
+    delivery alone; once the post is gone, the leftover is resolved."""
+    config = load_config(_config(tmp_path), env={})
+    db = tmp_path / "state.db"
+    with open_pipeline(config) as pipe:
+        pipe.poll("volt")
+        claimed = pipe.store.due_deliveries(pipe.clock(), channel="x-out")[0]
+        pipe.store.mark_sending(claimed.id, now=pipe.clock())
+        with sending(db):  # a `syndbot post` mid-send
+            assert recover_interrupted(pipe, wait=0.3) == 0
+        assert [d.id for d in pipe.store.sending_deliveries()] == [claimed.id]
+        assert "still sending" in caplog.text
+        assert recover_interrupted(pipe, wait=0.3) == 1  # the post died: a crash leftover
+        assert pipe.store.sending_deliveries() == []
+
+
+def test_post_holds_the_sending_lock_while_it_publishes(
+    cfg_and_article: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During `post`'s publish call, recovery could not take the sending lock."""
+    cfg, url = cfg_and_article
+    db = cfg.parent / "state.db"
+    seen: list[bool] = []
+    real = OutboxPublisher.publish
+
+    def spy(self: OutboxPublisher, post: Post, *, idempotency_key: str) -> PublishResult:
+        with nobody_sending(db, wait=0) as free:
+            seen.append(free)
+        return real(self, post, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(OutboxPublisher, "publish", spy)
+    result = CliRunner().invoke(main, ["-c", str(cfg), "post", url])
+    assert result.exit_code == 0, result.output
+    assert seen == [False, False]  # one publish per channel, each under the lock
+    with nobody_sending(db, wait=0) as free:
+        assert free  # released when post ended
+
+
+@pytest.fixture
+def cfg_and_article(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    with FeedServer() as server:
+        page = PAGE.format(title="Coast road chargers", n=12)
+        server.route("/2026/12/chargers/", body=page.encode(), content_type="text/html")
+        yield _config(tmp_path), server.url("/2026/12/chargers/")

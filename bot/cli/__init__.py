@@ -112,7 +112,7 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
       syndbot poll --feed ev-en
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.app import open_pipeline
+    from bot.app import open_pipeline, recover_interrupted
     from bot.render import delivery_table, poll_table
 
     with errors():
@@ -121,7 +121,7 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
         for name in names:
             config.feed(name)  # unknown name -> ConfigError naming it
         with _sole_service(config.service.database), open_pipeline(config) as pipe:
-            pipe.recover_interrupted()
+            recover_interrupted(pipe)
             reports = []
             term = console()
             with Progress(console=term, transient=True, disable=not term.is_terminal) as progress:
