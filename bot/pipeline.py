@@ -29,6 +29,7 @@ from bot.observe import NullObserver, Observer
 from bot.protocols import FeedSource, Publisher, Store, Summariser
 from bot.publishers.outbox import post_line
 from bot.retry import RetryPolicy, feed_backoff
+from bot.store.errors import DeliveryTaken
 
 log = logging.getLogger("syndbot")
 
@@ -50,7 +51,7 @@ class DeliveryReport:
     delivery_id: int
     channel: str
     item_id: str
-    outcome: str  # sent | retry | failed | skipped | paused
+    outcome: str  # sent | retry | failed | skipped | paused | taken (by another process)
     detail: str = ""
     post: Post | None = None
 
@@ -216,7 +217,11 @@ class Pipeline:
                 return fresh
             post = fresh
         key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
-        self.store.mark_sending(delivery.id, now=now, post=post)
+        try:
+            self.store.mark_sending(delivery.id, now=now, post=post)
+        except DeliveryTaken:  # `syndbot post` and the service raced for it; one sends
+            log.info("taken by another process channel=%s item=%s", channel.name, delivery.item_id)
+            return report("taken", "another syndbot process is handling it", post)
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:
