@@ -222,6 +222,19 @@ def test_rate_limit_gives_the_wait_from_the_reset_header(x: FakeX, http: httpx.C
     assert x.tweets == []
 
 
+@pytest.mark.parametrize("reset", ["soon", "Fri, 20 Nov 2026 09:32:00 -0000", "-5"])
+def test_unreadable_reset_header_is_a_rate_limit_not_a_crash(
+    x: FakeX, http: httpx.Client, reset: str
+) -> None:
+    """A 429 whose x-rate-limit-reset is not a unix time (tweepy would int() it and crash)
+    is still RateLimited, waiting X's 15-minute window."""
+    x.script("POST", "/2/tweets", Fault(429, TOO_MANY, {"x-rate-limit-reset": reset}))
+    with pytest.raises(RateLimited) as caught:
+        _publisher(x, http).publish(_post(f"hello {ARTICLE}"), idempotency_key="k1")
+    assert caught.value.retry_after == 900.0
+    assert x.tweets == []
+
+
 def test_rate_limit_waits_for_the_24_hour_reset_when_the_day_is_used_up(
     x: FakeX, http: httpx.Client
 ) -> None:

@@ -8,8 +8,7 @@ small per-channel state store for idempotency data, the clock), never from globa
 
 from __future__ import annotations
 
-import email.utils
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -17,6 +16,9 @@ from typing import Any, Protocol
 import httpx
 
 from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
+from bot.publishers.edge import wait_or
+
+DEFAULT_RATE_WAIT = 60.0  # a 429 that says nothing about when to come back
 
 
 class ChannelStateStore(Protocol):
@@ -56,35 +58,6 @@ class PublisherContext:
     user_agent: str = "syndbot"
 
 
-def retry_after_seconds(
-    headers: Mapping[str, str], *, now: datetime | None = None, default: float = 60.0
-) -> float:
-    """The wait a response asks for: Retry-After (seconds or HTTP date), or an
-    ``x-rate-limit-reset`` / ``x-ratelimit-reset`` unix time / ISO date, else ``default``."""
-    now = now or _utcnow()
-    lowered = {k.lower(): v for k, v in headers.items()}
-    value = lowered.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is not None:
-                return max(0.0, (parsed - now).total_seconds())
-    for key in ("x-rate-limit-reset", "x-ratelimit-reset"):
-        value = lowered.get(key)
-        if not value:
-            continue
-        try:
-            return max(0.0, float(value) - now.timestamp())
-        except ValueError:
-            try:
-                return max(0.0, (datetime.fromisoformat(value) - now).total_seconds())
-            except ValueError:
-                continue
-    return default
-
-
 def error_for_status(
     response: httpx.Response, *, channel: str, detail: str = "", now: datetime | None = None
 ) -> PublishError:
@@ -92,9 +65,8 @@ def error_for_status(
     code = response.status_code
     text = f"HTTP {code}" + (f": {detail}" if detail else "")
     if code == 429:
-        return RateLimited(
-            text, retry_after=retry_after_seconds(response.headers, now=now), channel=channel
-        )
+        wait = wait_or(response.headers, now or _utcnow(), DEFAULT_RATE_WAIT)
+        return RateLimited(text, retry_after=wait, channel=channel)
     if code in (401, 403):
         return AuthError(text, channel=channel)
     if code in (408, 425) or code >= 500:

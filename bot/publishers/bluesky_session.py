@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 
 from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
-from bot.publishers.base import PublisherContext, retry_after_seconds, transport_error
+from bot.publishers.base import PublisherContext, transport_error
+from bot.publishers.edge import wait_or
 from bot.sealed import seal, unseal
 
 DEFAULT_PDS = "https://bsky.social"
@@ -70,14 +71,8 @@ def error_code(response: httpx.Response) -> tuple[str, str]:
 
 
 def rate_limit_wait(headers: Mapping[str, str], *, now: datetime) -> float:
-    """Seconds until ``ratelimit-reset`` (unix seconds), else Retry-After, else 5 minutes."""
-    reset = headers.get("ratelimit-reset")
-    if reset:
-        try:
-            return max(1.0, float(reset) - now.timestamp())
-        except ValueError:
-            pass
-    return retry_after_seconds(headers, now=now, default=_DEFAULT_RATE_WAIT)
+    """Seconds until ``ratelimit-reset`` (unix seconds) or Retry-After, else 5 minutes."""
+    return max(1.0, wait_or(headers, now, _DEFAULT_RATE_WAIT))
 
 
 def xrpc_error(

@@ -20,18 +20,19 @@ from bot.config import ChannelConfig
 from bot.errors import PublishError, RateLimited
 from bot.models import Post, PublishResult
 from bot.publishers.base import PublisherContext
+from bot.publishers.edge import wait_or
 from bot.publishers.webhook import (
     WebhookPublisher,
     answer_error,
     detail,
     json_body,
-    retry_after_in,
 )
 from bot.textfit import fit_text
 
 HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
 PATH_PREFIX = "/api/webhooks/"
 TITLE_LIMIT = 256
+DEFAULT_RATE_WAIT = 5.0  # Discord buckets reset within seconds
 DESCRIPTION_LIMIT = 4096
 HINT = (
     "the webhook was deleted or its URL is wrong: create one under the channel's Settings > "
@@ -71,7 +72,8 @@ class DiscordPublisher(WebhookPublisher):
         if body.get("errors"):
             text += f" {detail(response, self._secrets)}"
         if status == 429:
-            seconds = retry_after_in(body.get("retry_after"), response.headers)
+            wait = body.get("retry_after")
+            seconds = wait_or(response.headers, self._clock(), DEFAULT_RATE_WAIT, body=wait)
             return RateLimited(
                 f"{text}; waiting {seconds:.1f}s", retry_after=seconds, channel=self.name
             )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -30,9 +30,9 @@ from bot.errors import (
 )
 from bot.publishers.base import (
     error_for_status,
-    retry_after_seconds,
     transport_error,
 )
+from bot.publishers.edge import wait_or
 
 DEFAULT_BASE = "https://graph.facebook.com"
 DEFAULT_VERSION = "v25.0"
@@ -226,7 +226,7 @@ def rate_limit_wait(headers: Mapping[str, str], *, now: datetime | None = None) 
     if any(m > 0 for m in minutes):
         return max(minutes) * 60.0
     if "retry-after" in lowered:
-        return retry_after_seconds(lowered, now=now, default=DEFAULT_RATE_WAIT)
+        return wait_or(lowered, now or datetime.now(UTC), DEFAULT_RATE_WAIT)
     return DEFAULT_RATE_WAIT
 
 

@@ -40,9 +40,9 @@ from bot.models import Post, PublishResult
 from bot.publishers.base import (
     DeliveryNotes,
     PublisherContext,
-    retry_after_seconds,
     transport_error,
 )
+from bot.publishers.edge import wait_or
 from bot.publishers.graph import require
 
 DEFAULT_BASE = "https://api.linkedin.com"
@@ -242,7 +242,7 @@ class LinkedInPublisher:
                 channel=self.name,
             )
         if code == 429:
-            wait = retry_after_seconds(response.headers, default=DEFAULT_RATE_WAIT)
+            wait = wait_or(response.headers, self._ctx.clock(), DEFAULT_RATE_WAIT)
             return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=self.name)
         if code in (408, 425) or code >= 500:
             return Transient(text, channel=self.name)

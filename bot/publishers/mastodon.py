@@ -25,7 +25,8 @@ from bot.compose.xlength import extract_urls
 from bot.config import ChannelConfig
 from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Post, PostPart, PublishResult
-from bot.publishers.base import DeliveryNotes, PublisherContext, retry_after_seconds
+from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.edge import wait_or
 from bot.publishers.mastodon_media import MediaUploader
 from bot.textfit import grapheme_count
 
@@ -225,9 +226,7 @@ class MastodonPublisher:
                 channel=self.name,
             )
         if code == 429:
-            wait = retry_after_seconds(
-                response.headers, now=self._ctx.clock(), default=DEFAULT_RATE_WAIT
-            )
+            wait = wait_or(response.headers, self._ctx.clock(), DEFAULT_RATE_WAIT)
             return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=self.name)
         if code == 410:
             return AuthError(f"{text}; the account is suspended or gone", channel=self.name)

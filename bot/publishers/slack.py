@@ -22,7 +22,8 @@ from bot.compose.profiles import escape_mrkdwn, slack_url
 from bot.config import ChannelConfig
 from bot.errors import PublishError, RateLimited, Rejected
 from bot.models import Post, PublishResult
-from bot.publishers.base import PublisherContext, retry_after_seconds
+from bot.publishers.base import PublisherContext
+from bot.publishers.edge import wait_or
 from bot.publishers.webhook import WebhookPublisher, answer_error, detail
 
 HOSTS = ("hooks.slack.com",)
@@ -82,7 +83,7 @@ class SlackPublisher(WebhookPublisher):
         reason = detail(response, self._secrets) or response.reason_phrase
         text = f"{what}: HTTP {status}: {reason}"
         if status == 429:
-            wait = retry_after_seconds(response.headers, default=DEFAULT_RATE_WAIT)
+            wait = wait_or(response.headers, self._clock(), DEFAULT_RATE_WAIT)
             return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=self.name)
         no_access = reason in _NO_ACCESS or status in (401, 403, 404, 410)
         # invalid_payload, invalid_blocks, ... are Rejected

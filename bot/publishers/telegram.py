@@ -26,13 +26,15 @@ from bot.config import ChannelConfig
 from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Post, PublishResult
 from bot.publishers.base import PublisherContext
-from bot.publishers.webhook import detail, hide_in_logs, json_body, retry_after_in, scrub, send
+from bot.publishers.edge import wait_or
+from bot.publishers.webhook import detail, hide_in_logs, json_body, scrub, send
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://api.telegram.org"
 CAPTION_LIMIT = 1024
 MESSAGE_LIMIT = 4096
+DEFAULT_RATE_WAIT = 60.0  # about 20 messages a minute per channel
 ADMIN_HINT = (
     "add the bot to the channel as an administrator allowed to post messages, and check "
     "options.chat_id (@channelname, or the -100... id of a private channel)"
@@ -67,6 +69,7 @@ class TelegramPublisher:
     def __init__(self, channel: ChannelConfig, ctx: PublisherContext) -> None:
         self.name = channel.name
         self._http = ctx.http
+        self._clock = ctx.clock
         secret = channel.credentials.get("bot_token")
         self._token = secret.get() if secret is not None else ""
         self._chat_id = channel.options.get("chat_id", "").strip()
@@ -146,7 +149,8 @@ class TelegramPublisher:
         params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         lowered = description.lower()
         if code == 429:
-            seconds = retry_after_in(params.get("retry_after"), response.headers)
+            wait = params.get("retry_after")
+            seconds = wait_or(response.headers, self._clock(), DEFAULT_RATE_WAIT, body=wait)
             return RateLimited(
                 f"{text}; waiting {seconds:.0f}s", retry_after=seconds, channel=self.name
             )

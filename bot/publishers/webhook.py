@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,7 +27,7 @@ import httpx
 
 from bot.config import ChannelConfig
 from bot.errors import AuthError, PublishError, Rejected, Transient
-from bot.publishers.base import PublisherContext, retry_after_seconds
+from bot.publishers.base import PublisherContext
 
 REDACTED = "***"
 MAX_DETAIL = 300  # characters of a server answer quoted in an error message
@@ -152,12 +152,6 @@ def _raw_url(channel: ChannelConfig) -> str:
     return secret.get().strip() if secret is not None else ""
 
 
-def retry_after_in(value: Any, headers: Mapping[str, str]) -> float:
-    """The wait a 429 asks for: the JSON body's ``retry_after`` seconds when it gives a
-    number (Discord, Telegram), else the headers' (``retry_after_seconds``)."""
-    return float(value) if isinstance(value, int | float) else retry_after_seconds(headers)
-
-
 def answer_error(
     text: str, *, status: int, no_access: bool, hint: str, channel: str
 ) -> PublishError:
@@ -183,6 +177,7 @@ class WebhookPublisher:
         self.name = channel.name
         self._channel = channel
         self._http = ctx.http
+        self._clock = ctx.clock
         raw = _raw_url(channel)
         # The id/token part of the path is the secret; scrub it wherever a URL may show.
         self._secrets = tuple(s for s in (raw, raw.partition(self.path_prefix)[2]) if s)

@@ -36,7 +36,7 @@ from bot.errors import (
 )
 from bot.images import ImageData, fetch_image, fit_image
 from bot.models import Media
-from bot.publishers.base import retry_after_seconds
+from bot.publishers.edge import reset_seconds, wait_or
 from bot.textfit import fit_text
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,17 @@ class XSession(requests.Session):
     ) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().request(method, self.rewrite(url), *args, **kwargs)
+        response = super().request(method, self.rewrite(url), *args, **kwargs)
+        if response.status_code == 429 and _reset_time(response.headers) is None:
+            # tweepy does int() on this header and would crash on anything else; an
+            # unreadable reset is as good as none (the 15-minute window is assumed).
+            response.headers.pop("x-rate-limit-reset", None)
+        return response
+
+
+def _reset_time(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("x-rate-limit-reset", "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def oauth1(client: tweepy.Client) -> Any:
@@ -98,8 +108,7 @@ def raise_for_status(response: requests.Response) -> None:
     if 200 <= code < 300:
         return
     if code == 429:
-        reset = response.headers.get("x-rate-limit-reset")
-        raise TooManyRequests(response, reset_time=int(reset) if reset else None)
+        raise TooManyRequests(response, reset_time=_reset_time(response.headers))
     by_code: dict[int, type[HTTPException]] = {
         400: BadRequest,
         401: Unauthorized,
@@ -247,16 +256,13 @@ def rate_limit_wait(headers: Mapping[str, str], *, now: datetime) -> tuple[float
     (``x-user-limit-24hour-remaining: 0``) its own reset is later and wins.
     """
     lowered = {k.lower(): v for k, v in headers.items()}
-    wait = retry_after_seconds(lowered, now=now, default=RATE_WINDOW)
+    wait = wait_or(lowered, now, RATE_WINDOW)
     why = ""
     for prefix, label in (("x-user-limit-24hour", "user"), ("x-app-limit-24hour", "app")):
         if lowered.get(f"{prefix}-remaining") != "0":
             continue
-        try:
-            day_wait = float(lowered.get(f"{prefix}-reset", "")) - now.timestamp()
-        except ValueError:
-            continue
-        if day_wait > wait:
+        day_wait = reset_seconds(lowered.get(f"{prefix}-reset", ""), now)
+        if day_wait is not None and day_wait > wait:
             wait, why = day_wait, f" (24-hour {label} limit used up)"
     return max(0.0, wait), why
 
