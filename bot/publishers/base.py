@@ -75,8 +75,14 @@ def error_for_status(
 
 
 def transport_error(exc: httpx.TransportError, *, channel: str) -> Transient:
-    """Timeouts, refused and dropped connections: retry later."""
-    return Transient(f"{type(exc).__name__}: {exc}", channel=channel)
+    """Timeouts, refused and dropped connections: retry later. Trouble after the request
+    went out (a read timeout, a dropped answer) may have posted: ``maybe_sent``."""
+    return Transient(f"{type(exc).__name__}: {exc}", channel=channel, maybe_sent=maybe_sent(exc))
+
+
+def maybe_sent(exc: httpx.TransportError) -> bool:
+    """False only when no connection was made, so nothing can have been posted."""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 class DeliveryNotes:

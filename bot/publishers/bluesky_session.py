@@ -198,7 +198,11 @@ class Xrpc:
             return self._ctx.http.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:
             error = transport_error(exc, channel=self._channel)
-            raise Transient(self._scrub(f"{nsid}: {error}"), channel=self._channel) from exc
+            raise Transient(
+                self._scrub(f"{nsid}: {error}"),
+                channel=self._channel,
+                maybe_sent=error.maybe_sent,
+            ) from exc
 
     def _body(self, response: httpx.Response, nsid: str) -> dict[str, Any]:
         if response.is_error:

@@ -130,7 +130,11 @@ class GraphClient:
             response = self.http.request(method, url, params=params, data=data, headers=headers)
         except httpx.TransportError as exc:
             error = transport_error(exc, channel=self.channel.name)
-            raise Transient(self.scrub(f"{what}: {error}"), channel=self.channel.name) from exc
+            raise Transient(
+                self.scrub(f"{what}: {error}"),
+                channel=self.channel.name,
+                maybe_sent=error.maybe_sent,
+            ) from exc
         body = _json(response)
         if response.is_error or "error" in body:
             raise graph_error(

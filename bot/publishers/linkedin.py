@@ -213,7 +213,9 @@ class LinkedInPublisher:
             )
         except httpx.TransportError as exc:
             error = transport_error(exc, channel=self.name)
-            raise Transient(self._scrub(f"{what}: {error}"), channel=self.name) from exc
+            raise Transient(
+                self._scrub(f"{what}: {error}"), channel=self.name, maybe_sent=error.maybe_sent
+            ) from exc
         if response.is_error:
             raise self._error(response, what)
         return response

@@ -25,7 +25,7 @@ from bot.compose.xlength import extract_urls
 from bot.config import ChannelConfig
 from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Post, PostPart, PublishResult
-from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.base import DeliveryNotes, PublisherContext, transport_error
 from bot.publishers.edge import wait_or
 from bot.publishers.mastodon_media import MediaUploader
 from bot.textfit import grapheme_count
@@ -198,7 +198,10 @@ class MastodonPublisher:
         try:
             response = self._ctx.http.request(method, self._base + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise Transient(f"{what}: {type(exc).__name__}: {exc}", channel=self.name) from exc
+            error = transport_error(exc, channel=self.name)
+            raise Transient(
+                f"{what}: {error}", channel=self.name, maybe_sent=error.maybe_sent
+            ) from exc
         if response.is_error:
             raise self._error(response, what)
         return response

@@ -27,7 +27,7 @@ import httpx
 
 from bot.config import ChannelConfig
 from bot.errors import AuthError, PublishError, Rejected, Transient
-from bot.publishers.base import PublisherContext
+from bot.publishers.base import PublisherContext, maybe_sent
 
 REDACTED = "***"
 MAX_DETAIL = 300  # characters of a server answer quoted in an error message
@@ -89,9 +89,8 @@ def send(
         text = scrub(f"{type(exc).__name__}: {exc}", secrets)
         # The original exception holds the request (and so the URL): chain a clean copy.
         clean = type(exc)(scrub(str(exc), secrets))
-        # Before the connection was made nothing can have been posted; after, it may have.
-        unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-        raise Transient(f"{what}: {text}", channel=channel, maybe_sent=not unsent) from clean
+        sent = maybe_sent(exc)
+        raise Transient(f"{what}: {text}", channel=channel, maybe_sent=sent) from clean
 
 
 def detail(response: httpx.Response, secrets: Iterable[str]) -> str:

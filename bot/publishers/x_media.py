@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import requests
 import tweepy
+import urllib3
 from tweepy.errors import (
     BadRequest,
     Forbidden,
@@ -192,9 +193,21 @@ def translate_error(
     if isinstance(exc, HTTPException):
         return _http_error(exc, channel=channel, action=action, now=now)
     if isinstance(exc, requests.Timeout):
-        return Transient(f"X {action}: no answer within {timeout:g} s", channel=channel)
+        return Transient(
+            f"X {action}: no answer within {timeout:g} s", channel=channel, maybe_sent=True
+        )
     # Refused or dropped connections, and anything else tweepy raises before an answer.
-    return Transient(f"X {action}: {type(exc).__name__}: {exc}", channel=channel)
+    return Transient(
+        f"X {action}: {type(exc).__name__}: {exc}", channel=channel, maybe_sent=_maybe_sent(exc)
+    )
+
+
+def _maybe_sent(exc: Exception) -> bool:
+    """False only when no connection to X was made, so nothing can have been posted."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _http_error(exc: HTTPException, *, channel: str, action: str, now: datetime) -> PublishError:
