@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import logging
 import pkgutil
@@ -14,9 +15,10 @@ from typing import Any
 import pytest
 
 import tests.harnesses
+from bot.compose.profiles import profile_for
 from bot.delivery import Failures
-from bot.errors import AlreadyPosted, AuthError, PublishError, RateLimited, Transient
-from bot.models import Delivery, Post, PublishResult
+from bot.errors import AlreadyPosted, AuthError, PublishError, RateLimited, Rejected, Transient
+from bot.models import Delivery, Length, Post, PublishResult
 from bot.protocols import Publisher
 from bot.retry import RetryPolicy
 from bot.store.sqlite import SQLiteStore
@@ -125,6 +127,50 @@ def test_server_trouble_is_transient(harness: Harness, fault: Any) -> None:
 
     assert isinstance(error, Transient), repr(error)
     assert error.retryable
+
+
+def _sized(post: Post, units: int) -> Post:
+    """``post`` with its text replaced by ``units`` Devanagari letters (no link, no facets):
+    one unit each however the platform counts (code points, UTF-16, graphemes, X weight)."""
+    text = "क" * units
+    profile = profile_for(post.platform)
+    assert profile.measure(text) == units
+    part = dataclasses.replace(post.parts[0], text=text, facets=())
+    length = Length(unit=profile.unit, value=units, limit=profile.limit)
+    return dataclasses.replace(post, parts=(part,), length=length)
+
+
+def test_a_post_exactly_at_the_limit_is_accepted(harness: Harness) -> None:
+    """A post at exactly the platform's documented limit (counted as the platform counts)
+    goes out; one unit more is Rejected, by the publisher or by the fake (which enforces
+    the platform's limit), and nothing is posted."""
+    publisher, post = harness.publisher(), harness.sample_post()
+    limit = profile_for(harness.platform).limit
+
+    result = publisher.publish(_sized(post, limit), idempotency_key="at-limit")
+
+    assert result.remote_id
+    assert harness.posts_received() == 1
+    with pytest.raises(Rejected):
+        publisher.publish(_sized(post, limit + 1), idempotency_key="over-limit")
+    assert harness.posts_received() == 1
+
+
+def test_a_rejection_is_final_and_quotes_the_platform(harness: Harness, tmp_path: Path) -> None:
+    """The platform's documented 4xx refusal becomes Rejected carrying the platform's own
+    words; it is not retryable, nothing is posted, and the delivery ends failed at once."""
+    harness.fail_next("rejected")
+    publisher = harness.publisher()
+    error = _publish_failing(harness, publisher, harness.sample_post())
+
+    assert isinstance(error, Rejected), repr(error)
+    assert harness.rejection in str(error)
+    assert not error.retryable
+    outcome, detail, stored = _engine_outcome(tmp_path, publisher, error)
+    assert outcome == "failed", detail
+    assert stored.status == "failed"
+    assert stored.next_attempt is None
+    assert harness.posts_received() == 0
 
 
 def _retry(publisher: Publisher, post: Post, key: str) -> PublishResult:

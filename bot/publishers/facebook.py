@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.compose.counting import utf16_units
 from bot.config import ChannelConfig
 from bot.errors import AlreadyPosted, PublishError, Transient
 from bot.models import Post, PublishResult
@@ -22,6 +23,7 @@ from bot.publishers.graph import GraphClient, require
 
 PERMISSION = "pages_manage_posts"
 _FEED_FIELDS = "id,message,link,permalink_url"
+MESSAGE_LIMIT = 63206  # characters (UTF-16 units) in a Page post's message
 
 
 def post_url(post_id: str) -> str:
@@ -75,16 +77,18 @@ class FacebookPublisher:
     def _send(self, post: Post) -> dict[str, Any]:
         part = post.parts[0]
         image = part.media[0] if part.media and self._photos else None
+        with_link = part.text
+        if post.article_url not in with_link:
+            # A photo post has no link card: the link must be in the text to be clickable.
+            with_link = f"{with_link}\n\n{post.article_url}".strip()
+        if utf16_units(with_link) > MESSAGE_LIMIT:
+            image = None  # no room for the link in a photo post: a link post shows its card
         if image is None:
             link = part.link or post.article_url
             return self._graph.post(
                 self._page_id, "feed", data={"message": part.text, "link": link}
             )
-        message = part.text
-        if post.article_url not in message:
-            # A photo post has no link card: the link must be in the text to be clickable.
-            message = f"{message}\n\n{post.article_url}".strip()
-        data = {"url": image.url, "message": message}
+        data = {"url": image.url, "message": with_link}
         if image.alt:
             data["alt_text_custom"] = image.alt
         return self._graph.post(self._page_id, "photos", data=data)

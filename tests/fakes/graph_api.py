@@ -32,6 +32,9 @@ from tests.publisher_helpers import api_channel
 TOKEN = "EAAGfakePageToken0123456789secret"
 ARTICLE = "https://volt.example/2025/ev-battery-prices?utm_source=meta"
 
+PAGE_MESSAGE_LIMIT = 63206  # a Page post's message
+CAPTION_LIMIT = 2200  # an Instagram caption
+
 
 @dataclass
 class Fault:
@@ -161,6 +164,9 @@ class FakeGraph(Loopback):
             return 400, _error(100, "(#100) Missing message or attachment", "OAuthException")
         if route == "photos" and not form.get("url"):
             return 400, _error(324, "(#324) Requires upload file", "OAuthException")
+        if _utf16(form.get("message", "")) > PAGE_MESSAGE_LIMIT:
+            text = f"(#100) Param message must be at most {PAGE_MESSAGE_LIMIT} characters long"
+            return 400, _error(100, text, "OAuthException")
         post_id = f"{self.page_id}_{self.next_id('9')}"
         entry = {"id": post_id, "message": form.get("message", "")}
         entry["permalink_url"] = f"https://www.facebook.com/{post_id}"
@@ -174,6 +180,9 @@ class FakeGraph(Loopback):
     def _create(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if not form.get("image_url"):
             return 400, _error(100, "The parameter image_url is required.", "OAuthException")
+        if _utf16(form.get("caption", "")) > CAPTION_LIMIT:
+            text = f"(#100) The caption is longer than {CAPTION_LIMIT} characters"
+            return 400, _error(100, text, "OAuthException")
         container = self.next_id("1790000")
         self.containers[container] = {**form, "steps": list(self.container_steps), "read": 0}
         self.containers[container].pop("access_token", None)
@@ -206,6 +215,11 @@ class FakeGraph(Loopback):
         self.media.append({"id": media_id, "caption": caption, "permalink": permalink})
         self.quota_usage += 1
         return 200, {"id": media_id}
+
+
+def _utf16(text: str) -> int:
+    """Characters as Meta counts them (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _error(code: int, message: str, kind: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
+from twitter_text import parse_tweet
 
 from tests.fakes.loopback import Loopback, LoopbackHandler, multipart_fields
 
@@ -285,7 +286,7 @@ def _invalid(detail: str) -> tuple[int, dict[str, Any]]:
     }
 
 
-def _create_tweet(x: FakeX, request: XRequest) -> tuple[int, dict[str, Any]]:
+def _create_tweet(x: FakeX, request: XRequest) -> tuple[int, dict[str, Any]]:  # noqa: PLR0911
     try:
         body = request.json()
     except ValueError:
@@ -293,6 +294,9 @@ def _create_tweet(x: FakeX, request: XRequest) -> tuple[int, dict[str, Any]]:
     text = body.get("text")
     if not isinstance(text, str) or not text:
         return _invalid("text is required")
+    if not parse_tweet(text).valid:  # twitter-text v3: weighted length <= 280, no U+FFFE...
+        weighted = parse_tweet(text).weightedLength
+        return _invalid(f"text: the post is {weighted} weighted characters, X allows 280")
     media_ids = (body.get("media") or {}).get("media_ids", [])
     if any(m not in x.media for m in media_ids):
         return _invalid("media_ids: unknown media id")
