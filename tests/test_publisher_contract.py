@@ -16,7 +16,7 @@ import pytest
 
 import tests.harnesses
 from bot.compose.profiles import profile_for
-from bot.delivery import Failures
+from bot.delivery import Failures, already_posted
 from bot.errors import AlreadyPosted, AuthError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Delivery, Length, Post, PublishResult
 from bot.protocols import Publisher
@@ -74,6 +74,16 @@ def _assert_no_secret(harness: Harness, text: str, where: str) -> None:
         assert secret not in text, f"a credential of {harness.platform} appears in {where}"
 
 
+def _assert_real_id(result: PublishResult) -> None:
+    """The platform's id, or none with a note saying why: never a made-up placeholder."""
+    if result.remote_id is None:
+        assert result.note.strip()
+        return
+    assert result.remote_id.strip()
+    assert result.remote_id not in ("None", "already-posted")
+    assert not result.remote_id.startswith(("slack:", "discord:", "syndbot-"))
+
+
 def _publish_failing(harness: Harness, publisher: Publisher, post: Post) -> PublishError:
     """Publish once, expecting a PublishError; check it carries no secret."""
     with pytest.raises(PublishError) as caught:
@@ -95,7 +105,7 @@ def test_publish_once(harness: Harness) -> None:
     result = publisher.publish(post, idempotency_key="contract-1")
 
     assert isinstance(result, PublishResult)
-    assert result.remote_id.strip()
+    _assert_real_id(result)
     assert harness.posts_received() == 1
 
 
@@ -149,7 +159,7 @@ def test_a_post_exactly_at_the_limit_is_accepted(harness: Harness) -> None:
 
     result = publisher.publish(_sized(post, limit), idempotency_key="at-limit")
 
-    assert result.remote_id
+    _assert_real_id(result)
     assert harness.posts_received() == 1
     with pytest.raises(Rejected):
         publisher.publish(_sized(post, limit + 1), idempotency_key="over-limit")
@@ -183,7 +193,7 @@ def _retry(publisher: Publisher, post: Post, key: str) -> PublishResult:
     try:
         return publisher.publish(post, idempotency_key=key)
     except AlreadyPosted as exc:  # the pipeline counts this as sent
-        return PublishResult(remote_id=exc.remote_id or "already-posted", url=exc.url)
+        return already_posted(exc)
 
 
 def _engine_outcome(
@@ -218,7 +228,7 @@ def test_lost_answer_is_never_resent_blindly(harness: Harness, tmp_path: Path) -
         error = error_
     else:  # the publisher settled it itself (Bluesky: the record key tells)
         assert harness.reconciles
-        assert settled.remote_id
+        _assert_real_id(settled)
         assert harness.posts_received() == 1
         return
     _assert_no_secret(harness, str(error), "the error message")
@@ -230,7 +240,7 @@ def test_lost_answer_is_never_resent_blindly(harness: Harness, tmp_path: Path) -
     if harness.reconciles:
         assert outcome == "retry", detail
         result = _retry(harness.publisher(), post, "contract-1")
-        assert result.remote_id
+        _assert_real_id(result)
     else:
         assert getattr(publisher, "reconcile", None) is None
         assert outcome == "failed", detail

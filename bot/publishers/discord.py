@@ -59,8 +59,9 @@ class DiscordPublisher(WebhookPublisher):
         )
         message = json_body(response)
         # Never raise after a 2xx: the message exists, and a retry would post it again.
-        remote_id = str(message.get("id") or f"discord:{idempotency_key}")
-        return PublishResult(remote_id=remote_id, url=message_url(message))
+        if not message.get("id"):
+            return PublishResult(remote_id=None, note="Discord accepted it without a message id")
+        return PublishResult(remote_id=str(message["id"]), url=message_url(message))
 
     def _error(self, response: httpx.Response, what: str) -> PublishError:
         """Discord errors: ``{"code", "message", "errors"}``; 429 adds ``retry_after``."""

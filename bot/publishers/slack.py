@@ -31,6 +31,7 @@ PATH_PREFIX = "/services/"
 SECTION_LIMIT = 3000
 ALT_LIMIT = 2000
 DEFAULT_RATE_WAIT = 30.0
+NO_ID = "Slack incoming webhooks answer 'ok' without a message id or link"
 # Errors a person must fix in Slack (the app, the channel); posting again cannot help.
 _NO_ACCESS = frozenset(
     {
@@ -75,8 +76,7 @@ class SlackPublisher(WebhookPublisher):
                 channel=self.name,
             )
         self._request("POST", "POST incoming webhook", json=body)
-        # Slack returns no message id; the key names the delivery for the store.
-        return PublishResult(remote_id=f"slack:{idempotency_key}")
+        return PublishResult(remote_id=None, note=NO_ID)
 
     def _error(self, response: httpx.Response, what: str) -> PublishError:
         status = response.status_code

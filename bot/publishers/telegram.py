@@ -104,7 +104,10 @@ class TelegramPublisher:
                 log.warning("telegram photo refused, sending text channel=%s: %s", self.name, exc)
         if message is None:
             message = self._send_message(part.text, post.article_url)
-        return PublishResult(remote_id=str(message.get("message_id")), url=message_url(message))
+        number = message.get("message_id")
+        if number is None:  # sent all the same: a retry would post it again
+            return PublishResult(remote_id=None, note=f"Telegram answered {method_of(message)}")
+        return PublishResult(remote_id=str(number), url=message_url(message))
 
     def _send_photo(self, caption: str, photo: str) -> dict[str, Any]:
         payload = {"chat_id": self._chat_id, "photo": photo, "caption": caption}
@@ -172,6 +175,11 @@ class TelegramPublisher:
         if code >= 500 or not body:
             return Transient(f"{text}; will retry", channel=self.name)
         return Rejected(text, channel=self.name)
+
+
+def method_of(message: dict[str, Any]) -> str:
+    """How an answer without a message id is described in the delivery's note."""
+    return "ok without a message_id" if not message else "a message without its message_id"
 
 
 def message_url(message: dict[str, Any]) -> str | None:
