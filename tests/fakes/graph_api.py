@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from bot.config import ChannelConfig
 from bot.models import Length, Media, Post, PostPart
@@ -33,6 +33,14 @@ TOKEN = "EAAGfakePageToken0123456789secret"
 ARTICLE = "https://volt.example/2025/ev-battery-prices?utm_source=meta"
 
 PAGE_MESSAGE_LIMIT = 63206  # a Page post's message
+# Page post fields Graph refuses since v3.3 ("deprecate_post_aggregated_fields_for_
+# attachement"): their values moved to ``attachments`` (link -> attachments{unshimmed_url}).
+DEPRECATED_POST_FIELDS = frozenset(
+    {"caption", "description", "link", "name", "object_id", "source", "type"}
+)
+POST_FIELDS = frozenset(
+    {"id", "message", "permalink_url", "attachments", "created_time", "full_picture", "story"}
+)
 CAPTION_LIMIT = 2200  # an Instagram caption
 
 
@@ -140,7 +148,7 @@ class FakeGraph(Loopback):
         if route in ("feed", "photos"):
             return self._page_post(route, form)
         if route == "read_feed":
-            return 200, {"data": list(reversed(self.page_posts))[: int(form.get("limit", 25))]}
+            return self._read_feed(form)
         if route == "account":
             return 200, {"id": self.ig_user_id, "username": self.username}
         if route == "quota":
@@ -171,11 +179,30 @@ class FakeGraph(Loopback):
         entry = {"id": post_id, "message": form.get("message", "")}
         entry["permalink_url"] = f"https://www.facebook.com/{post_id}"
         if route == "feed" and form.get("link"):
-            entry["link"] = form["link"]
+            entry["link"] = form["link"]  # kept for tests; read back as attachments only
+        if route == "photos":
+            entry["photo"] = form["url"]
         self.page_posts.append(entry)
         if route == "photos":
             return 200, {"id": self.next_id("5"), "post_id": post_id}
         return 200, {"id": post_id}
+
+    def _read_feed(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """``GET /{page}/feed?fields=``: only the fields asked for, refusing those Graph
+        refuses on Page posts since v3.3 (error #12) and ones it does not know (#100)."""
+        fields = top_fields(form.get("fields", "id"))
+        deprecated = [f for f in fields if f in DEPRECATED_POST_FIELDS]
+        if deprecated:
+            text = f"(#12) {deprecated[0]} field is deprecated for versions v3.3 and higher"
+            return 400, _error(12, text, "OAuthException")
+        unknown = [f for f in fields if f not in POST_FIELDS]
+        if unknown:
+            text = (
+                f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (PagePost)"
+            )
+            return 400, _error(100, text, "OAuthException")
+        newest = list(reversed(self.page_posts))[: int(form.get("limit", 25))]
+        return 200, {"data": [_page_post_fields(p, fields) for p in newest]}
 
     def _create(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if not form.get("image_url"):
@@ -215,6 +242,37 @@ class FakeGraph(Loopback):
         self.media.append({"id": media_id, "caption": caption, "permalink": permalink})
         self.quota_usage += 1
         return 200, {"id": media_id}
+
+
+def top_fields(expression: str) -> list[str]:
+    """The top-level names of a Graph field expression: ``a,b{c,d},e`` -> a, b, e."""
+    names, depth, name = [], 0, ""
+    for char in expression + ",":
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            names.append(name.strip())
+            name = ""
+        elif depth == 0:
+            name += char
+    return [n for n in names if n]
+
+
+def _page_post_fields(entry: dict[str, str], fields: list[str]) -> dict[str, Any]:
+    """A stored Page post as Graph returns it: its link or photo as an attachment."""
+    shown: dict[str, Any] = {k: entry[k] for k in fields if k in entry}
+    if "attachments" in fields:
+        if entry.get("link"):
+            shim = "https://l.facebook.com/l.php?u=" + quote(entry["link"], safe="")
+            item = {"media_type": "link", "unshimmed_url": entry["link"], "url": shim}
+            shown["attachments"] = {"data": [item]}
+        elif entry.get("photo"):
+            page = f"https://www.facebook.com/photo.php?fbid={entry['id'].split('_')[-1]}"
+            item = {"media_type": "photo", "unshimmed_url": page, "url": page}
+            shown["attachments"] = {"data": [item]}
+    return shown
 
 
 def _utf16(text: str) -> int:
