@@ -339,3 +339,18 @@ def test_no_secret_in_any_output(rig: Rig, caplog: pytest.LogCaptureFixture) -> 
     texts = error_texts(lambda: rig.pub.publish(post, idempotency_key=KEY), 4)
     texts += [repr(rig.pub), caplog.text, repr(rig.state.channel_state("instagram-main"))]
     assert not [t for t in texts if TOKEN in t]
+
+
+@pytest.mark.parametrize("fields", ["id,caption,link", "id,text", "id,type"])
+def test_fake_refuses_fields_ig_media_does_not_have(
+    graph: FakeGraph, http: httpx.Client, fields: str
+) -> None:
+    """Like Graph, the fake answers error #100 to a media read naming a field IG Media does
+    not have, so a read-back asking for one cannot pass the tests."""
+    response = http.get(
+        f"{graph.base}/v25.0/{graph.ig_user_id}/media",
+        params={"fields": fields},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == 100

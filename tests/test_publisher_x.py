@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+import tweepy
 from PIL import Image
 
 from bot.config import ChannelConfig, Secret
@@ -461,3 +462,14 @@ def test_tweepy_host_is_redirected_and_timeout_set(x: FakeX, http: httpx.Client)
     assert session.rewrite("https://example.com/2/tweets") == "https://example.com/2/tweets"
     assert session.timeout == 1.0
     assert publisher._client.wait_on_rate_limit is False
+
+
+@pytest.mark.parametrize("field", ["link", "url", "in_reply_to_status_id"])
+def test_fake_refuses_tweet_fields_x_does_not_document(
+    x: FakeX, http: httpx.Client, field: str
+) -> None:
+    """The fake refuses a timeline read asking for a tweet field X's OpenAPI does not list
+    (400 Invalid Request), so the read-back must use documented fields."""
+    publisher = _publisher(x, http)
+    with pytest.raises(tweepy.BadRequest):
+        publisher._client.get_users_tweets(x.user_id, tweet_fields=[field], user_auth=True)

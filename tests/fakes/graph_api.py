@@ -41,6 +41,14 @@ DEPRECATED_POST_FIELDS = frozenset(
 POST_FIELDS = frozenset(
     {"id", "message", "permalink_url", "attachments", "created_time", "full_picture", "story"}
 )
+# IG Media fields (Instagram Graph API reference, "IG Media").
+IG_MEDIA_FIELDS = frozenset(
+    {
+        "id", "caption", "permalink", "media_type", "media_url", "media_product_type",
+        "timestamp", "username", "shortcode", "thumbnail_url", "like_count",
+        "comments_count", "is_comment_enabled", "owner", "children", "alt_text",
+    }
+)  # fmt: skip
 CAPTION_LIMIT = 2200  # an Instagram caption
 
 
@@ -164,7 +172,7 @@ class FakeGraph(Loopback):
             media = next(m for m in self.media if m["id"] == call.path.strip("/"))
             return 200, {"id": media["id"], "permalink": media["permalink"]}
         if route == "media":
-            return 200, {"data": list(reversed(self.media))}
+            return self._read_media(form)
         return 400, _error(100, f"Unsupported {call.method} request.", "GraphMethodException")
 
     def _page_post(self, route: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -197,12 +205,18 @@ class FakeGraph(Loopback):
             return 400, _error(12, text, "OAuthException")
         unknown = [f for f in fields if f not in POST_FIELDS]
         if unknown:
-            text = (
-                f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (PagePost)"
-            )
-            return 400, _error(100, text, "OAuthException")
+            return 400, nonexisting_field(unknown[0], "PagePost")
         newest = list(reversed(self.page_posts))[: int(form.get("limit", 25))]
         return 200, {"data": [_page_post_fields(p, fields) for p in newest]}
+
+    def _read_media(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """``GET /{ig-user}/media?fields=``: the IG Media fields asked for; others: #100."""
+        fields = top_fields(form.get("fields", "id"))
+        unknown = [f for f in fields if f not in IG_MEDIA_FIELDS]
+        if unknown:
+            return 400, nonexisting_field(unknown[0], "IGMedia")
+        rows = [{k: m[k] for k in fields if k in m} for m in reversed(self.media)]
+        return 200, {"data": rows[: int(form.get("limit", 25))]}
 
     def _create(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if not form.get("image_url"):
@@ -242,6 +256,12 @@ class FakeGraph(Loopback):
         self.media.append({"id": media_id, "caption": caption, "permalink": permalink})
         self.quota_usage += 1
         return 200, {"id": media_id}
+
+
+def nonexisting_field(name: str, node: str) -> dict[str, Any]:
+    """Graph's answer to a field the node type does not have."""
+    text = f"(#100) Tried accessing nonexisting field ({name}) on node type ({node})"
+    return _error(100, text, "OAuthException")
 
 
 def top_fields(expression: str) -> list[str]:
