@@ -1,5 +1,5 @@
-"""What every API publisher shares: its context, delivery notes, and HTTP status -> our
-error mapping.
+"""What every API publisher shares: its context and delivery notes (the HTTP edge, status
+tables and scrubbing are in ``bot.publishers.edge``).
 
 A publisher module exposes ``build(channel, ctx) -> Publisher``. It gets everything it
 may touch from ``PublisherContext`` (an HTTP client tests can point at a local server, a
@@ -14,11 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
-
-from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
-from bot.publishers.edge import wait_or
-
-DEFAULT_RATE_WAIT = 60.0  # a 429 that says nothing about when to come back
 
 
 class ChannelStateStore(Protocol):
@@ -56,33 +51,6 @@ class PublisherContext:
     clock: Callable[[], datetime] = _utcnow
     allow_private_media: bool = False  # fetch article images from private/loopback hosts
     user_agent: str = "syndbot"
-
-
-def error_for_status(
-    response: httpx.Response, *, channel: str, detail: str = "", now: datetime | None = None
-) -> PublishError:
-    """Map an HTTP error answer to our error tree (platform modules refine it first)."""
-    code = response.status_code
-    text = f"HTTP {code}" + (f": {detail}" if detail else "")
-    if code == 429:
-        wait = wait_or(response.headers, now or _utcnow(), DEFAULT_RATE_WAIT)
-        return RateLimited(text, retry_after=wait, channel=channel)
-    if code in (401, 403):
-        return AuthError(text, channel=channel)
-    if code in (408, 425) or code >= 500:
-        return Transient(text, channel=channel)
-    return Rejected(text, channel=channel)
-
-
-def transport_error(exc: httpx.TransportError, *, channel: str) -> Transient:
-    """Timeouts, refused and dropped connections: retry later. Trouble after the request
-    went out (a read timeout, a dropped answer) may have posted: ``maybe_sent``."""
-    return Transient(f"{type(exc).__name__}: {exc}", channel=channel, maybe_sent=maybe_sent(exc))
-
-
-def maybe_sent(exc: httpx.TransportError) -> bool:
-    """False only when no connection was made, so nothing can have been posted."""
-    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 class DeliveryNotes:
