@@ -31,13 +31,12 @@ from bot.errors import (
     AlreadyPosted,
     AuthError,
     PublishError,
-    RateLimited,
     Rejected,
     Transient,
 )
 from bot.images import ImageData, fetch_image, fit_image
 from bot.models import Media
-from bot.publishers.edge import reset_seconds, wait_or
+from bot.publishers.edge import StatusTable, reset_seconds, wait_or
 from bot.textfit import fit_text
 
 log = logging.getLogger(__name__)
@@ -210,56 +209,57 @@ def _maybe_sent(exc: Exception) -> bool:
     return not isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _http_error(exc: HTTPException, *, channel: str, action: str, now: datetime) -> PublishError:
-    if isinstance(exc, TooManyRequests):
-        wait, why = rate_limit_wait(exc.response.headers, now=now)
-        return RateLimited(
-            f"X rate limit on {action}{why}; retry in {wait:.0f} s",
-            retry_after=wait,
-            channel=channel,
-        )
-    code = exc.response.status_code
-    detail = problem_detail(exc.response)
-    if isinstance(exc, Unauthorized):
-        return AuthError(
-            f"X refused the credentials on {action} (HTTP 401{detail}): check api_key, "
-            "api_secret, access_token and access_token_secret; regenerate the access "
-            "token if it was revoked",
-            channel=channel,
-        )
-    if isinstance(exc, Forbidden):
-        return _forbidden(exc, detail=detail, channel=channel, action=action)
-    if code >= 500 or code in (408, 425):
-        return Transient(f"X {action} failed (HTTP {code}{detail})", channel=channel)
-    return Rejected(f"X refused {action} (HTTP {code}{detail})", channel=channel)
-
-
-def _forbidden(exc: HTTPException, *, detail: str, channel: str, action: str) -> PublishError:
-    text = f"{detail} {_problem_type(exc.response)}".lower()
-    if "duplicate" in text:
-        return AlreadyPosted(
-            f"X already has this post ({action}: HTTP 403{detail})", channel=channel
-        )
-    if any(mark in text for mark in _PERMISSION_MARKS):
-        return AuthError(
-            f"X forbids {action} for these credentials (HTTP 403{detail}): {PERMISSION_HINT}",
-            channel=channel,
-        )
-    if any(mark in text for mark in _APP_MARKS):
-        return AuthError(
-            f"X refuses this app on {action} (HTTP 403{detail}): attach the app to a Project "
-            "with v2 access in the developer portal",
-            channel=channel,
-        )
-    return Rejected(f"X refused {action} (HTTP 403{detail})", channel=channel)
-
-
+CREDENTIALS_HINT = (
+    "check api_key, api_secret, access_token and access_token_secret; regenerate the "
+    "access token if it was revoked"
+)
 PERMISSION_HINT = (
     "give the app Read and Write permission in the developer portal (User authentication "
     "settings) and regenerate the access token and secret"
 )
+APP_HINT = "attach the app to a Project with v2 access in the developer portal"
 _PERMISSION_MARKS = ("oauth1-permissions", "oauth1 app permissions", "not permitted to perform")
 _APP_MARKS = ("client-forbidden", "client-not-enrolled", "unsupported-authentication")
+# A 403 is judged by its problem body (duplicate, permissions, app), else Rejected.
+TABLE = StatusTable(
+    "X", default_wait=RATE_WINDOW, kinds={403: Rejected}, hints={401: CREDENTIALS_HINT}
+)
+
+
+def _http_error(exc: HTTPException, *, channel: str, action: str, now: datetime) -> PublishError:
+    response = exc.response
+    code = response.status_code
+    text = f"X {action}: HTTP {code}{problem_detail(response)}"
+    kind: type[PublishError] | None = None
+    hint: str | None = None
+    wait: float | None = None
+    if isinstance(exc, TooManyRequests) or code == 429:
+        wait, why = rate_limit_wait(response.headers, now=now)
+        text += why
+    elif code == 403:
+        kind, hint = _forbidden(response)
+    return TABLE.error(
+        status=code,
+        headers=response.headers,
+        text=text,
+        channel=channel,
+        now=now,
+        kind=kind,
+        hint=hint,
+        wait=wait,
+    )
+
+
+def _forbidden(response: requests.Response) -> tuple[type[PublishError], str]:
+    """What X's 403 problem body means: (error class, hint)."""
+    text = f"{problem_detail(response)} {_problem_type(response)}".lower()
+    if "duplicate" in text:
+        return AlreadyPosted, "X already has this post"
+    if any(mark in text for mark in _PERMISSION_MARKS):
+        return AuthError, PERMISSION_HINT
+    if any(mark in text for mark in _APP_MARKS):
+        return AuthError, APP_HINT
+    return Rejected, ""
 
 
 def rate_limit_wait(headers: Mapping[str, str], *, now: datetime) -> tuple[float, str]:
