@@ -135,10 +135,6 @@ class GraphClient:
             )
         return body
 
-    def scrub(self, text: str) -> str:
-        """``text`` with the token replaced, for messages that quote server answers."""
-        return self._edge.scrub(text)
-
     def __repr__(self) -> str:
         return f"GraphClient(channel={self.channel.name!r})"
 
