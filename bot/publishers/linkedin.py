@@ -42,6 +42,7 @@ from bot.publishers.graph import require
 DEFAULT_BASE = "https://api.linkedin.com"
 DEFAULT_VERSION = "202510"
 PERMISSION = "w_organization_social"
+READ_PERMISSION = "r_organization_social"  # GET /rest/posts?q=author (the read-back)
 THUMB_MAX_BYTES = 5_000_000
 THUMB_MAX_SIDE = 4096
 THUMB_FORMATS = ("image/jpeg", "image/png", "image/gif")
@@ -222,9 +223,10 @@ def _table(org_id: str, version: str) -> StatusTable:
             401: "the access token expired or was revoked (LinkedIn tokens last 60 days): "
             "create a new one for the page admin and put it in the environment variable "
             "named in credentials",
-            403: f"the token lacks {PERMISSION} or its member is not an admin of organization "
-            f"{org_id}: add the Community Management API product, grant "
-            "w_organization_social and create a new token",
+            403: f"the token lacks {PERMISSION} (to post) or {READ_PERMISSION} (to look for "
+            f"a post whose answer was lost), or its member is not an admin of organization "
+            f"{org_id}: add the Community Management API product, grant both and create a "
+            "new token",
             426: f"LinkedIn-Version {version} is no longer served: set "
             "options.linkedin_version to a current YYYYMM version",
         },
