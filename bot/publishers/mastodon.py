@@ -33,7 +33,8 @@ from bot.textfit import grapheme_count
 log = logging.getLogger(__name__)
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
-SCOPES = "write:statuses write:media read:accounts"
+# read:statuses: a token that reads an account's statuses (the read-back) must carry it.
+SCOPES = "write:statuses write:media read:accounts read:statuses"
 LIMITS_MAX_AGE = timedelta(days=1)
 KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key one hour
 DEFAULT_LIMITS: dict[str, int] = {
