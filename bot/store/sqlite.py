@@ -222,14 +222,21 @@ class SQLiteStore(ChannelMethods):
         )
 
     def mark_sent(
-        self, delivery_id: int, *, now: datetime, remote_id: str, remote_url: str | None
+        self,
+        delivery_id: int,
+        *,
+        now: datetime,
+        remote_id: str | None,
+        remote_url: str | None,
+        note: str | None = None,
     ) -> None:
+        # A sent delivery's last_error holds only the note on its missing id, if any.
         self._move(
             delivery_id,
             now,
             ("pending", "sending"),
-            "status = 'sent', next_attempt = NULL, remote_id = ?, remote_url = ?",
-            (remote_id, remote_url),
+            "status = 'sent', next_attempt = NULL, remote_id = ?, remote_url = ?, last_error = ?",
+            (remote_id, remote_url, clip(note) if note else None),
         )
 
     def mark_failed(
