@@ -67,7 +67,7 @@ def delivery_table(reports: Sequence[DeliveryReport]) -> Table:
     table = Table(title="Deliveries")
     for col in ("channel", "item", "outcome", "detail"):
         table.add_column(col, overflow="fold")
-    colours = {"sent": "green", "retry": "yellow", "paused": "yellow"}
+    colours = {"sent": "green", "retry": "yellow", "paused": "yellow", "taken": "dim"}
     for r in reports:
         colour = colours.get(r.outcome, "red")
         outcome = f"[{colour}]{r.outcome}[/{colour}]"
