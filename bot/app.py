@@ -14,12 +14,13 @@ import httpx
 
 from bot.config import Config
 from bot.feeds import make_http_client, open_source
+from bot.lock import nobody_sending
 from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals
-from bot.store import SQLiteStore
+from bot.store import DatabaseDamaged, DatabaseReadOnly, SQLiteStore
 from bot.summarise import ExtractiveSummariser
 from bot.words import plural
 
@@ -97,24 +98,57 @@ def open_pipeline(
             http.close()
 
 
+def recover_interrupted(pipeline: Pipeline, *, wait: float = 120.0) -> int:
+    """Resolve deliveries a crash left in ``sending``, once no ``syndbot post`` is sending
+    (its claims are ``sending`` too, and must not be taken for a crash's leftovers)."""
+
+    def waiting() -> None:
+        log.info("waiting for a one-off `syndbot post` to finish before resolving deliveries")
+
+    with nobody_sending(pipeline.config.service.database, wait=wait, on_wait=waiting) as free:
+        if not free:
+            log.warning(
+                "a one-off `syndbot post` is still sending after %.0f s; deliveries left in "
+                "'sending' are resolved at the next start",
+                wait,
+            )
+            return 0
+        recovered = pipeline.recover_interrupted()
+    if recovered:
+        log.info("resolved %d deliveries interrupted by the last shutdown", recovered)
+    return recovered
+
+
 def run_service(
     pipeline: Pipeline,
     *,
     stop: threading.Event | None = None,
     install_signals: bool = True,
 ) -> None:
-    """Poll every feed on its interval and deliver due posts until SIGINT/SIGTERM or ``stop``."""
+    """Poll every feed on its interval and deliver due posts until SIGINT/SIGTERM or ``stop``.
+
+    A damaged or read-only database stops the service: the error is raised once the jobs
+    have stopped (the CLI prints its sentence and exits 2) instead of failing every interval.
+    """
     config = pipeline.config
     stop = stop or threading.Event()
     if install_signals:
         install_stop_signals(stop)
-    recovered = pipeline.recover_interrupted()
-    if recovered:
-        log.info(
-            "resolved %s interrupted by the last shutdown",
-            plural(recovered, "delivery", "deliveries"),
-        )
-    jobs = JobQueue(workers=max(4, min(16, len(config.feeds) + len(config.channels))))
+    recover_interrupted(pipeline)
+    fatal: list[BaseException] = []
+
+    def stop_for(exc: BaseException) -> None:
+        if not fatal:
+            fatal.append(exc)
+            what = "damaged" if isinstance(exc, DatabaseDamaged) else "read-only"
+            log.error("stopping the service: the database is %s", what)
+        stop.set()
+
+    jobs = JobQueue(
+        workers=max(4, min(16, len(config.feeds) + len(config.channels))),
+        fatal=(DatabaseDamaged, DatabaseReadOnly),
+        on_fatal=stop_for,
+    )
     for feed in config.feeds:
         jobs.run_repeating(
             pipeline.poll_due,
@@ -149,6 +183,8 @@ def run_service(
             http.stop()
         jobs.stop(wait=True)
         log.info("stopped")
+    if fatal:
+        raise fatal[0]
 
 
 def attach_observer(pipeline: Pipeline, observer: Observer) -> None:

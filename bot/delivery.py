@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.errors import AuthError, PublishError, RateLimited, Rejected, Skipped, Transient
+from bot.errors import (
+    AlreadyPosted,
+    AuthError,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Skipped,
+    Transient,
+)
 from bot.models import Delivery, Post, PublishResult
 from bot.protocols import Publisher, Store
 from bot.retry import RetryPolicy
@@ -46,6 +54,16 @@ def reconcile_retry(
         return None
     found: PublishResult | None = reconcile(post, idempotency_key=key)
     return found
+
+
+def already_posted(exc: AlreadyPosted) -> PublishResult:
+    """A "duplicate" answer counts as sent: with the existing post's id when the platform
+    could name it, else with no id and a note saying so (never a made-up id)."""
+    if exc.remote_id:
+        return PublishResult(remote_id=exc.remote_id, url=exc.url)
+    return PublishResult(
+        remote_id=None, url=exc.url, note=f"the platform already had this post: {exc}"
+    )
 
 
 @dataclass(frozen=True)
@@ -94,7 +112,11 @@ class Failures:
                 continue
             if found is not None:
                 self.store.mark_sent(
-                    delivery.id, now=now, remote_id=found.remote_id, remote_url=found.url
+                    delivery.id,
+                    now=now,
+                    remote_id=found.remote_id,
+                    remote_url=found.url,
+                    note=found.note or None,
                 )
             else:
                 self.store.reschedule(

@@ -16,6 +16,7 @@ import socket
 import time
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import httpx
@@ -23,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import FetchError, Rejected, Transient
 from bot.netguard import GUARD_EXTENSION, check_public_url, install_guard
+from bot.publishers.edge import StatusTable
 
 # A small compressed file can claim a huge canvas; decoding it would eat the machine's memory.
 MAX_PIXELS = 40_000_000
@@ -134,13 +136,25 @@ def _get_once(
         raise Rejected(f"image {exc}") from exc
 
 
+# An image host's statuses: a 429 or 5xx may pass, any other refusal is the image's end.
+IMAGE_HOST = StatusTable(
+    "image host",
+    kinds={429: Transient, 401: Rejected, 403: Rejected},
+    hints={Rejected: "the article image cannot be downloaded", Transient: "from the image host"},
+)
+
+
 def _check_status(response: httpx.Response, url: str) -> None:
     code = response.status_code
     if code < 300:
         return
-    if code in (408, 425, 429) or code >= 500:
-        raise Transient(f"image {url}: HTTP {code} from the image host")
-    raise Rejected(f"image {url}: HTTP {code}; the article image cannot be downloaded")
+    raise IMAGE_HOST.error(
+        status=code,
+        headers=response.headers,
+        text=f"image {url}: HTTP {code}",
+        channel="",
+        now=datetime.now(UTC),
+    )
 
 
 def _too_big(url: str, max_bytes: int) -> Rejected:

@@ -21,7 +21,7 @@ FIELDS = re.compile(r"\b(feed|item|channel)=(\S+)")
 
 
 def _scrub(text: str) -> str:
-    from bot.publishers.webhook import registered_secrets, scrub
+    from bot.publishers.edge import registered_secrets, scrub
 
     secrets = registered_secrets()
     return scrub(text, secrets) if secrets and any(s in text for s in secrets) else text

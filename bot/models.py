@@ -164,10 +164,14 @@ class Post:
 
 @dataclass(frozen=True)
 class PublishResult:
-    """What a publisher returns: the platform's id and a public URL when known."""
+    """What a publisher returns: the platform's id and a public URL when known.
 
-    remote_id: str
+    When the platform gives no id (a Slack webhook, an answer without one) ``remote_id``
+    is None and ``note`` says why; a made-up id must never pass for a real one."""
+
+    remote_id: str | None
     url: str | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,15 @@ from bot.budget import Budget, next_allowed
 from bot.compose import Summaries, compose
 from bot.compose.validate import validate_post
 from bot.config import ChannelConfig, Config
-from bot.delivery import Failures, idempotency_key, reconcile_retry
+from bot.delivery import Failures, already_posted, idempotency_key, reconcile_retry
 from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
 from bot.intake import record_items
-from bot.models import Article, Delivery, Post, PublishResult
+from bot.models import Article, Delivery, Post
 from bot.observe import NullObserver, Observer
 from bot.protocols import FeedSource, Publisher, Store, Summariser
 from bot.publishers.outbox import post_line
 from bot.retry import RetryPolicy, feed_backoff
+from bot.store.errors import DeliveryTaken
 
 log = logging.getLogger("syndbot")
 
@@ -50,7 +51,7 @@ class DeliveryReport:
     delivery_id: int
     channel: str
     item_id: str
-    outcome: str  # sent | retry | failed | skipped | paused
+    outcome: str  # sent | retry | failed | skipped | paused | taken (by another process)
     detail: str = ""
     post: Post | None = None
 
@@ -216,13 +217,17 @@ class Pipeline:
                 return fresh
             post = fresh
         key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
-        self.store.mark_sending(delivery.id, now=now, post=post)
+        try:
+            self.store.mark_sending(delivery.id, now=now, post=post)
+        except DeliveryTaken:  # `syndbot post` and the service raced for it; one sends
+            log.info("taken by another process channel=%s item=%s", channel.name, delivery.item_id)
+            return report("taken", "another syndbot process is handling it", post)
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:
                 result = publisher.publish(post, idempotency_key=key)
         except AlreadyPosted as exc:
-            result = PublishResult(remote_id=exc.remote_id or "already-posted", url=exc.url)
+            result = already_posted(exc)
         except PublishError as exc:
             return report(*self._failures().handle(delivery, exc), post)
         except Exception as exc:  # a publisher bug must not lose the delivery
@@ -230,16 +235,20 @@ class Pipeline:
             wrapped = Transient(f"unexpected {type(exc).__name__}: {exc}", channel=channel.name)
             return report(*self._failures().handle(delivery, wrapped), post)
         self.store.mark_sent(
-            delivery.id, now=self.clock(), remote_id=result.remote_id, remote_url=result.url
+            delivery.id,
+            now=self.clock(),
+            remote_id=result.remote_id,
+            remote_url=result.url,
+            note=result.note or None,
         )
         log.info(
             "sent channel=%s item=%s %s remote=%s",
             channel.name,
             delivery.item_id,
             post_line(post),
-            result.remote_id,
+            result.remote_id or result.note,
         )
-        return report("sent", result.url or result.remote_id, post)
+        return report("sent", result.url or result.remote_id or result.note, post)
 
     def _fresh_post(
         self, delivery: Delivery, channel: ChannelConfig, now: datetime

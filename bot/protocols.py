@@ -104,8 +104,16 @@ class Store(Protocol):
         ...
 
     def mark_sent(
-        self, delivery_id: int, *, now: datetime, remote_id: str, remote_url: str | None
-    ) -> None: ...
+        self,
+        delivery_id: int,
+        *,
+        now: datetime,
+        remote_id: str | None,
+        remote_url: str | None,
+        note: str | None = None,
+    ) -> None:
+        """Sent. Without a remote id, ``note`` (kept in ``last_error``) says why there is none."""
+        ...
 
     def mark_failed(
         self, delivery_id: int, *, now: datetime, error: str, forget_post: bool = False

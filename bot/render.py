@@ -10,7 +10,7 @@ from rich.markup import escape as esc
 from rich.table import Table
 
 from bot.budget import Budget
-from bot.models import Delivery, FeedState, Post
+from bot.models import FeedState, Post
 from bot.pipeline import DeliveryReport, PollReport
 from bot.protocols import DeliveryCounts
 from bot.words import plural
@@ -67,7 +67,7 @@ def delivery_table(reports: Sequence[DeliveryReport]) -> Table:
     table = Table(title="Deliveries")
     for col in ("channel", "item", "outcome", "detail"):
         table.add_column(col, overflow="fold")
-    colours = {"sent": "green", "retry": "yellow", "paused": "yellow"}
+    colours = {"sent": "green", "retry": "yellow", "paused": "yellow", "taken": "dim"}
     for r in reports:
         colour = colours.get(r.outcome, "red")
         outcome = f"[{colour}]{r.outcome}[/{colour}]"
@@ -137,22 +137,3 @@ def budget_cell(
         wait = int((next_at - now).total_seconds())
         parts.append(f"[yellow]next post in {wait // 60}m{wait % 60:02d}s[/yellow]")
     return " · ".join(parts) or "unlimited"
-
-
-def problems_table(deliveries: Sequence[Delivery], now: datetime) -> Table:
-    table = Table(title="Failed and waiting deliveries")
-    for col in ("channel", "item", "status", "attempts", "next try", "last error"):
-        table.add_column(col, overflow="fold")
-    for d in deliveries:
-        nxt = ""
-        if d.status == "pending" and d.next_attempt is not None and d.next_attempt > now:
-            nxt = f"in {int((d.next_attempt - now).total_seconds())}s"
-        table.add_row(
-            esc(d.channel),
-            esc(d.article.title),
-            d.status,
-            str(d.attempts),
-            nxt,
-            esc(d.last_error or ""),
-        )
-    return table

@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 from bot.models import Post
 from bot.protocols import Publisher
 
-Fault = Literal["rate_limit", "auth", "server_error", "timeout", "drop_after_accept"]
+Fault = Literal["rate_limit", "auth", "server_error", "timeout", "drop_after_accept", "rejected"]
 
 
 class Harness(Protocol):
@@ -22,6 +22,7 @@ class Harness(Protocol):
     rate_limit_wait: float  # seconds the fake advertises in its scripted 429 answer
     secrets: tuple[str, ...]  # credential values that must never appear in errors or logs
     reconciles: bool  # True if a retry after a lost answer can never post twice
+    rejection: str  # the platform's own words in its scripted "rejected" (4xx) answer
 
     def publisher(self) -> Publisher:
         """A publisher built by ``bot.publishers.build_publisher`` against the fake."""
@@ -37,5 +38,6 @@ class Harness(Protocol):
         ...
 
     def fail_next(self, fault: Fault) -> None:
-        """Make the next post-creating request fail this way (once)."""
+        """Make the next post-creating request fail this way (once). "rejected" is the
+        platform's documented 4xx answer for a post it will never take."""
         ...

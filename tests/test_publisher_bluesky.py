@@ -228,7 +228,7 @@ def test_over_long_post_is_rejected_by_the_server(account: Account) -> None:
         length=Length("graphemes", 301, 300),
     )
     with pytest.raises(
-        Rejected, match=r"400 InvalidRequest: .*grapheme too big \(maximum 300, got 301\)"
+        Rejected, match=r"400: InvalidRequest: .*grapheme too big \(maximum 300, got 301\)"
     ) as info:
         account.publisher().publish(post, idempotency_key="long")
     assert not info.value.retryable

@@ -235,7 +235,8 @@ def test_reconcile(graph: FakeGraph, http: httpx.Client) -> None:
     found = pub.reconcile(post, idempotency_key=KEY)
     assert found is not None
     assert found.remote_id == "1001_77"
-    assert graph.calls_to("read_feed")[-1].query["fields"] == "id,message,link,permalink_url"
+    fields = graph.calls_to("read_feed")[-1].query["fields"]
+    assert fields == "id,message,permalink_url,attachments{unshimmed_url}"
 
 
 def test_no_secret_in_errors_logs_or_repr(
@@ -263,3 +264,36 @@ def test_answer_without_id_is_transient(graph: FakeGraph, http: httpx.Client) ->
     graph.fail("feed", Fault(status=200))
     with pytest.raises(Transient, match="without a post id"):
         _publisher(graph, http).publish(meta_post("facebook", "x"), idempotency_key=KEY)
+
+
+def test_retry_after_a_lost_photo_post_finds_it_on_the_page(
+    graph: FakeGraph, http: httpx.Client
+) -> None:
+    """A photo post whose answer was lost is found on the Page (by the link in its message)
+    with fields Graph accepts, so the delivery ends sent, posted once."""
+    graph.fail("photos", Fault(drop_after=True))
+    pub = _publisher(graph, http)
+    post = meta_post("facebook", "Battery prices fell.", image="https://volt.example/b.jpg")
+    with pytest.raises(Transient):
+        pub.publish(post, idempotency_key=KEY)
+
+    found = pub.publish(post, idempotency_key=KEY)
+
+    assert len(graph.page_posts) == 1
+    assert found.remote_id == graph.page_posts[0]["id"]
+    assert len(graph.calls_to("read_feed")) == 1
+
+
+@pytest.mark.parametrize("fields", ["id,message,link,permalink_url", "id,type", "id,name"])
+def test_fake_refuses_page_post_fields_graph_deprecated(
+    graph: FakeGraph, http: httpx.Client, fields: str
+) -> None:
+    """As Graph does since v3.3, the fake answers a Page feed read asking for ``link``,
+    ``type`` or ``name`` with error #12, so a publisher asking for them cannot pass."""
+    response = http.get(
+        f"{graph.base}/v25.0/{graph.page_id}/feed",
+        params={"fields": fields},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == 12

@@ -160,6 +160,28 @@ def test_dropped_publish_answer_never_publishes_twice(rig: Rig) -> None:
     assert rig.pub.publish(post, idempotency_key=KEY) == result
 
 
+def test_unfound_media_id_is_none_with_a_reason_not_the_container_id(rig: Rig) -> None:
+    """The answer to media_publish is lost and the media list cannot be read: the post is
+    out, recorded with no id and a note naming the container, never the container id
+    posing as the media id; a later attempt reports the same and publishes nothing."""
+    graph = rig.graph
+    graph.fail("publish", Fault(drop_after=True))
+    server_error = {"message": "Please retry your request later.", "code": 2, "type": "X"}
+    graph.fail("media", Fault(status=500, error=server_error))
+    post = rig.post(jpeg_bytes(1080, 1080))
+    with pytest.raises(Transient):
+        rig.pub.publish(post, idempotency_key=KEY)
+    (container,) = graph.containers
+
+    result = rig.pub.publish(post, idempotency_key=KEY)
+
+    assert result.remote_id is None
+    assert container in result.note
+    assert rig.pub.publish(post, idempotency_key=KEY) == result
+    assert rig.pub.reconcile(post, idempotency_key=KEY) == result
+    assert len(graph.calls_to("publish")) == 1
+
+
 def test_lost_publish_request_resumes_finished_container(rig: Rig) -> None:
     """The publish call never arrived: the retry publishes the stored FINISHED container."""
     graph = rig.graph
@@ -317,3 +339,18 @@ def test_no_secret_in_any_output(rig: Rig, caplog: pytest.LogCaptureFixture) -> 
     texts = error_texts(lambda: rig.pub.publish(post, idempotency_key=KEY), 4)
     texts += [repr(rig.pub), caplog.text, repr(rig.state.channel_state("instagram-main"))]
     assert not [t for t in texts if TOKEN in t]
+
+
+@pytest.mark.parametrize("fields", ["id,caption,link", "id,text", "id,type"])
+def test_fake_refuses_fields_ig_media_does_not_have(
+    graph: FakeGraph, http: httpx.Client, fields: str
+) -> None:
+    """Like Graph, the fake answers error #100 to a media read naming a field IG Media does
+    not have, so a read-back asking for one cannot pass the tests."""
+    response = http.get(
+        f"{graph.base}/v25.0/{graph.ig_user_id}/media",
+        params={"fields": fields},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == 100

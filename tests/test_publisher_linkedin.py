@@ -245,6 +245,14 @@ def test_reconcile_finds_the_post_or_none(rig: Rig) -> None:
     assert found.remote_id == rig.fake.posts[0]["id"]
 
 
+def test_read_back_without_the_read_permission_names_it(rig: Rig) -> None:
+    """LinkedIn's posts finder needs r_organization_social: a token with only the write
+    scope gets 403 on the read-back, an AuthError that names the missing permission."""
+    rig.fake.scopes.discard("r_organization_social")
+    with pytest.raises(AuthError, match="r_organization_social"):
+        rig.pub.reconcile(composed(image=None), idempotency_key=KEY)
+
+
 def test_request_lost_before_linkedin_acted_is_sent_again_once(rig: Rig) -> None:
     """The connection dropped before LinkedIn acted: the retry looks, finds nothing, posts."""
     rig.fake.fail("create", Fault(drop=True))

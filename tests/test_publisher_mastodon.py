@@ -189,6 +189,14 @@ def test_retry_after_the_key_expired_finds_the_status(
     assert lookup.query["limit"] == ["20"]
 
 
+def test_read_back_needs_read_statuses_and_says_so(masto: FakeMastodon, http: httpx.Client) -> None:
+    """Mastodon refuses an account's statuses to a token without read:statuses (403): the
+    read-back is an AuthError whose hint lists the scopes to grant, read:statuses included."""
+    masto.scopes.discard("read:statuses")
+    with pytest.raises(AuthError, match="read:statuses"):
+        _publisher(masto, http).reconcile(_post(f"{HINDI} {ARTICLE}"), idempotency_key=KEY)
+
+
 def test_reconcile(masto: FakeMastodon, http: httpx.Client) -> None:
     """reconcile() finds a status linking the article (HTML content), else None."""
     pub = _publisher(masto, http)

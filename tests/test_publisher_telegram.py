@@ -227,3 +227,14 @@ def test_no_token_in_errors_logs_or_causes(
     messages += [repr(pub), caplog.text]
     assert "sendMessage" in caplog.text  # httpx logged the requests, redacted
     assert not [m for m in messages if TOKEN in m]
+
+
+def test_answer_without_message_id_is_sent_with_no_id_and_a_note(
+    tg: FakeTelegram, http: httpx.Client
+) -> None:
+    """An ``ok`` answer whose message lacks ``message_id`` is still sent (a retry would post
+    twice), recorded with no id and a note: never the string "None" as an id."""
+    tg.fail("sendMessage", Fault(status=200, body={"ok": True, "result": {"chat": {}}}))
+    result = _publisher(tg, http).publish(_post("EV news"), idempotency_key="k1")
+    assert result.remote_id is None
+    assert "message_id" in result.note

@@ -400,3 +400,17 @@ def test_no_secret_in_errors_logs_or_repr(rig: Rig, caplog: pytest.LogCaptureFix
     messages += [repr(rig.pub), caplog.text]
     assert messages[0].count("***") == 1
     assert not [m for m in messages if TOKEN in m]
+
+
+@pytest.mark.parametrize("edge", ["threads", "replies"])
+def test_fake_refuses_fields_threads_media_does_not_have(threads: FakeThreads, edge: str) -> None:
+    """Like the Threads API, the fake answers error #100 to a read naming a field Threads
+    Media does not have (``caption`` is Instagram's), so read-backs use real fields."""
+    with httpx.Client() as http:
+        response = http.get(
+            f"{threads.base}/v1.0/{threads.user_id}/{edge}",
+            params={"fields": "id,caption,permalink"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == 100

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.app import open_pipeline
 from bot.compose import compose
-from bot.config import ChannelConfig
+from bot.config import ChannelConfig, load_config
 from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Article, ChannelStyle, Media, Post
 from bot.publishers import build_publisher
@@ -18,6 +21,7 @@ from bot.publishers.base import PublisherContext
 from bot.publishers.discord import DiscordPublisher
 from bot.publishers.slack import SlackPublisher
 from bot.summarise import ExtractiveSummariser
+from tests.builders import Item, rss, write_config
 from tests.fakes.webhooks import (
     DISCORD_ID,
     DISCORD_TOKEN,
@@ -29,6 +33,7 @@ from tests.fakes.webhooks import (
     jpeg_bytes,
 )
 from tests.harnesses.discord import webhook_channel
+from tests.harnesses.slack import make_harness as make_slack_harness
 from tests.publisher_helpers import error_texts
 
 ARTICLE = "https://evnews.example/2026/11/nexon-ev-price-cut/"
@@ -216,7 +221,8 @@ def test_slack_post_with_blocks(hooks: FakeWebhooks, http: httpx.Client) -> None
     }
     assert HINDI in hooks.slack[0]["text"]
     assert TELUGU in hooks.slack[0]["blocks"][0]["text"]["text"]
-    assert result.remote_id == f"slack:{KEY}"
+    assert result.remote_id is None  # Slack names no message: no made-up id either
+    assert "without a message id" in result.note
 
 
 def test_slack_mentions_are_escaped(hooks: FakeWebhooks, http: httpx.Client) -> None:
@@ -301,3 +307,24 @@ def test_no_webhook_secret_in_errors_or_logs(
     messages += [repr(publisher), caplog.text]
     assert "HTTP Request" in caplog.text  # httpx logged the requests, redacted
     assert not [m for m in messages if secret in m]
+
+
+def test_slack_delivery_is_stored_without_an_id_and_with_the_reason(tmp_path: Path) -> None:
+    """Through the pipeline, a Slack post is stored as sent with no remote id (never a
+    made-up ``slack:<key>``) and the reason in place of one."""
+    feed = tmp_path / "feed.xml"
+    items = [Item(guid="g1", title="Charging news", link="https://volt.example/1/")]
+    feed.write_text(rss(items), encoding="utf-8")
+    config = write_config(tmp_path, feeds={"volt": str(feed)}, platforms=("slack",))
+    with (
+        make_slack_harness(tmp_path) as harness,
+        open_pipeline(load_config(config, env={})) as base,
+    ):
+        pipe = dataclasses.replace(base, publishers={"slack-out": harness.publisher()})
+        pipe.poll("volt")
+        (report,) = pipe.deliver()
+        (sent,) = pipe.store.deliveries(status="sent")
+    assert report.outcome == "sent"
+    assert sent.remote_id is None
+    assert "without a message id" in (sent.last_error or "")
+    assert harness.posts_received() == 1

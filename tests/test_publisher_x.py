@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+import tweepy
 from PIL import Image
 
 from bot.config import ChannelConfig, Secret
@@ -219,6 +220,19 @@ def test_rate_limit_gives_the_wait_from_the_reset_header(x: FakeX, http: httpx.C
     with pytest.raises(RateLimited) as caught:
         _publisher(x, http).publish(_post(f"hello {ARTICLE}"), idempotency_key="k1")
     assert 590 <= caught.value.retry_after <= 601
+    assert x.tweets == []
+
+
+@pytest.mark.parametrize("reset", ["soon", "Fri, 20 Nov 2026 09:32:00 -0000", "-5"])
+def test_unreadable_reset_header_is_a_rate_limit_not_a_crash(
+    x: FakeX, http: httpx.Client, reset: str
+) -> None:
+    """A 429 whose x-rate-limit-reset is not a unix time (tweepy would int() it and crash)
+    is still RateLimited, waiting X's 15-minute window."""
+    x.script("POST", "/2/tweets", Fault(429, TOO_MANY, {"x-rate-limit-reset": reset}))
+    with pytest.raises(RateLimited) as caught:
+        _publisher(x, http).publish(_post(f"hello {ARTICLE}"), idempotency_key="k1")
+    assert caught.value.retry_after == 900.0
     assert x.tweets == []
 
 
@@ -448,3 +462,14 @@ def test_tweepy_host_is_redirected_and_timeout_set(x: FakeX, http: httpx.Client)
     assert session.rewrite("https://example.com/2/tweets") == "https://example.com/2/tweets"
     assert session.timeout == 1.0
     assert publisher._client.wait_on_rate_limit is False
+
+
+@pytest.mark.parametrize("field", ["link", "url", "in_reply_to_status_id"])
+def test_fake_refuses_tweet_fields_x_does_not_document(
+    x: FakeX, http: httpx.Client, field: str
+) -> None:
+    """The fake refuses a timeline read asking for a tweet field X's OpenAPI does not list
+    (400 Invalid Request), so the read-back must use documented fields."""
+    publisher = _publisher(x, http)
+    with pytest.raises(tweepy.BadRequest):
+        publisher._client.get_users_tweets(x.user_id, tweet_fields=[field], user_auth=True)

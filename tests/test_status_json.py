@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.config import load_config
 from bot.logfmt import JsonFormatter
-from bot.publishers.webhook import hide_in_logs
+from bot.publishers.edge import hide_in_logs
 from bot.store import SQLiteStore
 from tests.builders import Item, rss
 

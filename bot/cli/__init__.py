@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -13,8 +14,21 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bot import __version__
-from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, load, setup_logging
+from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, fail, load, setup_logging
 from bot.words import plural
+
+
+def _sole_service(database: Path) -> ExitStack:
+    """Hold the database's service lock until the returned stack closes; another service
+    on the same database means exit 1 with one sentence."""
+    from bot.lock import ServiceLocked, service_lock
+
+    stack = ExitStack()
+    try:
+        stack.enter_context(service_lock(database))
+    except ServiceLocked as exc:
+        fail(exc, code=1)
+    return stack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,7 +117,7 @@ def run(ctx: Ctx) -> None:
         # One log line per post (channel, title, link, length); -v adds each post's full text.
         out = Console(soft_wrap=True, highlight=False)
         echo = (lambda text: out.print(text + "\n", markup=False)) if ctx.verbose else None
-        with open_pipeline(config, echo=echo) as pipe:
+        with _sole_service(config.service.database), open_pipeline(config, echo=echo) as pipe:
             click.echo(
                 f"syndbot {__version__}: {plural(len(config.feeds), 'feed')} -> "
                 f"{plural(len(config.channels), 'channel')}, state in {config.service.database}",
@@ -126,7 +140,7 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
       syndbot poll --feed ev-en
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.app import open_pipeline
+    from bot.app import open_pipeline, recover_interrupted
     from bot.render import delivery_table, poll_table
 
     with errors():
@@ -134,8 +148,8 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
         names = list(feeds) or [f.name for f in config.feeds]
         for name in names:
             config.feed(name)  # unknown name -> ConfigError naming it
-        with open_pipeline(config) as pipe:
-            pipe.recover_interrupted()
+        with _sole_service(config.service.database), open_pipeline(config) as pipe:
+            recover_interrupted(pipe)
             reports = []
             term = console()
             with Progress(console=term, transient=True, disable=not term.is_terminal) as progress:

@@ -201,6 +201,7 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
     setup_logging(ctx.verbose, service=False)
     from bot.app import open_pipeline
     from bot.feeds import fetch_article, make_http_client
+    from bot.lock import sending
     from bot.render import delivery_table
 
     with errors():
@@ -221,7 +222,8 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
             posts = [compose(article, c.style, summariser=summariser, now=now) for c in targets]
             _print_posts(posts, "text")
             return
-        with open_pipeline(config) as pipe:
+        # `sending`: the service's start-up recovery must not take our claims for a crash's.
+        with open_pipeline(config) as pipe, sending(config.service.database):
             now = pipe.clock()
             ids = set(pipe.store.queue(article, now=now, channels=[c.name for c in targets]))
             wanted = {c.name for c in targets}

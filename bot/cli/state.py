@@ -51,7 +51,8 @@ def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
         config = load(ctx)
         if channel is not None:
             config.channel(channel)  # unknown name -> ConfigError listing the real ones
-        with SQLiteStore.open(config.service.database) as store:
+        # Read-only: works beside the service and on a read-only file or mount.
+        with SQLiteStore.open(config.service.database, read_only=True) as store:
             if fmt == "json":
                 from bot.cli.status_json import status_document
 

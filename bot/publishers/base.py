@@ -1,5 +1,5 @@
-"""What every API publisher shares: its context, delivery notes, and HTTP status -> our
-error mapping.
+"""What every API publisher shares: its context and delivery notes (the HTTP edge, status
+tables and scrubbing are in ``bot.publishers.edge``).
 
 A publisher module exposes ``build(channel, ctx) -> Publisher``. It gets everything it
 may touch from ``PublisherContext`` (an HTTP client tests can point at a local server, a
@@ -8,15 +8,12 @@ small per-channel state store for idempotency data, the clock), never from globa
 
 from __future__ import annotations
 
-import email.utils
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
-
-from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
 
 
 class ChannelStateStore(Protocol):
@@ -54,57 +51,6 @@ class PublisherContext:
     clock: Callable[[], datetime] = _utcnow
     allow_private_media: bool = False  # fetch article images from private/loopback hosts
     user_agent: str = "syndbot"
-
-
-def retry_after_seconds(
-    headers: Mapping[str, str], *, now: datetime | None = None, default: float = 60.0
-) -> float:
-    """The wait a response asks for: Retry-After (seconds or HTTP date), or an
-    ``x-rate-limit-reset`` / ``x-ratelimit-reset`` unix time / ISO date, else ``default``."""
-    now = now or _utcnow()
-    lowered = {k.lower(): v for k, v in headers.items()}
-    value = lowered.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is not None:
-                return max(0.0, (parsed - now).total_seconds())
-    for key in ("x-rate-limit-reset", "x-ratelimit-reset"):
-        value = lowered.get(key)
-        if not value:
-            continue
-        try:
-            return max(0.0, float(value) - now.timestamp())
-        except ValueError:
-            try:
-                return max(0.0, (datetime.fromisoformat(value) - now).total_seconds())
-            except ValueError:
-                continue
-    return default
-
-
-def error_for_status(
-    response: httpx.Response, *, channel: str, detail: str = "", now: datetime | None = None
-) -> PublishError:
-    """Map an HTTP error answer to our error tree (platform modules refine it first)."""
-    code = response.status_code
-    text = f"HTTP {code}" + (f": {detail}" if detail else "")
-    if code == 429:
-        return RateLimited(
-            text, retry_after=retry_after_seconds(response.headers, now=now), channel=channel
-        )
-    if code in (401, 403):
-        return AuthError(text, channel=channel)
-    if code in (408, 425) or code >= 500:
-        return Transient(text, channel=channel)
-    return Rejected(text, channel=channel)
-
-
-def transport_error(exc: httpx.TransportError, *, channel: str) -> Transient:
-    """Timeouts, refused and dropped connections: retry later."""
-    return Transient(f"{type(exc).__name__}: {exc}", channel=channel)
 
 
 class DeliveryNotes:

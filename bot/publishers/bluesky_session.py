@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx
 
 from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
-from bot.publishers.base import PublisherContext, retry_after_seconds, transport_error
+from bot.publishers.base import PublisherContext
+from bot.publishers.edge import Edge, StatusTable, json_object
 from bot.sealed import seal, unseal
 
 DEFAULT_PDS = "https://bsky.social"
@@ -38,7 +38,8 @@ AUTH_HINT = (
 # Answers that mean "this session is no good": renew it once, then give up.
 _SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
 _ACCOUNT_ERRORS = frozenset({"AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"})
-_DEFAULT_RATE_WAIT = 300.0
+# XRPC errors by status; what the body's ``error`` name adds is read in ``xrpc_error``.
+TABLE = StatusTable("Bluesky", default_wait=300.0, hints={AuthError: AUTH_HINT})
 
 
 class NotFound(Exception):
@@ -60,50 +61,21 @@ class Session:
 
 def error_code(response: httpx.Response) -> tuple[str, str]:
     """``(error, message)`` of an XRPC error body; empty strings when there is none."""
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return "", ""
-    if not isinstance(body, dict):
-        return "", ""
+    body = json_object(response)
     return str(body.get("error") or ""), str(body.get("message") or "")
 
 
-def rate_limit_wait(headers: Mapping[str, str], *, now: datetime) -> float:
-    """Seconds until ``ratelimit-reset`` (unix seconds), else Retry-After, else 5 minutes."""
-    reset = headers.get("ratelimit-reset")
-    if reset:
-        try:
-            return max(1.0, float(reset) - now.timestamp())
-        except ValueError:
-            pass
-    return retry_after_seconds(headers, now=now, default=_DEFAULT_RATE_WAIT)
-
-
-def xrpc_error(
-    response: httpx.Response,
-    *,
-    channel: str,
-    what: str,
-    now: datetime,
-    scrub: Callable[[str], str] = str,
-) -> PublishError:
-    """The syndbot error for an XRPC error answer (``scrub`` hides secrets it may quote)."""
+def xrpc_error(response: httpx.Response, *, edge: Edge, what: str) -> PublishError:
+    """The syndbot error for an XRPC error answer. The wait of a 429 comes from
+    ``ratelimit-reset`` (unix seconds) or Retry-After, else 5 minutes."""
     error, message = error_code(response)
-    status = response.status_code
-    text = scrub(
-        f"{what}: HTTP {status}"
-        + (f" {error}" if error else "")
-        + (f": {message}" if message else "")
-    )
-    if status == 429 or error == "RateLimitExceeded":
-        wait = rate_limit_wait(response.headers, now=now)
-        return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=channel)
-    if status == 401 or error in _SESSION_ERRORS or error in _ACCOUNT_ERRORS:
-        return AuthError(f"{text}; {AUTH_HINT}", channel=channel)
-    if status >= 500 or status in (408, 425):
-        return Transient(text, channel=channel)
-    return Rejected(text, channel=channel)
+    said = ": ".join(p for p in (error, message) if p)
+    kind: type[PublishError] | None = None
+    if error == "RateLimitExceeded":
+        kind = RateLimited
+    elif error in _SESSION_ERRORS or error in _ACCOUNT_ERRORS:
+        kind = AuthError
+    return edge.error(response, what, message=said, kind=kind)
 
 
 class Xrpc:
@@ -124,6 +96,7 @@ class Xrpc:
         self._identifier = identifier
         self._password = password
         self._session: Session | None = None
+        self._edge = Edge(ctx.http, TABLE, channel=channel, secrets=[password], clock=ctx.clock)
 
     def __repr__(self) -> str:
         return f"Xrpc(channel={self._channel!r}, base={self._base!r})"
@@ -133,6 +106,7 @@ class Xrpc:
         """The current session: this process's, else the sealed one, else a new login."""
         if self._session is None:
             self._session = self._unseal() or self._login()
+            self._edge.add_secrets(self._session.access, self._session.refresh)
         return self._session
 
     def _unseal(self) -> Session | None:
@@ -150,6 +124,8 @@ class Xrpc:
     def _keep(self, session: Session | None) -> None:
         """Remember the session (sealed) for the next process, or forget it."""
         self._session = session
+        if session is not None:
+            self._edge.add_secrets(session.access, session.refresh)
         state = self._ctx.state.channel_state(self._channel)
         state.pop(_SEALED, None)
         if session is not None:
@@ -199,18 +175,11 @@ class Xrpc:
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
         url = f"{self._base}/xrpc/{nsid}"
-        try:
-            return self._ctx.http.request(method, url, headers=headers, **kwargs)
-        except httpx.TransportError as exc:
-            error = transport_error(exc, channel=self._channel)
-            raise Transient(self._scrub(f"{nsid}: {error}"), channel=self._channel) from exc
+        return self._edge.send(method, url, what=nsid, headers=headers, **kwargs)
 
     def _body(self, response: httpx.Response, nsid: str) -> dict[str, Any]:
         if response.is_error:
-            now = self._ctx.clock()
-            error = xrpc_error(
-                response, channel=self._channel, what=nsid, now=now, scrub=self._scrub
-            )
+            error = xrpc_error(response, edge=self._edge, what=nsid)
             if error_code(response)[0] == "RecordNotFound":
                 raise error from NotFound(nsid)
             raise error
@@ -297,15 +266,6 @@ class Xrpc:
 
     def _save_account(self, session: Session) -> None:
         self._put_account({**self._account(), "did": session.did, "handle": session.handle})
-
-    def _scrub(self, text: str) -> str:
-        secrets = [self._password]
-        if self._session is not None:
-            secrets += [self._session.access, self._session.refresh]
-        for secret in secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
 
 
 def _session_expired(response: httpx.Response) -> bool:

@@ -17,16 +17,11 @@ from typing import Any
 import httpx
 
 from bot.config import ChannelConfig
-from bot.errors import PublishError, RateLimited
+from bot.errors import AuthError, PublishError
 from bot.models import Post, PublishResult
 from bot.publishers.base import PublisherContext
-from bot.publishers.webhook import (
-    WebhookPublisher,
-    answer_error,
-    detail,
-    json_body,
-    retry_after_in,
-)
+from bot.publishers.edge import StatusTable, json_object
+from bot.publishers.webhook import WebhookPublisher
 from bot.textfit import fit_text
 
 HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
@@ -38,6 +33,13 @@ HINT = (
     "Integrations > Webhooks, copy its URL and put it in the environment variable named in "
     "credentials.webhook_url"
 )
+# 401/403/404: the webhook is gone or refused; 5xx retried; other 4xx are the post's fault.
+TABLE = StatusTable(
+    "Discord",
+    default_wait=5.0,  # Discord buckets reset within seconds
+    kinds={404: AuthError},
+    hints={AuthError: HINT},
+)
 
 
 class DiscordPublisher(WebhookPublisher):
@@ -46,37 +48,32 @@ class DiscordPublisher(WebhookPublisher):
     platform = "discord"
     hosts = HOSTS
     path_prefix = PATH_PREFIX
+    table = TABLE
 
     def check(self) -> str:
         """The webhook's name (``GET`` on the webhook URL; needs no other credential)."""
-        body = json_body(self._request("GET", "GET webhook"))
+        body = json_object(self._request("GET", "GET webhook"))
         return str(body.get("name") or "webhook")
 
     def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
         response = self._request(
             "POST", "execute webhook", params={"wait": "true"}, json=payload(post)
         )
-        message = json_body(response)
+        message = json_object(response)
         # Never raise after a 2xx: the message exists, and a retry would post it again.
-        remote_id = str(message.get("id") or f"discord:{idempotency_key}")
-        return PublishResult(remote_id=remote_id, url=message_url(message))
+        if not message.get("id"):
+            return PublishResult(remote_id=None, note="Discord accepted it without a message id")
+        return PublishResult(remote_id=str(message["id"]), url=message_url(message))
 
     def _error(self, response: httpx.Response, what: str) -> PublishError:
         """Discord errors: ``{"code", "message", "errors"}``; 429 adds ``retry_after``."""
-        body = json_body(response)
-        status = response.status_code
-        message = body.get("message") or detail(response, self._secrets) or response.reason_phrase
-        code = f" (Discord code {body['code']})" if body.get("code") else ""
-        text = f"{what}: HTTP {status}{code}: {message}"
+        body = json_object(response)
+        message = str(body.get("message") or "")
+        if body.get("code"):
+            message += f" (Discord code {body['code']})"
         if body.get("errors"):
-            text += f" {detail(response, self._secrets)}"
-        if status == 429:
-            seconds = retry_after_in(body.get("retry_after"), response.headers)
-            return RateLimited(
-                f"{text}; waiting {seconds:.1f}s", retry_after=seconds, channel=self.name
-            )
-        no_access = status in (401, 403, 404)
-        return answer_error(text, status=status, no_access=no_access, hint=HINT, channel=self.name)
+            message += f" {self._edge.detail(response)}"
+        return self._edge.error(response, what, message=message, wait=body.get("retry_after"))
 
 
 def payload(post: Post) -> dict[str, Any]:

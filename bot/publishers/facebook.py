@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.compose.counting import utf16_units
 from bot.config import ChannelConfig
 from bot.errors import AlreadyPosted, PublishError, Transient
 from bot.models import Post, PublishResult
@@ -21,7 +22,10 @@ from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.graph import GraphClient, require
 
 PERMISSION = "pages_manage_posts"
-_FEED_FIELDS = "id,message,link,permalink_url"
+# Graph refuses ``link`` on Page posts since v3.3 (error #12): a link post's URL is its
+# attachment's ``unshimmed_url``; a photo post carries the link in its message.
+_FEED_FIELDS = "id,message,permalink_url,attachments{unshimmed_url}"
+MESSAGE_LIMIT = 63206  # characters (UTF-16 units) in a Page post's message
 
 
 def post_url(post_id: str) -> str:
@@ -75,16 +79,18 @@ class FacebookPublisher:
     def _send(self, post: Post) -> dict[str, Any]:
         part = post.parts[0]
         image = part.media[0] if part.media and self._photos else None
+        with_link = part.text
+        if post.article_url not in with_link:
+            # A photo post has no link card: the link must be in the text to be clickable.
+            with_link = f"{with_link}\n\n{post.article_url}".strip()
+        if utf16_units(with_link) > MESSAGE_LIMIT:
+            image = None  # no room for the link in a photo post: a link post shows its card
         if image is None:
             link = part.link or post.article_url
             return self._graph.post(
                 self._page_id, "feed", data={"message": part.text, "link": link}
             )
-        message = part.text
-        if post.article_url not in message:
-            # A photo post has no link card: the link must be in the text to be clickable.
-            message = f"{message}\n\n{post.article_url}".strip()
-        data = {"url": image.url, "message": message}
+        data = {"url": image.url, "message": with_link}
         if image.alt:
             data["alt_text_custom"] = image.alt
         return self._graph.post(self._page_id, "photos", data=data)
@@ -107,9 +113,8 @@ class FacebookPublisher:
         for entry in entries if isinstance(entries, list) else []:
             if not isinstance(entry, dict) or not entry.get("id"):
                 continue
-            link = str(entry.get("link") or "")
             message = str(entry.get("message") or "")
-            if link == post.article_url or post.article_url in message:
+            if post.article_url in _attachment_urls(entry) or post.article_url in message:
                 post_id = str(entry["id"])
                 return PublishResult(
                     remote_id=post_id, url=str(entry.get("permalink_url") or post_url(post_id))
@@ -121,6 +126,18 @@ class FacebookPublisher:
             return self._find(post)
         except PublishError:  # a failed look-up must not hide the "duplicate" answer
             return None
+
+
+def _attachment_urls(entry: dict[str, Any]) -> set[str]:
+    """The ``unshimmed_url`` of each of a Page post's attachments."""
+    attachments = entry.get("attachments")
+    data = attachments.get("data") if isinstance(attachments, dict) else None
+    items = data if isinstance(data, list) else []
+    return {
+        str(item["unshimmed_url"])
+        for item in items
+        if isinstance(item, dict) and item.get("unshimmed_url")
+    }
 
 
 def build(channel: ChannelConfig, ctx: PublisherContext) -> FacebookPublisher:

@@ -6,14 +6,14 @@ token travels in the ``access_token`` form field (POST) or an ``Authorization`` 
 never in a URL, and is scrubbed from every error message.
 
 Graph errors look like ``{"error": {"code", "error_subcode", "message", "type",
-"fbtrace_id"}}``; ``graph_error`` maps them onto syndbot's error tree.
+"fbtrace_id"}}``; ``graph_error`` reads the code, and the channel's ``Edge`` (with the
+``TABLE`` below) makes the error.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -28,11 +28,7 @@ from bot.errors import (
     Rejected,
     Transient,
 )
-from bot.publishers.base import (
-    error_for_status,
-    retry_after_seconds,
-    transport_error,
-)
+from bot.publishers.edge import Edge, StatusTable, json_object
 
 DEFAULT_BASE = "https://graph.facebook.com"
 DEFAULT_VERSION = "v25.0"
@@ -45,6 +41,8 @@ _DUPLICATE_CODES = frozenset({506})
 _IG_PUBLISH_LIMIT = (9, 2207042)  # Instagram: 24 h publishing quota reached
 _IG_NOT_READY = (9007, 2207027)  # Instagram: container not finished processing
 _USAGE_HEADERS = ("x-business-use-case-usage", "x-app-usage", "x-ad-account-usage")
+# An answer without a Graph error object reads by status; Graph errors by their code.
+TABLE = StatusTable("Graph", default_wait=DEFAULT_RATE_WAIT)
 
 
 def graph_url(
@@ -93,6 +91,7 @@ class GraphClient:
         self.http = http
         self.channel = channel
         self._token = token
+        self._edge = Edge(http, TABLE, channel=channel.name, secrets=[token])
         self._permission = permission  # named in auth hints, e.g. "pages_manage_posts"
         self._default_base = default_base  # another Graph host, e.g. graph.threads.net
         self._default_version = default_version
@@ -126,77 +125,61 @@ class GraphClient:
             default_base=self._default_base,
             default_version=self._default_version,
         )
-        try:
-            response = self.http.request(method, url, params=params, data=data, headers=headers)
-        except httpx.TransportError as exc:
-            error = transport_error(exc, channel=self.channel.name)
-            raise Transient(self.scrub(f"{what}: {error}"), channel=self.channel.name) from exc
-        body = _json(response)
+        response = self._edge.send(
+            method, url, what=what, params=params, data=data, headers=headers
+        )
+        body = json_object(response)
         if response.is_error or "error" in body:
             raise graph_error(
-                response,
-                body,
-                channel=self.channel.name,
-                what=what,
-                permission=self._permission,
-                scrub=self.scrub,
+                response, body, edge=self._edge, what=what, permission=self._permission
             )
         return body
-
-    def scrub(self, text: str) -> str:
-        """``text`` with the token replaced, for messages that quote server answers."""
-        return text.replace(self._token, "***") if self._token else text
 
     def __repr__(self) -> str:
         return f"GraphClient(channel={self.channel.name!r})"
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def graph_error(  # noqa: PLR0911 - one flat code table reads best as early returns
+def graph_error(
     response: httpx.Response,
     body: Mapping[str, Any],
     *,
-    channel: str,
+    edge: Edge,
     what: str,
     permission: str,
-    scrub: Callable[[str], str] = str,
-    now: datetime | None = None,
 ) -> PublishError:
-    """The syndbot error for a Graph error answer (``scrub`` hides the token in messages)."""
+    """The syndbot error for a Graph error answer, judged by its error code."""
     raw = body.get("error")
     err: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    code = _int(err.get("code"))
-    sub = _int(err.get("error_subcode"))
-    detail = (
-        f"{what}: HTTP {response.status_code}, Graph error {code}"
+    code, sub = _int(err.get("code")), _int(err.get("error_subcode"))
+    if code is None:  # not Graph answering (a proxy, a load balancer): read the status
+        return edge.error(response, what)
+    message = (
+        f"Graph error {code}"
         + (f"/{sub}" if sub is not None else "")
         + f" ({err.get('type', 'unknown')}): {err.get('message', response.reason_phrase)}"
         + (f" [fbtrace_id {err['fbtrace_id']}]" if err.get("fbtrace_id") else "")
     )
-    text = scrub(detail)
-    if code is None:
-        return error_for_status(response, channel=channel, detail=text, now=now)
+    kind, hint, wait = _verdict(response, err, code, sub, permission)
+    return edge.error(response, what, message=message, kind=kind, hint=hint, wait=wait)
+
+
+def _verdict(  # noqa: PLR0911 - one flat code table reads best as early returns
+    response: httpx.Response, err: Mapping[str, Any], code: int, sub: int | None, permission: str
+) -> tuple[type[PublishError], str, float | None]:
+    """(error class, hint, wait) for a Graph error code."""
     if code in _AUTH_CODES or 200 <= code <= 299:
-        return AuthError(f"{text}; {_auth_hint(code, permission)}", channel=channel)
+        return AuthError, _auth_hint(code, permission), None
     if (code, sub) == _IG_PUBLISH_LIMIT:
-        return RateLimited(f"{text}; waiting 1h", retry_after=3600.0, channel=channel)
+        return RateLimited, "", 3600.0
     if (code, sub) == _IG_NOT_READY:
-        return Transient(f"{text}; the media container is not ready yet", channel=channel)
+        return Transient, "the media container is not ready yet", None
     if code in _RATE_CODES or response.status_code == 429:
-        wait = rate_limit_wait(response.headers, now=now)
-        return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=channel)
+        return RateLimited, "", usage_wait(response.headers)
     if code in _DUPLICATE_CODES:
-        return AlreadyPosted(f"{text}; the Page already has this post", channel=channel)
+        return AlreadyPosted, "the Page already has this post", None
     if code in _TRANSIENT_CODES or err.get("is_transient") or response.status_code >= 500:
-        return Transient(text, channel=channel)
-    return Rejected(text, channel=channel)
+        return Transient, "", None
+    return Rejected, "", None
 
 
 def _auth_hint(code: int, permission: str) -> str:
@@ -216,18 +199,14 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def rate_limit_wait(headers: Mapping[str, str], *, now: datetime | None = None) -> float:
-    """Seconds to wait: the usage headers' ``estimated_time_to_regain_access`` (minutes),
-    else Retry-After, else 15 minutes."""
+def usage_wait(headers: Mapping[str, str]) -> float | None:
+    """Seconds until access returns per the usage headers' ``estimated_time_to_regain_access``
+    (minutes); None when they do not say (then Retry-After, else 15 minutes)."""
     lowered = {k.lower(): v for k, v in headers.items()}
     minutes = [
         m for name in _USAGE_HEADERS if name in lowered for m in _regain_minutes(lowered[name])
     ]
-    if any(m > 0 for m in minutes):
-        return max(minutes) * 60.0
-    if "retry-after" in lowered:
-        return retry_after_seconds(lowered, now=now, default=DEFAULT_RATE_WAIT)
-    return DEFAULT_RATE_WAIT
+    return max(minutes) * 60.0 if any(m > 0 for m in minutes) else None
 
 
 def _regain_minutes(header: str) -> Iterator[float]:

@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bot.config import ChannelConfig
 from bot.errors import PublishError, Rejected, Skipped, Transient
@@ -82,8 +83,8 @@ class InstagramPublisher:
 
     def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
         note = self._notes.get(idempotency_key)
-        if note.get("media"):
-            return PublishResult(remote_id=note["media"], url=note.get("url"))
+        if note.get("media") or note.get("done"):
+            return _noted(note)
         container = note.get("container")
         if container:  # an earlier attempt got this far: resume, never publish twice
             status = self._status(container)
@@ -95,14 +96,14 @@ class InstagramPublisher:
                 raise self._container_error(idempotency_key, container)
             if status == "FINISHED":
                 self._check_quota()
-                return self._publish(idempotency_key, container)
+                return self._publish(idempotency_key, container, post)
         # No container yet, or it expired (24 h): start over.
         caption, image_url, alt = self._prepare(post)
         self._check_quota()
         for _ in range(2):
             container = self._create(idempotency_key, caption, image_url, alt)
             if self._wait(idempotency_key, container) != "EXPIRED":
-                return self._publish(idempotency_key, container)
+                return self._publish(idempotency_key, container, post)
         raise Transient(
             f"Instagram container {container} expired twice; retrying later", channel=self.name
         )
@@ -110,8 +111,8 @@ class InstagramPublisher:
     def reconcile(self, post: Post, *, idempotency_key: str) -> PublishResult | None:
         """The published media for this delivery, judged by its stored container."""
         note = self._notes.get(idempotency_key)
-        if note.get("media"):
-            return PublishResult(remote_id=note["media"], url=note.get("url"))
+        if note.get("media") or note.get("done"):
+            return _noted(note)
         container = note.get("container")
         if container and self._status(container) == "PUBLISHED":
             return self._already_published(idempotency_key, post, container)
@@ -149,8 +150,10 @@ class InstagramPublisher:
             channel=self.name,
         )
 
-    def _publish(self, key: str, container: str) -> PublishResult:
-        media = self._steps.publish("media_publish", container) or container
+    def _publish(self, key: str, container: str, post: Post) -> PublishResult:
+        media = self._steps.publish("media_publish", container)
+        if not media:  # out, but unnamed: the container id is no media id, look it up
+            return self._already_published(key, post, container)
         url = self._steps.permalink(media)
         self._notes.put(key, media=media, url=url, published=self._ctx.clock().isoformat())
         return PublishResult(remote_id=media, url=url)
@@ -158,9 +161,17 @@ class InstagramPublisher:
     def _already_published(self, key: str, post: Post, container: str) -> PublishResult:
         """The container went out earlier (answer lost): find its media id, best effort."""
         found = self._find_media(post)
-        result = found or PublishResult(remote_id=container)
+        result = found or PublishResult(
+            remote_id=None,
+            note=f"published from container {container}; Instagram did not name its media id",
+        )
         self._notes.put(
-            key, media=result.remote_id, url=result.url, published=self._ctx.clock().isoformat()
+            key,
+            media=result.remote_id,
+            url=result.url,
+            note=result.note,
+            done=True,
+            published=self._ctx.clock().isoformat(),
         )
         return result
 
@@ -245,6 +256,14 @@ class InstagramPublisher:
                 channel=self.name,
             ) from exc
         return f"{self._media_base}/{name}"
+
+
+def _noted(note: dict[str, Any]) -> PublishResult:
+    """The result an earlier attempt recorded in the delivery notes."""
+    media = note.get("media")
+    return PublishResult(
+        remote_id=str(media) if media else None, url=note.get("url"), note=note.get("note", "")
+    )
 
 
 def image_problems(image: ImageData) -> list[str]:

@@ -17,7 +17,6 @@ posting again (the earlier attempt may have gone through before its answer was l
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -30,25 +29,20 @@ from bot.config import ChannelConfig
 from bot.errors import (
     AuthError,
     ConfigError,
-    PublishError,
     RateLimited,
     Rejected,
     Transient,
 )
 from bot.images import fetch_image, fit_image
 from bot.models import Post, PublishResult
-from bot.publishers.base import (
-    DeliveryNotes,
-    PublisherContext,
-    retry_after_seconds,
-    transport_error,
-)
+from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.edge import Edge, StatusTable, json_object
 from bot.publishers.graph import require
 
 DEFAULT_BASE = "https://api.linkedin.com"
 DEFAULT_VERSION = "202510"
 PERMISSION = "w_organization_social"
-DEFAULT_RATE_WAIT = 3600.0  # LinkedIn's 429 says neither how long nor which limit
+READ_PERMISSION = "r_organization_social"  # GET /rest/posts?q=author (the read-back)
 THUMB_MAX_BYTES = 5_000_000
 THUMB_MAX_SIDE = 4096
 THUMB_FORMATS = ("image/jpeg", "image/png", "image/gif")
@@ -75,6 +69,13 @@ class LinkedInPublisher:
         self._version = _version(channel)
         self._base = (channel.api_base or DEFAULT_BASE).rstrip("/")
         self._ctx = ctx
+        self._edge = Edge(
+            ctx.http,
+            _table(self._org_id, self._version),
+            channel=self.name,
+            secrets=[self._token],
+            clock=ctx.clock,
+        )
         self._notes = DeliveryNotes(ctx, channel.name)
 
     def __repr__(self) -> str:
@@ -184,10 +185,7 @@ class LinkedInPublisher:
 
     def _upload(self, url: str, data: bytes, mime: str) -> None:
         headers = {"Authorization": f"Bearer {self._token}", "Content-Type": mime}
-        try:
-            response = self._ctx.http.put(url, content=data, headers=headers)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, channel=self.name) from exc
+        response = self._edge.send("PUT", url, what="image upload", content=data, headers=headers)
         if response.is_error:
             raise Transient(f"image upload: HTTP {response.status_code}", channel=self.name)
 
@@ -207,62 +205,42 @@ class LinkedInPublisher:
             "X-Restli-Protocol-Version": "2.0.0",
         }
         what = f"{method} {path}"
-        try:
-            response = self._ctx.http.request(
-                method, self._base + path, params=params, json=json_body, headers=headers
-            )
-        except httpx.TransportError as exc:
-            error = transport_error(exc, channel=self.name)
-            raise Transient(self._scrub(f"{what}: {error}"), channel=self.name) from exc
+        response = self._edge.send(
+            method, self._base + path, what=what, params=params, json=json_body, headers=headers
+        )
         if response.is_error:
-            raise self._error(response, what)
+            raise self._edge.error(response, what, message=_message(response))
         return response
 
-    def _error(self, response: httpx.Response, what: str) -> PublishError:
-        code = response.status_code
-        text = self._scrub(f"{what}: HTTP {code}: {_message(response)}")
-        if code == 401:
-            return AuthError(
-                f"{text}; the access token expired or was revoked (LinkedIn tokens last 60 "
-                "days): create a new one for the page admin and put it in the environment "
-                "variable named in credentials",
-                channel=self.name,
-            )
-        if code == 403:
-            return AuthError(
-                f"{text}; the token lacks {PERMISSION} or its member is not an admin of "
-                f"organization {self._org_id}: add the Community Management API product, "
-                "grant w_organization_social and create a new token",
-                channel=self.name,
-            )
-        if code == 426:
-            return Rejected(
-                f"{text}; LinkedIn-Version {self._version} is no longer served: set "
-                "options.linkedin_version to a current YYYYMM version",
-                channel=self.name,
-            )
-        if code == 429:
-            wait = retry_after_seconds(response.headers, default=DEFAULT_RATE_WAIT)
-            return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=self.name)
-        if code in (408, 425) or code >= 500:
-            return Transient(text, channel=self.name)
-        return Rejected(text, channel=self.name)
 
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+def _table(org_id: str, version: str) -> StatusTable:
+    """LinkedIn's statuses; its 429 says neither how long nor which limit."""
+    return StatusTable(
+        "LinkedIn",
+        default_wait=3600.0,
+        kinds={426: Rejected},
+        hints={
+            401: "the access token expired or was revoked (LinkedIn tokens last 60 days): "
+            "create a new one for the page admin and put it in the environment variable "
+            "named in credentials",
+            403: f"the token lacks {PERMISSION} (to post) or {READ_PERMISSION} (to look for "
+            f"a post whose answer was lost), or its member is not an admin of organization "
+            f"{org_id}: add the Community Management API product, grant both and create a "
+            "new token",
+            426: f"LinkedIn-Version {version} is no longer served: set "
+            "options.linkedin_version to a current YYYYMM version",
+        },
+    )
 
 
 def _message(response: httpx.Response) -> str:
     """LinkedIn's own words: ``message`` of the JSON error body, else the reason phrase."""
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if isinstance(body, dict) and body.get("message"):
-        detail = str(body["message"])
-        service = body.get("serviceErrorCode") or body.get("code")
-        return f"{detail} ({service})" if service else detail
-    return response.reason_phrase or "no message"
+    body = json_object(response)
+    if not body.get("message"):
+        return response.reason_phrase or "no message"
+    detail = str(body["message"])
+    service = body.get("serviceErrorCode") or body.get("code")
+    return f"{detail} ({service})" if service else detail
 
 
 def _article_source(element: Mapping[str, Any]) -> str:

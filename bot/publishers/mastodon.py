@@ -23,19 +23,20 @@ import httpx
 
 from bot.compose.xlength import extract_urls
 from bot.config import ChannelConfig
-from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
+from bot.errors import AuthError, ConfigError, RateLimited, Rejected, Transient
 from bot.models import Post, PostPart, PublishResult
-from bot.publishers.base import DeliveryNotes, PublisherContext, retry_after_seconds
+from bot.publishers.base import DeliveryNotes, PublisherContext
+from bot.publishers.edge import Edge, StatusTable, json_object
 from bot.publishers.mastodon_media import MediaUploader
 from bot.textfit import grapheme_count
 
 log = logging.getLogger(__name__)
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
-SCOPES = "write:statuses write:media read:accounts"
+# read:statuses: a token that reads an account's statuses (the read-back) must carry it.
+SCOPES = "write:statuses write:media read:accounts read:statuses"
 LIMITS_MAX_AGE = timedelta(days=1)
 KEY_LIFETIME = timedelta(minutes=55)  # Mastodon keeps an Idempotency-Key one hour
-DEFAULT_RATE_WAIT = 300.0  # Mastodon's windows are 5 minutes
 DEFAULT_LIMITS: dict[str, int] = {
     "max_characters": 500,
     "characters_reserved_per_url": 23,
@@ -75,6 +76,10 @@ class MastodonPublisher:
                 f'"{self._visibility}" is not a visibility; use one of {", ".join(VISIBILITIES)}',
                 key=f"channels.{channel.name}.options.visibility",
             )
+        table = _table(self.instance)
+        self._edge = Edge(
+            ctx.http, table, channel=self.name, secrets=[self._token], clock=ctx.clock
+        )
         self._notes = DeliveryNotes(ctx, channel.name)
         self._media = MediaUploader(
             self._request, ctx, self._notes, channel=self.name, instance=self.instance, sleep=sleep
@@ -194,12 +199,10 @@ class MastodonPublisher:
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
         what = f"{method} {path} on {self.instance}"
-        try:
-            response = self._ctx.http.request(method, self._base + path, headers=headers, **kwargs)
-        except httpx.TransportError as exc:
-            raise Transient(f"{what}: {type(exc).__name__}: {exc}", channel=self.name) from exc
-        if response.is_error:
-            raise self._error(response, what)
+        response = self._edge.send(method, self._base + path, what=what, headers=headers, **kwargs)
+        if response.is_error:  # Mastodon says what is wrong in ``error``
+            message = str(json_object(response).get("error") or "")
+            raise self._edge.error(response, what, message=message)
         return response
 
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -207,33 +210,6 @@ class MastodonPublisher:
         if not isinstance(body, dict):
             raise Transient(f"{method} {path}: unexpected answer {body!r:.100}", channel=self.name)
         return body
-
-    def _error(self, response: httpx.Response, what: str) -> PublishError:
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        message = body.get("error") if isinstance(body, dict) else None
-        text = f"{what}: HTTP {response.status_code}: {message or response.reason_phrase}"
-        text = text.replace(self._token, "***") if self._token else text
-        code = response.status_code
-        if code in (401, 403):
-            return AuthError(
-                f"{text}; create a new access token on {self.instance} under Preferences > "
-                f"Development (scopes {SCOPES}) and put it in the environment variable "
-                "named in credentials.access_token",
-                channel=self.name,
-            )
-        if code == 429:
-            wait = retry_after_seconds(
-                response.headers, now=self._ctx.clock(), default=DEFAULT_RATE_WAIT
-            )
-            return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=self.name)
-        if code == 410:
-            return AuthError(f"{text}; the account is suspended or gone", channel=self.name)
-        if code in (408, 425) or code >= 500:
-            return Transient(f"{text}; will retry", channel=self.name)
-        return Rejected(text, channel=self.name)  # 422 validation, 404 unknown id or path
 
     def _limits_or_none(self) -> dict[str, int] | None:
         try:
@@ -253,6 +229,24 @@ class MastodonPublisher:
     def _remember(self, **values: Any) -> None:
         state = self._ctx.state.channel_state(self.name)
         self._ctx.state.set_channel_state(self.name, {**state, **values})
+
+
+def _table(instance: str) -> StatusTable:
+    """Mastodon's statuses: 422 validation and 404 are Rejected by default."""
+    token_hint = (
+        f"create a new access token on {instance} under Preferences > Development (scopes "
+        f"{SCOPES}) and put it in the environment variable named in credentials.access_token"
+    )
+    return StatusTable(
+        "Mastodon",
+        default_wait=300.0,  # Mastodon's windows are 5 minutes
+        kinds={410: AuthError},
+        hints={
+            AuthError: token_hint,
+            410: "the account is suspended or gone",
+            Transient: "will retry",
+        },
+    )
 
 
 def parse_limits(instance: dict[str, Any]) -> dict[str, int]:

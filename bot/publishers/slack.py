@@ -20,16 +20,17 @@ import httpx
 
 from bot.compose.profiles import escape_mrkdwn, slack_url
 from bot.config import ChannelConfig
-from bot.errors import PublishError, RateLimited, Rejected
+from bot.errors import AuthError, PublishError, Rejected
 from bot.models import Post, PublishResult
-from bot.publishers.base import PublisherContext, retry_after_seconds
-from bot.publishers.webhook import WebhookPublisher, answer_error, detail
+from bot.publishers.base import PublisherContext
+from bot.publishers.edge import StatusTable
+from bot.publishers.webhook import WebhookPublisher
 
 HOSTS = ("hooks.slack.com",)
 PATH_PREFIX = "/services/"
 SECTION_LIMIT = 3000
 ALT_LIMIT = 2000
-DEFAULT_RATE_WAIT = 30.0
+NO_ID = "Slack incoming webhooks answer 'ok' without a message id or link"
 # Errors a person must fix in Slack (the app, the channel); posting again cannot help.
 _NO_ACCESS = frozenset(
     {
@@ -50,6 +51,10 @@ HINT = (
     "your app > Incoming Webhooks) and put the new URL in the environment variable named in "
     "credentials.webhook_url"
 )
+# invalid_payload, invalid_blocks, ... (400) are Rejected; a gone webhook is AuthError.
+TABLE = StatusTable(
+    "Slack", default_wait=30.0, kinds={404: AuthError, 410: AuthError}, hints={AuthError: HINT}
+)
 
 
 class SlackPublisher(WebhookPublisher):
@@ -58,6 +63,7 @@ class SlackPublisher(WebhookPublisher):
     platform = "slack"
     hosts = HOSTS
     path_prefix = PATH_PREFIX
+    table = TABLE
 
     def check(self) -> str:
         """Incoming webhooks have no read call: check the URL's shape, post nothing."""
@@ -74,19 +80,13 @@ class SlackPublisher(WebhookPublisher):
                 channel=self.name,
             )
         self._request("POST", "POST incoming webhook", json=body)
-        # Slack returns no message id; the key names the delivery for the store.
-        return PublishResult(remote_id=f"slack:{idempotency_key}")
+        return PublishResult(remote_id=None, note=NO_ID)
 
     def _error(self, response: httpx.Response, what: str) -> PublishError:
-        status = response.status_code
-        reason = detail(response, self._secrets) or response.reason_phrase
-        text = f"{what}: HTTP {status}: {reason}"
-        if status == 429:
-            wait = retry_after_seconds(response.headers, default=DEFAULT_RATE_WAIT)
-            return RateLimited(f"{text}; waiting {wait:.0f}s", retry_after=wait, channel=self.name)
-        no_access = reason in _NO_ACCESS or status in (401, 403, 404, 410)
-        # invalid_payload, invalid_blocks, ... are Rejected
-        return answer_error(text, status=status, no_access=no_access, hint=HINT, channel=self.name)
+        """Slack answers a short plain-text reason; some mean the webhook is unusable."""
+        reason = self._edge.detail(response)
+        kind = AuthError if reason in _NO_ACCESS else None
+        return self._edge.error(response, what, message=reason, kind=kind)
 
 
 def payload(post: Post) -> dict[str, Any]:

@@ -6,7 +6,7 @@ when Telegram cannot fetch the image, it is a ``sendMessage`` (<= 4,096) whose l
 preview shows the article. Compose has already escaped the text for ``parse_mode=HTML``.
 
 The bot token sits in every request path (``/bot<token>/...``), so it is scrubbed from
-every error, exception chain and HTTP-library log line (``bot.publishers.webhook``).
+every error, exception chain and HTTP-library log line (``bot.publishers.edge``).
 
 Retry safety: the Bot API has no idempotency key and a bot cannot read a channel's
 history, so a post whose answer was lost cannot be looked up (no ``reconcile``); a retry
@@ -23,10 +23,10 @@ import httpx
 
 from bot.compose.counting import telegram_html_length
 from bot.config import ChannelConfig
-from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
+from bot.errors import AuthError, ConfigError, PublishError, Rejected, Transient
 from bot.models import Post, PublishResult
 from bot.publishers.base import PublisherContext
-from bot.publishers.webhook import detail, hide_in_logs, json_body, retry_after_in, scrub, send
+from bot.publishers.edge import Edge, StatusTable, json_object
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,17 @@ MESSAGE_LIMIT = 4096
 ADMIN_HINT = (
     "add the bot to the channel as an administrator allowed to post messages, and check "
     "options.chat_id (@channelname, or the -100... id of a private channel)"
+)
+REVOKED_HINT = (
+    "the bot token was refused (revoked or mistyped): get it from @BotFather (/token) and "
+    "put it in the environment variable named in credentials.bot_token"
+)
+# 403/404 and the descriptions below: the bot cannot post there, a person must fix it.
+TABLE = StatusTable(
+    "Telegram",
+    default_wait=60.0,  # about 20 messages a minute per channel
+    kinds={404: AuthError},
+    hints={401: REVOKED_HINT, AuthError: ADMIN_HINT, Transient: "will retry"},
 )
 # Bad Request descriptions that no edit of the post can fix: the bot cannot post there.
 _NO_ACCESS = (
@@ -66,9 +77,11 @@ class TelegramPublisher:
 
     def __init__(self, channel: ChannelConfig, ctx: PublisherContext) -> None:
         self.name = channel.name
-        self._http = ctx.http
         secret = channel.credentials.get("bot_token")
         self._token = secret.get() if secret is not None else ""
+        self._edge = Edge(
+            ctx.http, TABLE, channel=self.name, secrets=[self._token], clock=ctx.clock
+        )
         self._chat_id = channel.options.get("chat_id", "").strip()
         if not self._chat_id:
             raise ConfigError(
@@ -76,7 +89,6 @@ class TelegramPublisher:
                 key=f"channels.{channel.name}.options.chat_id",
             )
         self._base = (channel.api_base or DEFAULT_BASE).rstrip("/")
-        hide_in_logs(self._token)
 
     def __repr__(self) -> str:
         return f"TelegramPublisher(name={self.name!r}, chat_id={self._chat_id!r})"
@@ -101,7 +113,10 @@ class TelegramPublisher:
                 log.warning("telegram photo refused, sending text channel=%s: %s", self.name, exc)
         if message is None:
             message = self._send_message(part.text, post.article_url)
-        return PublishResult(remote_id=str(message.get("message_id")), url=message_url(message))
+        number = message.get("message_id")
+        if number is None:  # sent all the same: a retry would post it again
+            return PublishResult(remote_id=None, note=f"Telegram answered {method_of(message)}")
+        return PublishResult(remote_id=str(number), url=message_url(message))
 
     def _send_photo(self, caption: str, photo: str) -> dict[str, Any]:
         payload = {"chat_id": self._chat_id, "photo": photo, "caption": caption}
@@ -121,16 +136,9 @@ class TelegramPublisher:
 
     def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST ``method`` with a JSON body; the ``result`` object or a ``PublishError``."""
-        response = send(
-            self._http,
-            "POST",
-            f"{self._base}/bot{self._token}/{method}",
-            json=payload,
-            secrets=(self._token,),
-            channel=self.name,
-            what=method,
-        )
-        body = json_body(response)
+        url = f"{self._base}/bot{self._token}/{method}"
+        response = self._edge.send("POST", url, json=payload, what=method)
+        body = json_object(response)
         if response.is_success and body.get("ok") is True:
             result = body.get("result")
             return result if isinstance(result, dict) else {}
@@ -140,34 +148,35 @@ class TelegramPublisher:
         """Bot API errors: ``{"ok": false, "error_code", "description", "parameters"}``."""
         raw_code = body.get("error_code")
         code = raw_code if isinstance(raw_code, int) else response.status_code
-        description = str(body.get("description") or detail(response, (self._token,)))
-        text = scrub(f"{method}: HTTP {code}: {description}", (self._token,))
+        description = str(body.get("description") or "")
         raw_params = body.get("parameters")
         params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
-        lowered = description.lower()
+        kind: type[PublishError] | None = None
+        hint: str | None = None
         if code == 429:
-            seconds = retry_after_in(params.get("retry_after"), response.headers)
-            return RateLimited(
-                f"{text}; waiting {seconds:.0f}s", retry_after=seconds, channel=self.name
-            )
-        if params.get("migrate_to_chat_id"):
+            pass  # the table's RateLimited, waiting ``parameters.retry_after``
+        elif params.get("migrate_to_chat_id"):
             new_id = params["migrate_to_chat_id"]
-            return AuthError(
-                f'{text}; the group became a supergroup: set options.chat_id = "{new_id}"',
-                channel=self.name,
-            )
-        if code == 401:
-            return AuthError(
-                f"{text}; the bot token was refused (revoked or mistyped): get it from "
-                "@BotFather (/token) and put it in the environment variable named in "
-                "credentials.bot_token",
-                channel=self.name,
-            )
-        if code in (403, 404) or any(p in lowered for p in _NO_ACCESS):
-            return AuthError(f"{text}; {ADMIN_HINT}", channel=self.name)
-        if code >= 500 or not body:
-            return Transient(f"{text}; will retry", channel=self.name)
-        return Rejected(text, channel=self.name)
+            kind = AuthError
+            hint = f'the group became a supergroup: set options.chat_id = "{new_id}"'
+        elif any(p in description.lower() for p in _NO_ACCESS):
+            kind = AuthError
+        elif not body:
+            kind = Transient  # not the Bot API answering (a proxy's error page)
+        return self._edge.error(
+            response,
+            method,
+            message=description,
+            kind=kind,
+            hint=hint,
+            wait=params.get("retry_after"),
+            status=code,
+        )
+
+
+def method_of(message: dict[str, Any]) -> str:
+    """How an answer without a message id is described in the delivery's note."""
+    return "ok without a message_id" if not message else "a message without its message_id"
 
 
 def message_url(message: dict[str, Any]) -> str | None:

@@ -189,9 +189,17 @@ class ThreadsPublisher:
         return media
 
     def _published_id(self, post: Post, index: int, container: str) -> str:
-        """The media id of a container published earlier whose answer was lost."""
+        """The media id of a container published earlier whose answer was lost. The
+        container id is no media id: when the post cannot be found yet, try again later
+        (the container stays noted as published, so nothing is posted twice)."""
         found = self._find_quietly(post, index, "threads" if index == 0 else "replies")
-        return found.remote_id if found else container
+        if found is None or not found.remote_id:
+            raise Transient(
+                f"Threads published container {container} (part {index + 1}) but does not "
+                "list the post yet; the next attempt looks for it again",
+                channel=self.name,
+            )
+        return found.remote_id
 
     def _find(self, post: Post, index: int, edge: str) -> PublishResult | None:
         """Part ``index`` among the profile's last 25 posts (``threads``) or replies."""

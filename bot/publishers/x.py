@@ -22,7 +22,7 @@ from bot.config import ChannelConfig
 from bot.errors import AlreadyPosted, ConfigError, PublishError, Rejected, Transient
 from bot.models import Media, Post, PostPart, PublishResult
 from bot.publishers.base import PublisherContext
-from bot.publishers.webhook import hide_in_logs
+from bot.publishers.edge import hide_in_logs
 from bot.publishers.x_media import (
     DEFAULT_API_BASE,
     DEFAULT_TIMEOUT,

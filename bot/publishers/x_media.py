@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import requests
 import tweepy
+import urllib3
 from tweepy.errors import (
     BadRequest,
     Forbidden,
@@ -30,13 +31,12 @@ from bot.errors import (
     AlreadyPosted,
     AuthError,
     PublishError,
-    RateLimited,
     Rejected,
     Transient,
 )
 from bot.images import ImageData, fetch_image, fit_image
 from bot.models import Media
-from bot.publishers.base import retry_after_seconds
+from bot.publishers.edge import StatusTable, reset_seconds, wait_or
 from bot.textfit import fit_text
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,17 @@ class XSession(requests.Session):
     ) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().request(method, self.rewrite(url), *args, **kwargs)
+        response = super().request(method, self.rewrite(url), *args, **kwargs)
+        if response.status_code == 429 and _reset_time(response.headers) is None:
+            # tweepy does int() on this header and would crash on anything else; an
+            # unreadable reset is as good as none (the 15-minute window is assumed).
+            response.headers.pop("x-rate-limit-reset", None)
+        return response
+
+
+def _reset_time(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("x-rate-limit-reset", "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def oauth1(client: tweepy.Client) -> Any:
@@ -98,8 +108,7 @@ def raise_for_status(response: requests.Response) -> None:
     if 200 <= code < 300:
         return
     if code == 429:
-        reset = response.headers.get("x-rate-limit-reset")
-        raise TooManyRequests(response, reset_time=int(reset) if reset else None)
+        raise TooManyRequests(response, reset_time=_reset_time(response.headers))
     by_code: dict[int, type[HTTPException]] = {
         400: BadRequest,
         401: Unauthorized,
@@ -183,61 +192,74 @@ def translate_error(
     if isinstance(exc, HTTPException):
         return _http_error(exc, channel=channel, action=action, now=now)
     if isinstance(exc, requests.Timeout):
-        return Transient(f"X {action}: no answer within {timeout:g} s", channel=channel)
+        return Transient(
+            f"X {action}: no answer within {timeout:g} s", channel=channel, maybe_sent=True
+        )
     # Refused or dropped connections, and anything else tweepy raises before an answer.
-    return Transient(f"X {action}: {type(exc).__name__}: {exc}", channel=channel)
+    return Transient(
+        f"X {action}: {type(exc).__name__}: {exc}", channel=channel, maybe_sent=_maybe_sent(exc)
+    )
 
 
-def _http_error(exc: HTTPException, *, channel: str, action: str, now: datetime) -> PublishError:
-    if isinstance(exc, TooManyRequests):
-        wait, why = rate_limit_wait(exc.response.headers, now=now)
-        return RateLimited(
-            f"X rate limit on {action}{why}; retry in {wait:.0f} s",
-            retry_after=wait,
-            channel=channel,
-        )
-    code = exc.response.status_code
-    detail = problem_detail(exc.response)
-    if isinstance(exc, Unauthorized):
-        return AuthError(
-            f"X refused the credentials on {action} (HTTP 401{detail}): check api_key, "
-            "api_secret, access_token and access_token_secret; regenerate the access "
-            "token if it was revoked",
-            channel=channel,
-        )
-    if isinstance(exc, Forbidden):
-        return _forbidden(exc, detail=detail, channel=channel, action=action)
-    if code >= 500 or code in (408, 425):
-        return Transient(f"X {action} failed (HTTP {code}{detail})", channel=channel)
-    return Rejected(f"X refused {action} (HTTP {code}{detail})", channel=channel)
+def _maybe_sent(exc: Exception) -> bool:
+    """False only when no connection to X was made, so nothing can have been posted."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _forbidden(exc: HTTPException, *, detail: str, channel: str, action: str) -> PublishError:
-    text = f"{detail} {_problem_type(exc.response)}".lower()
-    if "duplicate" in text:
-        return AlreadyPosted(
-            f"X already has this post ({action}: HTTP 403{detail})", channel=channel
-        )
-    if any(mark in text for mark in _PERMISSION_MARKS):
-        return AuthError(
-            f"X forbids {action} for these credentials (HTTP 403{detail}): {PERMISSION_HINT}",
-            channel=channel,
-        )
-    if any(mark in text for mark in _APP_MARKS):
-        return AuthError(
-            f"X refuses this app on {action} (HTTP 403{detail}): attach the app to a Project "
-            "with v2 access in the developer portal",
-            channel=channel,
-        )
-    return Rejected(f"X refused {action} (HTTP 403{detail})", channel=channel)
-
-
+CREDENTIALS_HINT = (
+    "check api_key, api_secret, access_token and access_token_secret; regenerate the "
+    "access token if it was revoked"
+)
 PERMISSION_HINT = (
     "give the app Read and Write permission in the developer portal (User authentication "
     "settings) and regenerate the access token and secret"
 )
+APP_HINT = "attach the app to a Project with v2 access in the developer portal"
 _PERMISSION_MARKS = ("oauth1-permissions", "oauth1 app permissions", "not permitted to perform")
 _APP_MARKS = ("client-forbidden", "client-not-enrolled", "unsupported-authentication")
+# A 403 is judged by its problem body (duplicate, permissions, app), else Rejected.
+TABLE = StatusTable(
+    "X", default_wait=RATE_WINDOW, kinds={403: Rejected}, hints={401: CREDENTIALS_HINT}
+)
+
+
+def _http_error(exc: HTTPException, *, channel: str, action: str, now: datetime) -> PublishError:
+    response = exc.response
+    code = response.status_code
+    text = f"X {action}: HTTP {code}{problem_detail(response)}"
+    kind: type[PublishError] | None = None
+    hint: str | None = None
+    wait: float | None = None
+    if isinstance(exc, TooManyRequests) or code == 429:
+        wait, why = rate_limit_wait(response.headers, now=now)
+        text += why
+    elif code == 403:
+        kind, hint = _forbidden(response)
+    return TABLE.error(
+        status=code,
+        headers=response.headers,
+        text=text,
+        channel=channel,
+        now=now,
+        kind=kind,
+        hint=hint,
+        wait=wait,
+    )
+
+
+def _forbidden(response: requests.Response) -> tuple[type[PublishError], str]:
+    """What X's 403 problem body means: (error class, hint)."""
+    text = f"{problem_detail(response)} {_problem_type(response)}".lower()
+    if "duplicate" in text:
+        return AlreadyPosted, "X already has this post"
+    if any(mark in text for mark in _PERMISSION_MARKS):
+        return AuthError, PERMISSION_HINT
+    if any(mark in text for mark in _APP_MARKS):
+        return AuthError, APP_HINT
+    return Rejected, ""
 
 
 def rate_limit_wait(headers: Mapping[str, str], *, now: datetime) -> tuple[float, str]:
@@ -247,16 +269,13 @@ def rate_limit_wait(headers: Mapping[str, str], *, now: datetime) -> tuple[float
     (``x-user-limit-24hour-remaining: 0``) its own reset is later and wins.
     """
     lowered = {k.lower(): v for k, v in headers.items()}
-    wait = retry_after_seconds(lowered, now=now, default=RATE_WINDOW)
+    wait = wait_or(lowered, now, RATE_WINDOW)
     why = ""
     for prefix, label in (("x-user-limit-24hour", "user"), ("x-app-limit-24hour", "app")):
         if lowered.get(f"{prefix}-remaining") != "0":
             continue
-        try:
-            day_wait = float(lowered.get(f"{prefix}-reset", "")) - now.timestamp()
-        except ValueError:
-            continue
-        if day_wait > wait:
+        day_wait = reset_seconds(lowered.get(f"{prefix}-reset", ""), now)
+        if day_wait is not None and day_wait > wait:
             wait, why = day_wait, f" (24-hour {label} limit used up)"
     return max(0.0, wait), why
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,7 +17,8 @@ from bot.protocols import DeliveryCounts
 from bot.store import codec
 from bot.store.channels import ChannelMethods
 from bot.store.codec import clip, to_text
-from bot.store.migrations import migrate
+from bot.store.errors import DeliveryTaken
+from bot.store.opening import connect, translate
 from bot.urls import normalise_url
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
@@ -40,36 +40,17 @@ class SQLiteStore(ChannelMethods):
         self._lock = threading.RLock()  # one connection, so one transaction at a time
 
     @classmethod
-    def open(cls, path: Path, *, busy_timeout: float = 10.0) -> SQLiteStore:
-        """Open (creating if needed) the database at ``path`` and migrate it."""
+    def open(
+        cls, path: Path, *, busy_timeout: float = 10.0, read_only: bool = False
+    ) -> SQLiteStore:
+        """Open (creating if needed), check and migrate the database at ``path``.
+
+        With ``read_only`` the file is opened ``mode=ro`` and never created or migrated
+        (a missing file reads as empty). Raises ``DatabaseDamaged`` for a corrupt file and
+        ``DatabaseReadOnly`` for one that cannot be written (see ``bot.store.opening``).
+        """
         path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Create with 0600 before SQLite writes anything; chmod fixes a pre-existing file.
-            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-            os.chmod(path, 0o600)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot create the database file: {exc}") from exc
-        conn = sqlite3.connect(
-            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")  # durable enough under WAL
-            migrate(conn, path)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise StoreError(
-                f"{path}: cannot use this file as syndbot's database ({exc}); move it aside "
-                "or set service.database to another path"
-            ) from exc
-        except BaseException:
-            conn.close()
-            raise
-        return cls(conn, path)
+        return cls(connect(path, busy_timeout=busy_timeout, read_only=read_only), path)
 
     @property
     def path(self) -> Path:
@@ -105,10 +86,7 @@ class SQLiteStore(ChannelMethods):
                         self._conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise StoreError(
-                    f"{self._path}: database operation failed: {exc}; if it says 'locked', "
-                    "another syndbot process may be using this file"
-                ) from exc
+                raise translate(exc, self._path) from exc
 
     # -- feeds -------------------------------------------------------------------------
 
@@ -228,7 +206,8 @@ class SQLiteStore(ChannelMethods):
         return self.deliveries(status="sending")
 
     def mark_sending(self, delivery_id: int, *, now: datetime, post: Post | None = None) -> None:
-        """Claim a pending delivery; raises ``StoreError`` if it is no longer pending.
+        """Claim a pending delivery in one write transaction, so exactly one process wins;
+        raises ``DeliveryTaken`` if it is no longer pending (another process took it).
 
         ``post`` is stored with it in the same transaction, unless an earlier attempt
         stored one: every later attempt, reconcile and recovery reads that one back.
@@ -243,14 +222,21 @@ class SQLiteStore(ChannelMethods):
         )
 
     def mark_sent(
-        self, delivery_id: int, *, now: datetime, remote_id: str, remote_url: str | None
+        self,
+        delivery_id: int,
+        *,
+        now: datetime,
+        remote_id: str | None,
+        remote_url: str | None,
+        note: str | None = None,
     ) -> None:
+        # A sent delivery's last_error holds only the note on its missing id, if any.
         self._move(
             delivery_id,
             now,
             ("pending", "sending"),
-            "status = 'sent', next_attempt = NULL, remote_id = ?, remote_url = ?",
-            (remote_id, remote_url),
+            "status = 'sent', next_attempt = NULL, remote_id = ?, remote_url = ?, last_error = ?",
+            (remote_id, remote_url, clip(note) if note else None),
         )
 
     def mark_failed(
@@ -345,7 +331,7 @@ class SQLiteStore(ChannelMethods):
             ).fetchone()
         if row is None:
             raise StoreError(f"{self._path}: no delivery with id {delivery_id}")
-        raise StoreError(
+        raise DeliveryTaken(
             f"{self._path}: delivery {delivery_id} is {row['status']}, not "
             f"{' or '.join(allowed)}; another syndbot process may be handling it"
         )

@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from bot.config import ChannelConfig
 from bot.models import Length, Media, Post, PostPart
@@ -31,6 +31,25 @@ from tests.publisher_helpers import api_channel
 
 TOKEN = "EAAGfakePageToken0123456789secret"
 ARTICLE = "https://volt.example/2025/ev-battery-prices?utm_source=meta"
+
+PAGE_MESSAGE_LIMIT = 63206  # a Page post's message
+# Page post fields Graph refuses since v3.3 ("deprecate_post_aggregated_fields_for_
+# attachement"): their values moved to ``attachments`` (link -> attachments{unshimmed_url}).
+DEPRECATED_POST_FIELDS = frozenset(
+    {"caption", "description", "link", "name", "object_id", "source", "type"}
+)
+POST_FIELDS = frozenset(
+    {"id", "message", "permalink_url", "attachments", "created_time", "full_picture", "story"}
+)
+# IG Media fields (Instagram Graph API reference, "IG Media").
+IG_MEDIA_FIELDS = frozenset(
+    {
+        "id", "caption", "permalink", "media_type", "media_url", "media_product_type",
+        "timestamp", "username", "shortcode", "thumbnail_url", "like_count",
+        "comments_count", "is_comment_enabled", "owner", "children", "alt_text",
+    }
+)  # fmt: skip
+CAPTION_LIMIT = 2200  # an Instagram caption
 
 
 @dataclass
@@ -137,7 +156,7 @@ class FakeGraph(Loopback):
         if route in ("feed", "photos"):
             return self._page_post(route, form)
         if route == "read_feed":
-            return 200, {"data": list(reversed(self.page_posts))[: int(form.get("limit", 25))]}
+            return self._read_feed(form)
         if route == "account":
             return 200, {"id": self.ig_user_id, "username": self.username}
         if route == "quota":
@@ -153,7 +172,7 @@ class FakeGraph(Loopback):
             media = next(m for m in self.media if m["id"] == call.path.strip("/"))
             return 200, {"id": media["id"], "permalink": media["permalink"]}
         if route == "media":
-            return 200, {"data": list(reversed(self.media))}
+            return self._read_media(form)
         return 400, _error(100, f"Unsupported {call.method} request.", "GraphMethodException")
 
     def _page_post(self, route: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -161,19 +180,50 @@ class FakeGraph(Loopback):
             return 400, _error(100, "(#100) Missing message or attachment", "OAuthException")
         if route == "photos" and not form.get("url"):
             return 400, _error(324, "(#324) Requires upload file", "OAuthException")
+        if _utf16(form.get("message", "")) > PAGE_MESSAGE_LIMIT:
+            text = f"(#100) Param message must be at most {PAGE_MESSAGE_LIMIT} characters long"
+            return 400, _error(100, text, "OAuthException")
         post_id = f"{self.page_id}_{self.next_id('9')}"
         entry = {"id": post_id, "message": form.get("message", "")}
         entry["permalink_url"] = f"https://www.facebook.com/{post_id}"
         if route == "feed" and form.get("link"):
-            entry["link"] = form["link"]
+            entry["link"] = form["link"]  # kept for tests; read back as attachments only
+        if route == "photos":
+            entry["photo"] = form["url"]
         self.page_posts.append(entry)
         if route == "photos":
             return 200, {"id": self.next_id("5"), "post_id": post_id}
         return 200, {"id": post_id}
 
+    def _read_feed(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """``GET /{page}/feed?fields=``: only the fields asked for, refusing those Graph
+        refuses on Page posts since v3.3 (error #12) and ones it does not know (#100)."""
+        fields = top_fields(form.get("fields", "id"))
+        deprecated = [f for f in fields if f in DEPRECATED_POST_FIELDS]
+        if deprecated:
+            text = f"(#12) {deprecated[0]} field is deprecated for versions v3.3 and higher"
+            return 400, _error(12, text, "OAuthException")
+        unknown = [f for f in fields if f not in POST_FIELDS]
+        if unknown:
+            return 400, nonexisting_field(unknown[0], "PagePost")
+        newest = list(reversed(self.page_posts))[: int(form.get("limit", 25))]
+        return 200, {"data": [_page_post_fields(p, fields) for p in newest]}
+
+    def _read_media(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """``GET /{ig-user}/media?fields=``: the IG Media fields asked for; others: #100."""
+        fields = top_fields(form.get("fields", "id"))
+        unknown = [f for f in fields if f not in IG_MEDIA_FIELDS]
+        if unknown:
+            return 400, nonexisting_field(unknown[0], "IGMedia")
+        rows = [{k: m[k] for k in fields if k in m} for m in reversed(self.media)]
+        return 200, {"data": rows[: int(form.get("limit", 25))]}
+
     def _create(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if not form.get("image_url"):
             return 400, _error(100, "The parameter image_url is required.", "OAuthException")
+        if _utf16(form.get("caption", "")) > CAPTION_LIMIT:
+            text = f"(#100) The caption is longer than {CAPTION_LIMIT} characters"
+            return 400, _error(100, text, "OAuthException")
         container = self.next_id("1790000")
         self.containers[container] = {**form, "steps": list(self.container_steps), "read": 0}
         self.containers[container].pop("access_token", None)
@@ -206,6 +256,48 @@ class FakeGraph(Loopback):
         self.media.append({"id": media_id, "caption": caption, "permalink": permalink})
         self.quota_usage += 1
         return 200, {"id": media_id}
+
+
+def nonexisting_field(name: str, node: str) -> dict[str, Any]:
+    """Graph's answer to a field the node type does not have."""
+    text = f"(#100) Tried accessing nonexisting field ({name}) on node type ({node})"
+    return _error(100, text, "OAuthException")
+
+
+def top_fields(expression: str) -> list[str]:
+    """The top-level names of a Graph field expression: ``a,b{c,d},e`` -> a, b, e."""
+    names, depth, name = [], 0, ""
+    for char in expression + ",":
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            names.append(name.strip())
+            name = ""
+        elif depth == 0:
+            name += char
+    return [n for n in names if n]
+
+
+def _page_post_fields(entry: dict[str, str], fields: list[str]) -> dict[str, Any]:
+    """A stored Page post as Graph returns it: its link or photo as an attachment."""
+    shown: dict[str, Any] = {k: entry[k] for k in fields if k in entry}
+    if "attachments" in fields:
+        if entry.get("link"):
+            shim = "https://l.facebook.com/l.php?u=" + quote(entry["link"], safe="")
+            item = {"media_type": "link", "unshimmed_url": entry["link"], "url": shim}
+            shown["attachments"] = {"data": [item]}
+        elif entry.get("photo"):
+            page = f"https://www.facebook.com/photo.php?fbid={entry['id'].split('_')[-1]}"
+            item = {"media_type": "photo", "unshimmed_url": page, "url": page}
+            shown["attachments"] = {"data": [item]}
+    return shown
+
+
+def _utf16(text: str) -> int:
+    """Characters as Meta counts them (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _error(code: int, message: str, kind: str) -> dict[str, Any]:

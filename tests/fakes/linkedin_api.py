@@ -95,6 +95,8 @@ class FakeLinkedIn(Loopback):
         self.token = token
         self.org_id = org_id
         self.org_name = "EV News India"
+        # The token's scopes: reading the page's posts needs r_organization_social.
+        self.scopes = {"w_organization_social", "r_organization_social"}
         self.calls: list[Call] = []
         self.posts: list[dict[str, Any]] = []
         self.uploads: dict[str, bytes] = {}  # upload slot -> bytes PUT there
@@ -181,6 +183,9 @@ class FakeLinkedIn(Loopback):
         return {urn for slot, urn in self.image_urns.items() if slot in self.uploads}
 
     def _find(self, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        if "r_organization_social" not in self.scopes:
+            message = "Not enough permissions to access: partnerApiPostsExternal.FINDER-author"
+            return 403, li_error(403, "ACCESS_DENIED", message), {}
         if query.get("q") != "author" or query.get("author") != self.author:
             return 400, li_error(400, "ILLEGAL_ARGUMENT", "q=author and author are required"), {}
         count = int(query.get("count", "10"))

@@ -42,6 +42,15 @@ _ROUTES = (
     ("GET", re.compile(r"/api/v1/accounts/[^/]+/statuses"), "account_statuses"),
 )
 
+# The scope each route needs from a token (Mastodon's controllers; statuses of an account
+# are ``authorize_if_got_token! :read, :'read:statuses'``: a token must carry it).
+_SCOPES = {
+    "verify": "read:accounts",
+    "account_statuses": "read:statuses",
+    "statuses": "write:statuses",
+    "media": "write:media",
+}
+
 
 class FakeMastodon(LoopbackServer):
     """See the module docstring."""
@@ -49,6 +58,7 @@ class FakeMastodon(LoopbackServer):
     def __init__(self, *, token: str = TOKEN, max_characters: int = 500) -> None:
         super().__init__()
         self.token = token
+        self.scopes = {"write:statuses", "write:media", "read:accounts", "read:statuses"}
         self.max_characters = max_characters
         self.processing_polls = 0  # 206 answers before an uploaded image is ready
         self.key_ttl = 3600.0
@@ -67,6 +77,9 @@ class FakeMastodon(LoopbackServer):
             return None
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Answer(401, {"error": "The access token is invalid"})
+        needed = _SCOPES.get(request.route)
+        if needed and needed not in self.scopes:  # Doorkeeper: a token without the scope
+            return Answer(403, {"error": "This action is outside the authorized scopes"})
         return None
 
     def handle(self, request: Request) -> Answer:

@@ -23,7 +23,7 @@ from typing import Any
 import regex
 
 from bot.config import ChannelConfig
-from tests.fakes.graph_api import Call, FakeGraph, Fault
+from tests.fakes.graph_api import Call, FakeGraph, Fault, nonexisting_field, top_fields
 from tests.publisher_helpers import api_channel
 
 __all__ = ["TOKEN", "USER_ID", "Call", "FakeThreads", "Fault", "channel", "threads_error"]
@@ -33,6 +33,16 @@ USER_ID = "27000000001"
 _URL = re.compile(r"https?://[^\s]+")
 _GRAPHEME = regex.compile(r"\X")
 _PICTOGRAPHIC = regex.compile(r"\p{Extended_Pictographic}")
+
+# Threads Media fields (Threads API reference, "Media"); any other name is refused.
+THREADS_MEDIA_FIELDS = frozenset(
+    {
+        "id", "text", "permalink", "media_type", "media_url", "media_product_type",
+        "timestamp", "username", "owner", "shortcode", "thumbnail_url", "children",
+        "is_quote_post", "quoted_post", "reposted_post", "alt_text",
+        "link_attachment_url", "gif_url", "topic_tag",
+    }
+)  # fmt: skip
 
 
 def threads_error(code: int, message: str, subcode: int | None = None) -> dict[str, Any]:
@@ -106,8 +116,12 @@ class FakeThreads(FakeGraph):
             return 200, {"id": post["id"], "permalink": post["permalink"]}
         if route in ("read_threads", "read_replies"):
             replies = route == "read_replies"
+            fields = top_fields(form.get("fields", "id"))
+            unknown = [f for f in fields if f not in THREADS_MEDIA_FIELDS]
+            if unknown:
+                return 400, nonexisting_field(unknown[0], "ThreadsMedia")
             found = [p for p in self.posts if bool(p.get("reply_to_id")) == replies]
-            rows = [{k: p[k] for k in ("id", "text", "permalink")} for p in reversed(found)]
+            rows = [{k: p[k] for k in fields if k in p} for p in reversed(found)]
             return 200, {"data": rows[: int(form.get("limit", 25))]}
         error = threads_error(100, f"Unsupported {call.method} request.")
         return 400, {"error": error}

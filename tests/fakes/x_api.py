@@ -30,8 +30,22 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
+from twitter_text import parse_tweet
 
 from tests.fakes.loopback import Loopback, LoopbackHandler, multipart_fields
+
+# post.fields of GET /2/users/:id/tweets in X's OpenAPI (v2.167; sent as tweet.fields).
+POST_FIELDS = frozenset(
+    {
+        "article", "article_title", "attachments", "card_uri", "community_id",
+        "context_annotations", "conversation_id", "created_at", "display_text_range",
+        "edit_controls", "entities", "geo", "id", "lang", "matched_media_notes",
+        "media_metadata", "non_public_metrics", "note_post", "note_request_suggestions",
+        "organic_metrics", "paid_partnership", "possibly_sensitive", "promoted_metrics",
+        "public_metrics", "reply_settings", "scopes", "source", "suggested_source_links",
+        "suggested_source_links_with_counts", "text", "withheld",
+    }
+)  # fmt: skip
 
 CONSUMER_KEY = "ck-FAKE-consumer-key-7731"
 CONSUMER_SECRET = "cs-FAKE-consumer-secret-0c9e41"
@@ -285,7 +299,7 @@ def _invalid(detail: str) -> tuple[int, dict[str, Any]]:
     }
 
 
-def _create_tweet(x: FakeX, request: XRequest) -> tuple[int, dict[str, Any]]:
+def _create_tweet(x: FakeX, request: XRequest) -> tuple[int, dict[str, Any]]:  # noqa: PLR0911
     try:
         body = request.json()
     except ValueError:
@@ -293,6 +307,9 @@ def _create_tweet(x: FakeX, request: XRequest) -> tuple[int, dict[str, Any]]:
     text = body.get("text")
     if not isinstance(text, str) or not text:
         return _invalid("text is required")
+    if not parse_tweet(text).valid:  # twitter-text v3: weighted length <= 280, no U+FFFE...
+        weighted = parse_tweet(text).weightedLength
+        return _invalid(f"text: the post is {weighted} weighted characters, X allows 280")
     media_ids = (body.get("media") or {}).get("media_ids", [])
     if any(m not in x.media for m in media_ids):
         return _invalid("media_ids: unknown media id")
@@ -355,7 +372,13 @@ def _timeline(x: FakeX, request: XRequest) -> tuple[int, dict[str, Any]]:
     limit = int(request.query.get("max_results", ["10"])[0])
     if not 5 <= limit <= 100:
         return _invalid("max_results must be between 5 and 100")
-    fields = ",".join(request.query.get("tweet.fields", [])).split(",")
+    fields = [f for f in ",".join(request.query.get("tweet.fields", [])).split(",") if f]
+    unknown = [f for f in fields if f not in POST_FIELDS]
+    if unknown:
+        return _invalid(f"The `tweet.fields` query parameter value [{unknown[0]}] is not valid")
+    excluded = [e for e in ",".join(request.query.get("exclude", [])).split(",") if e]
+    if any(e not in ("replies", "retweets") for e in excluded):
+        return _invalid("The `exclude` query parameter takes only replies, retweets")
     keep = {"id", "text", "edit_history_tweet_ids", *fields}
     since = int(request.query.get("since_id", ["0"])[0])
     newest = [t for t in reversed(x.tweets) if int(t["id"]) > since][:limit]

@@ -154,6 +154,7 @@ class BlueskyHarness:
     platform = "bluesky"
     rate_limit_wait = 120.0
     reconciles = True  # the record key is chosen and noted before the first attempt
+    rejection = "Invalid app.bsky.feed.post record: Record/langs/0 must be a valid language"
 
     def __init__(self, info: PdsInfo, images: FeedServer, http: httpx.Client, tap: Tap, tmp: Path):
         self.info = info
@@ -191,6 +192,8 @@ class BlueskyHarness:
             self.tap.fail(CREATE, answer(502, "UpstreamFailure", "Upstream Failure"))
         elif fault == "timeout":
             self.tap.fail(CREATE, raises(httpx.ReadTimeout))
+        elif fault == "rejected":
+            self.tap.fail(CREATE, answer(400, "InvalidRequest", self.rejection))
         else:
             self.tap.fail(CREATE, lost_after_accept)
 

@@ -32,6 +32,10 @@ def discord_fault(fault: Fault, *, wait: float) -> webhooks.Fault:
         return webhooks.Fault(status=502, body="<html>502 Bad Gateway</html>")
     if fault == "timeout":
         return webhooks.Fault(delay=SLOW_ANSWER)
+    if fault == "rejected":
+        errors = {"embeds": {"0": {"url": {"_errors": [{"code": "URL_TYPE_INVALID_URL"}]}}}}
+        body = {"message": "Invalid Form Body", "code": 50035, "errors": errors}
+        return webhooks.Fault(status=400, body=body)
     return webhooks.Fault(drop_after=True)
 
 
@@ -47,6 +51,7 @@ class DiscordHarness:
     rate_limit_wait = 12.5
     secrets = (webhooks.DISCORD_TOKEN,)
     reconciles = False  # webhooks cannot list the channel's messages
+    rejection = "Invalid Form Body"
 
     def __init__(self, fake: webhooks.FakeWebhooks, http: httpx.Client) -> None:
         self.fake = fake

@@ -21,6 +21,9 @@ CHANNEL = "facebook-hi"
 TOKEN = "EAAGfakeHindiPageToken9f3c2d1e"
 
 
+GRAPH_REJECTION = "(#100) Invalid parameter"
+
+
 def graph_fault(fault: Fault, *, wait_minutes: int) -> graph_api.Fault:
     """The Graph API's documented answer for ``fault`` (shared by the Meta harnesses)."""
     if fault == "rate_limit":
@@ -66,6 +69,14 @@ def graph_fault(fault: Fault, *, wait_minutes: int) -> graph_api.Fault:
         return graph_api.Fault(status=500, error=error)
     if fault == "timeout":
         return graph_api.Fault(delay=SLOW_ANSWER)
+    if fault == "rejected":
+        error = {
+            "message": GRAPH_REJECTION,
+            "type": "OAuthException",
+            "code": 100,
+            "fbtrace_id": "AxBad1",
+        }
+        return graph_api.Fault(status=400, error=error)
     return graph_api.Fault(drop_after=True)
 
 
@@ -76,6 +87,7 @@ class FacebookHarness:
     rate_limit_wait = 300.0
     secrets = (TOKEN,)
     reconciles = True  # a retry looks for the article on the Page's feed first
+    rejection = GRAPH_REJECTION
 
     def __init__(self, fake: graph_api.FakeGraph, http: httpx.Client) -> None:
         self.fake = fake

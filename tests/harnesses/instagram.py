@@ -14,7 +14,7 @@ from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.fakes import graph_api
 from tests.harnesses import CLIENT_TIMEOUT, jpeg, sample_post
-from tests.harnesses.facebook import graph_fault
+from tests.harnesses.facebook import GRAPH_REJECTION, graph_fault
 from tests.publisher_helpers import api_channel
 
 CHANNEL = "instagram-hi"
@@ -28,6 +28,7 @@ class InstagramHarness:
     rate_limit_wait = 120.0
     secrets = (TOKEN,)
     reconciles = True  # the stored container id tells whether it was published
+    rejection = GRAPH_REJECTION
 
     def __init__(self, fake: graph_api.FakeGraph, http: httpx.Client) -> None:
         self.fake = fake

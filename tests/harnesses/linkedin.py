@@ -18,6 +18,9 @@ from tests.harnesses import CLIENT_TIMEOUT, SLOW_ANSWER, jpeg, sample_post
 TOKEN = "AQVfakeHindiLinkedInToken_31ac55e0"
 
 
+LINKEDIN_REJECTION = "ERROR :: /content/article/source :: invalid URL"
+
+
 def linkedin_fault(fault: Fault) -> linkedin_api.Fault:
     """LinkedIn's documented answer for ``fault``."""
     if fault == "rate_limit":
@@ -32,6 +35,9 @@ def linkedin_fault(fault: Fault) -> linkedin_api.Fault:
         return linkedin_api.Fault(status=503, body=body)
     if fault == "timeout":
         return linkedin_api.Fault(delay=SLOW_ANSWER)
+    if fault == "rejected":
+        body = {"message": LINKEDIN_REJECTION, "status": 422}
+        return linkedin_api.Fault(status=422, body=body)
     return linkedin_api.Fault(drop_after=True)
 
 
@@ -42,6 +48,7 @@ class LinkedInHarness:
     rate_limit_wait = 3600.0  # nothing advertised: the publisher's documented default
     secrets = (TOKEN,)
     reconciles = True  # a retry looks for the article among the page's recent posts
+    rejection = LINKEDIN_REJECTION
 
     def __init__(self, fake: linkedin_api.FakeLinkedIn, http: httpx.Client) -> None:
         self.fake = fake

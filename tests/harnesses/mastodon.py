@@ -21,6 +21,9 @@ CHANNEL = "mastodon-hi"
 TOKEN = "mAsToDoN-contract-token-5f1e2d3c4b5a69788796"
 
 
+MASTODON_REJECTION = "Validation failed: Language is not a valid language"
+
+
 def mastodon_fault(fault: Fault, *, wait: float) -> mastodon_api.Fault:
     """Mastodon's documented answer for ``fault``."""
     if fault == "rate_limit":
@@ -37,6 +40,8 @@ def mastodon_fault(fault: Fault, *, wait: float) -> mastodon_api.Fault:
         return mastodon_api.Fault(status=503, body={"error": "Service Unavailable"})
     if fault == "timeout":
         return mastodon_api.Fault(delay=SLOW_ANSWER)
+    if fault == "rejected":
+        return mastodon_api.Fault(status=422, body={"error": MASTODON_REJECTION})
     return mastodon_api.Fault(drop_after=True)
 
 
@@ -47,6 +52,7 @@ class MastodonHarness:
     rate_limit_wait = 240.0
     secrets = (TOKEN,)
     reconciles = True  # Idempotency-Key, then the account's timeline
+    rejection = MASTODON_REJECTION
 
     def __init__(self, fake: mastodon_api.FakeMastodon, http: httpx.Client) -> None:
         self.fake = fake

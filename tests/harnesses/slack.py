@@ -29,6 +29,8 @@ def slack_fault(fault: Fault, *, wait: int) -> webhooks.Fault:
         return webhooks.Fault(status=500, body="internal_error")
     if fault == "timeout":
         return webhooks.Fault(delay=SLOW_ANSWER)
+    if fault == "rejected":
+        return webhooks.Fault(status=400, body="invalid_blocks")
     return webhooks.Fault(drop_after=True)
 
 
@@ -39,6 +41,7 @@ class SlackHarness:
     rate_limit_wait = 30.0
     secrets = (webhooks.SLACK_PATH.rsplit("/", 1)[1],)
     reconciles = False  # incoming webhooks cannot read the channel
+    rejection = "invalid_blocks"
 
     def __init__(self, fake: webhooks.FakeWebhooks, http: httpx.Client) -> None:
         self.fake = fake

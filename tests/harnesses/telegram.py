@@ -20,6 +20,9 @@ CHANNEL = "telegram-hi"
 TOKEN = "7700011122:AAContractTelegramToken_9a8b7c6d5e4f"
 
 
+REJECTION = 'can\'t parse entities: Unsupported start tag "blink" at byte offset 3'
+
+
 def telegram_fault(fault: Fault, *, wait: int) -> telegram_api.Fault:
     """The Bot API's documented answer for ``fault``."""
     if fault == "rate_limit":
@@ -33,6 +36,9 @@ def telegram_fault(fault: Fault, *, wait: int) -> telegram_api.Fault:
         return telegram_api.Fault(status=502, body=body)
     if fault == "timeout":
         return telegram_api.Fault(delay=SLOW_ANSWER)
+    if fault == "rejected":
+        body = {"ok": False, "error_code": 400, "description": f"Bad Request: {REJECTION}"}
+        return telegram_api.Fault(status=400, body=body)
     return telegram_api.Fault(drop_after=True)
 
 
@@ -44,6 +50,7 @@ class TelegramHarness:
     secrets = (TOKEN,)
     # The Bot API has no idempotency key and bots cannot read channel history.
     reconciles = False
+    rejection = REJECTION
 
     def __init__(self, fake: telegram_api.FakeTelegram, http: httpx.Client) -> None:
         self.fake = fake

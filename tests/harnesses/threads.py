@@ -14,7 +14,7 @@ from bot.publishers import MemoryState, PublisherContext, build_publisher
 from tests.contract import Fault
 from tests.fakes import threads_api
 from tests.harnesses import CLIENT_TIMEOUT, jpeg, sample_post
-from tests.harnesses.facebook import graph_fault
+from tests.harnesses.facebook import GRAPH_REJECTION, graph_fault
 
 TOKEN = "THfakeHindiThreadsToken90c2ab44"
 
@@ -26,6 +26,7 @@ class ThreadsHarness:
     rate_limit_wait = 600.0
     secrets = (TOKEN,)
     reconciles = True  # the stored container id tells whether it was published
+    rejection = GRAPH_REJECTION
 
     def __init__(self, fake: threads_api.FakeThreads, http: httpx.Client) -> None:
         self.fake = fake

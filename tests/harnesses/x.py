@@ -27,6 +27,9 @@ CREDENTIAL_KEYS = ("api_key", "api_secret", "access_token", "access_token_secret
 CHANNEL = "x-hi"
 
 
+X_REJECTION = "$.media.media_ids: media id 1800000000000000001 is not valid"
+
+
 class XHarness:
     """FakeX plus an X channel pointed at it."""
 
@@ -34,6 +37,7 @@ class XHarness:
     rate_limit_wait = 900.0  # X's 15-minute window, advertised in x-rate-limit-reset
     secrets = SECRETS
     reconciles = True  # the timeline lookup finds a tweet whose answer was lost
+    rejection = X_REJECTION
 
     def __init__(self, fake: x_api.FakeX, http: httpx.Client) -> None:
         self.fake = fake
@@ -67,6 +71,14 @@ def _fault(fault: Fault, wait: float) -> x_api.Fault:
         return x_api.Fault(status=503, body=x_api.SERVER_ERROR)
     if fault == "timeout":
         return x_api.Fault(delay=SLOW_ANSWER)
+    if fault == "rejected":
+        body = {
+            "errors": [{"message": X_REJECTION}],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        }
+        return x_api.Fault(status=400, body=body)
     return x_api.Fault(drop=True)
 
 
