@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import json
+from pathlib import Path
+
 import pytest
 
 from bot.llm.gate import Reason, check
+from bot.llm.text import source_text
+from bot.models import Article
+from bot.summarise import ExtractiveSummariser
 from bot.textfit import grapheme_count
 
 EN = (
@@ -116,3 +123,79 @@ def test_verdict_is_deterministic_and_serialisable() -> None:
     first = check("Modi said exports rose 15%.", EN, budget=500)
     assert first == check("Modi said exports rose 15%.", EN, budget=500)
     assert first.to_dict() == {"passed": False, "reason": "percentage", "detail": "15"}
+
+
+@pytest.mark.parametrize(
+    ("article", "summary"),
+    [
+        (
+            "Ralph Mata was a lieutenant for the Miami-Dade Police Department.",
+            "Ralph Mata was a lieutenant for the Miami-Dade Police.",
+        ),
+        ("He sued two U.S. lawyers and J.J. Abrams.", "He sued two U.S. lawyers and J.J. Abrams."),
+        (
+            "Posh lost again. Fleetwood won at Glanford Park.",
+            "Fleetwood won at Glanford Park. Posh lost.",
+        ),
+        ("The app is sold on eBay and the iPhone.", "The app is sold on eBay and the iPhone."),
+        ("The AMY1 gene makes a compound.", "The AMY1 gene makes a compound."),
+        ("The shop opened at 9.30 on Monday.", "The shop opened at 9.30 on Monday."),
+        ("Glancy stole a total of £10,787.50 pounds.", "Glancy stole £10,787 in all."),
+        ("Revenue reached $4.18 billion.", "Revenue reached $4.2 billion."),
+    ],
+    ids=[
+        "hyphen",
+        "dotted",
+        "sentence-break",
+        "inner-capital",
+        "letters-digits",
+        "time",
+        "cut",
+        "round",
+    ],
+)
+def test_article_wording_and_roundings_pass(article: str, summary: str) -> None:
+    """Hyphenated and dotted names, a capital after a full stop, "eBay", "AMY1", "9.30" and
+    a figure rounded to the digits it shows (at least two) are not taken for inventions."""
+    assert check(summary, article, budget=500).passed
+
+
+def test_one_digit_is_not_a_rounding() -> None:
+    """ "2 lakh" for 1,50,000 is refused: one significant digit is a different figure."""
+    verdict = check("2 lakh farmers gain.", "1,50,000 farmers gain.", budget=500)
+    assert (verdict.reason, verdict.detail) == (Reason.AMOUNT, "2")
+
+
+def _corpus() -> Path | None:
+    here = Path(__file__).resolve()
+    for root in (here.parents[2], here.parents[3]):  # beside the repo, or a worktree's
+        path = root / "shared" / "corpus" / "summaries" / "cnn_dailymail_train_sample_100.jsonl"
+        if path.is_file():
+            return path
+    return None
+
+
+@pytest.mark.skipif(_corpus() is None, reason="the shared summaries corpus is not beside the repo")
+def test_extractive_summaries_of_the_corpus_pass_the_gate() -> None:
+    """Sentences taken from the article state nothing new: the gate passes every extractive
+    summary of the 100 CNN/DailyMail sample articles at 200 and 500 characters."""
+    path = _corpus()
+    assert path is not None
+    refused = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        article = Article(
+            feed="corpus",
+            item_id=row["id"],
+            url="https://example.invalid/a",
+            title=row.get("title", ""),
+            content_html=html.escape(row["text"]),
+            lang=row.get("lang"),
+        )
+        facts = source_text(article)[1]
+        for budget in (200, 500):
+            summary = ExtractiveSummariser().summarise(article, budget=budget)
+            verdict = check(summary, facts, budget=budget)
+            if not verdict.passed:
+                refused.append((row["id"], budget, verdict.reason, verdict.detail))
+    assert refused == []

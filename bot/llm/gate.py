@@ -74,8 +74,11 @@ _URL = regex.compile(
 _HANDLE = regex.compile(r"(?<![\w@.])@[\p{L}\p{N}_]{1,30}")
 _HASHTAG = regex.compile(r"(?<![\w#&])#[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*")
 _QUOTES = regex.compile(r"\"([^\"]+)\"|“([^”“]+)”|„([^“”]+)[“”]|«([^»]+)»|(?<!\w)‘([^’]+)’(?!\w)")
-_LATIN_CAP = regex.compile(r"\p{Lu}[\p{Latin}\p{M}]*(?:['’.-][\p{Latin}\p{M}]+)*\.?")
-_LATIN = regex.compile(r"[\p{Latin}\p{M}]+(?:['’][\p{Latin}]+)?")
+# A capitalised word, whole ("eBay" is not "Bay"), with its inner hyphens, dots, apostrophes.
+_LATIN_CAP = regex.compile(
+    r"(?<![\p{L}\p{M}\p{N}])\p{Lu}[\p{Latin}\p{M}\p{N}]*(?:['’.-][\p{Latin}\p{M}\p{N}]+)*"
+)
+_POSSESSIVE = regex.compile(r"(?<=\p{L})['’]s?(?![\p{L}])")
 _INDIC = regex.compile(r"[\p{Devanagari}\p{Tamil}\p{Telugu}]+")
 _SENTENCE_END = regex.compile(r"[.!?।॥:;\n]\s*[\"“‘(]*$")
 _NON_WORD = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
@@ -135,9 +138,9 @@ class ArticleFacts:
             values=frozenset(values),
             percentages=frozenset(percentages),
             months=frozenset(months(text)),
-            stems=frozenset(stem(w) for w in _LATIN.findall(text)),
-            stem_flat=" " + " ".join(stem(w) for w in flatten(text).split()) + " ",
-            runs=tuple(tuple(stem(w) for w in run) for run in capitalised_runs(text)),
+            stems=frozenset(name_parts(text)),
+            stem_flat=" " + " ".join(name_parts(text)) + " ",
+            runs=tuple(tuple(name_parts(" ".join(run))) for run in capitalised_runs(text)),
             indic=frozenset(_INDIC.findall(text)),
         )
 
@@ -145,6 +148,12 @@ class ArticleFacts:
 def flatten(text: str) -> str:
     """Case-folded words and numbers joined by single spaces: punctuation never matters."""
     return " " + " ".join(_NON_WORD.split(text.casefold())).strip() + " "
+
+
+def name_parts(text: str) -> list[str]:
+    """The words of ``text`` as names are compared: no possessive, split at hyphens and
+    dots ("Miami-Dade" -> miami, dade; "U.S." -> u, s), stemmed."""
+    return [stem(word) for word in flatten(_POSSESSIVE.sub("", text)).split()]
 
 
 def stem(word: str) -> str:
@@ -181,17 +190,32 @@ def _quotes(summary: str, facts: ArticleFacts) -> GateVerdict:
 
 
 def _figures(summary: str, facts: ArticleFacts) -> GateVerdict:
+    """Every figure's value is in the article, to the precision the summary states it
+    ("£10,787" for £10,787.50, "4.2 billion" for 4.18 billion: rounding, not inventing)."""
     text = ascii_digits(summary)
     for mention in mentions(text):
         if mention.kind == "percentage":
-            ok = mention.value in facts.percentages
+            ok = _near(mention.value, mention.value, facts.percentages)
         elif mention.kind == "date" and mention.value <= 12:
             ok = mention.value in facts.values or int(mention.value) in facts.months
         else:
-            ok = mention.claimed in facts.values
+            ok = _near(mention.claimed, mention.value, facts.values)
         if not ok:
             return GateVerdict(Reason(mention.kind), mention.text)
     return PASSED
+
+
+def _near(claimed: Decimal, written: Decimal, values: frozenset[Decimal]) -> bool:
+    """``claimed`` is one of ``values``, or one rounded (or cut) to the last digit written
+    when at least two significant digits are."""
+    if claimed in values:
+        return True
+    digits, exponent = written.as_tuple()[1:]
+    if not isinstance(exponent, int) or len(digits) < 2:
+        return False  # one significant digit ("2 lakh" for 1.5 lakh) is not a rounding
+    last_digit = min(0, exponent)
+    tolerance = Decimal(5).scaleb(last_digit - 1) * (claimed / written if written else 1)
+    return any(abs(value - claimed) <= tolerance for value in values)
 
 
 def capitalised_runs(text: str) -> Iterable[tuple[str, ...]]:
@@ -227,15 +251,16 @@ def _in_order(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
 
 def _names(summary: str, facts: ArticleFacts) -> GateVerdict:
     for written in capitalised_runs(summary):
-        run = tuple(stem(word) for word in written)
-        for word, stemmed in zip(written, run, strict=True):
-            if stemmed not in facts.stems:
+        run: list[str] = []
+        for word in written:
+            parts = name_parts(word)
+            if any(part not in facts.stems for part in parts):
                 return GateVerdict(Reason.NAME, word)
-        together = " " + " ".join(run) + " "
+            run += parts
         if (
-            len(run) > 1
-            and together not in facts.stem_flat
-            and not any(_in_order(run, article_run) for article_run in facts.runs)
+            len(written) > 1
+            and f" {' '.join(run)} " not in facts.stem_flat
+            and not any(_in_order(tuple(run), article_run) for article_run in facts.runs)
         ):
             return GateVerdict(Reason.NAME, " ".join(written))
     for word in _INDIC.findall(unicodedata.normalize("NFC", summary)):

@@ -187,7 +187,7 @@ def _is_date(text: str, match: regex.Match[str], word: str, dates: list[tuple[in
     before = _WORD.findall(text[max(0, match.start() - 12) : match.start()])
     if before and before[-1].casefold().rstrip(".") in MONTH_NUMBER:
         return True
-    return len(match[0]) == 4 and 1900 <= int(match[0]) <= 2099
+    return len(match[0]) == 4 and match[0].isdigit() and 1900 <= int(match[0]) <= 2099
 
 
 def months(text: str) -> set[int]:
