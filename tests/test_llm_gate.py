@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.llm.gate import Reason, check
 from bot.llm.text import source_text
@@ -199,3 +201,28 @@ def test_extractive_summaries_of_the_corpus_pass_the_gate() -> None:
             if not verdict.passed:
                 refused.append((row["id"], budget, verdict.reason, verdict.detail))
     assert refused == []
+
+
+_PIECES = st.sampled_from(
+    [*"0123456789०१२३௧௨౩.,%₹$#@'\"“”‘’-:/ ", "lakh", "crore", "करोड़", "கோடி", "March",
+     "Modi", "U.S.", "eBay", "per cent", "https://x.example/a", "www.", "\n", "Rs.",
+     "1,00,000", "9.30", "NaN", "Infinity"]
+)  # fmt: skip
+_TEXTS = st.lists(_PIECES | st.text(max_size=4), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(summary=_TEXTS, article=_TEXTS)
+def test_the_gate_never_raises_and_always_passes_the_article_itself(
+    summary: str, article: str
+) -> None:
+    """Any text, figures and scripts mixed at random, gets a verdict, never an exception;
+    and an article checked against itself states nothing new (up to links and tags)."""
+    check(summary, article, budget=100)
+    verdict = check(article, article, budget=len(article))
+    assert verdict.passed or verdict.reason in (
+        Reason.EMPTY,
+        Reason.URL,
+        Reason.HASHTAG,
+        Reason.HANDLE,
+    ), verdict

@@ -16,7 +16,6 @@ common function word: a paraphrase may be refused, an invented name is never let
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,6 +77,7 @@ _QUOTES = regex.compile(r"\"([^\"]+)\"|“([^”“]+)”|„([^“”]+)[“”
 _LATIN_CAP = regex.compile(
     r"(?<![\p{L}\p{M}\p{N}])\p{Lu}[\p{Latin}\p{M}\p{N}]*(?:['’.-][\p{Latin}\p{M}\p{N}]+)*"
 )
+_LATIN_WORD = regex.compile(r"[\p{Latin}\p{M}\p{N}]+")
 _POSSESSIVE = regex.compile(r"(?<=\p{L})['’]s?(?![\p{L}])")
 _INDIC = regex.compile(r"[\p{Devanagari}\p{Tamil}\p{Telugu}]+")
 _SENTENCE_END = regex.compile(r"[.!?।॥:;\n]\s*[\"“‘(]*$")
@@ -91,14 +91,17 @@ def check(
     if not summary.strip():
         return GateVerdict(Reason.EMPTY)
     facts = ArticleFacts.of(article_text)
-    for verdict in (
-        _added(summary, facts, _URL, Reason.URL),
-        _added(summary, facts, _HANDLE, Reason.HANDLE),
-        _added(summary, facts, _HASHTAG, Reason.HASHTAG),
-        _quotes(summary, facts),
-        _figures(summary, facts),
-        _names(summary, facts),
-    ):
+    text = ascii_digits(summary)  # compared as the article is: NFC, ASCII digits
+    checks: tuple[Callable[[], GateVerdict], ...] = (
+        lambda: _added(text, facts, _URL, Reason.URL),
+        lambda: _added(text, facts, _HANDLE, Reason.HANDLE),
+        lambda: _added(text, facts, _HASHTAG, Reason.HASHTAG),
+        lambda: _quotes(text, facts),
+        lambda: _figures(text, facts),
+        lambda: _names(text, facts),
+    )
+    for run in checks:
+        verdict = run()
         if not verdict.passed:
             return verdict
     length = measure(summary)
@@ -151,9 +154,9 @@ def flatten(text: str) -> str:
 
 
 def name_parts(text: str) -> list[str]:
-    """The words of ``text`` as names are compared: no possessive, split at hyphens and
-    dots ("Miami-Dade" -> miami, dade; "U.S." -> u, s), stemmed."""
-    return [stem(word) for word in flatten(_POSSESSIVE.sub("", text)).split()]
+    """The Latin-script words of ``text`` as names are compared: no possessive, split at
+    hyphens, dots and other scripts ("Miami-Dade" -> miami, dade; "U.S." -> u, s), stemmed."""
+    return [stem(word) for word in _LATIN_WORD.findall(_POSSESSIVE.sub("", text).casefold())]
 
 
 def stem(word: str) -> str:
@@ -182,7 +185,7 @@ def _added(
 
 
 def _quotes(summary: str, facts: ArticleFacts) -> GateVerdict:
-    for match in _QUOTES.finditer(ascii_digits(summary)):
+    for match in _QUOTES.finditer(summary):
         quoted = next(group for group in match.groups() if group is not None)
         if flatten(quoted).strip() and flatten(quoted) not in facts.flat:
             return GateVerdict(Reason.QUOTE, quoted)
@@ -192,8 +195,7 @@ def _quotes(summary: str, facts: ArticleFacts) -> GateVerdict:
 def _figures(summary: str, facts: ArticleFacts) -> GateVerdict:
     """Every figure's value is in the article, to the precision the summary states it
     ("£10,787" for £10,787.50, "4.2 billion" for 4.18 billion: rounding, not inventing)."""
-    text = ascii_digits(summary)
-    for mention in mentions(text):
+    for mention in mentions(summary):
         if mention.kind == "percentage":
             ok = _near(mention.value, mention.value, facts.percentages)
         elif mention.kind == "date" and mention.value <= 12:
@@ -263,7 +265,7 @@ def _names(summary: str, facts: ArticleFacts) -> GateVerdict:
             and not any(_in_order(tuple(run), article_run) for article_run in facts.runs)
         ):
             return GateVerdict(Reason.NAME, " ".join(written))
-    for word in _INDIC.findall(unicodedata.normalize("NFC", summary)):
+    for word in _INDIC.findall(summary):
         if word not in COMMON_INDIC and not _indic_known(word, facts.indic):
             return GateVerdict(Reason.NAME, word)
     return PASSED
