@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -382,3 +383,18 @@ def test_the_summary_is_taken_out_of_the_answer(answer: str, summary: str) -> No
     """A reasoning block, a "Summary:" label, wrapping quotes and line breaks are removed;
     quotation marks inside the text are kept for the gate to check."""
     assert clean_answer(answer) == summary
+
+
+def test_a_broken_cache_file_never_fails_a_summary(
+    chat: FakeChat, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When the cache table cannot be read or written, answers are kept in memory, the
+    summary is still made (once) and a warning says so."""
+    llm = make(chat, tmp_path)
+    with sqlite3.connect(tmp_path / "llm-cache.db") as other:
+        other.execute("DROP TABLE llm_answers")
+    first = llm.decide(EN, budget=200)
+    again = llm.decide(EN, budget=200)
+    assert (first.summariser, first.text, again.cached) == ("llm", FAITHFUL, True)
+    assert len(chat.calls_to("chat")) == 1
+    assert "llm answer cache not written, kept in memory" in caplog.text

@@ -1,7 +1,8 @@
 """Answers already paid for, by article content hash + budget + model + language + prompt.
 
 A small SQLite table in its own file (``[llm] cache``, default ``var/llm-cache.db``), so
-a retry or a restart does not ask the endpoint again; with no file, a dict in memory. The
+a retry or a restart does not ask the endpoint again; recent answers are also kept in
+memory, which is all there is without a file or when the file cannot be written. The
 stored answer is the model's last one, whatever the gate said of it: the gate is
 deterministic, so it is judged again on every use and never paid for twice. Only what
 the article says and the model wrote is stored: no key, no request header.
@@ -10,6 +11,7 @@ the article says and the model wrote is stored: no key, no request header.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -19,7 +21,9 @@ from pathlib import Path
 from bot.errors import StoreError
 from bot.llm.client import Completion
 
-MEMORY_ANSWERS = 2048  # without a file: the most recent answers kept
+log = logging.getLogger("syndbot.llm")
+
+MEMORY_ANSWERS = 2048  # the most recent answers, also kept in memory
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS llm_answers (
@@ -65,26 +69,33 @@ class AnswerCache:
     def get(self, key: CacheKey) -> Completion | None:
         digest = key.digest()
         with self._lock:
-            if self._db is None:
+            if digest in self._memory or self._db is None:
                 return self._memory.get(digest)
-            row = self._db.execute(
-                "SELECT text, prompt_tokens, completion_tokens FROM llm_answers WHERE key = ?",
-                (digest,),
-            ).fetchone()
+            try:
+                row = self._db.execute(
+                    "SELECT text, prompt_tokens, completion_tokens FROM llm_answers WHERE key = ?",
+                    (digest,),
+                ).fetchone()
+            except sqlite3.Error as exc:  # a cache, not the state: never fail a delivery
+                log.warning("llm answer cache unreadable, asking afresh: %s", exc)
+                return None
         return None if row is None else Completion(row[0], row[1], row[2])
 
     def put(self, key: CacheKey, answer: Completion) -> None:
         digest = key.digest()
         with self._lock:
+            self._memory[digest] = answer
+            while len(self._memory) > MEMORY_ANSWERS:
+                self._memory.popitem(last=False)
             if self._db is None:
-                self._memory[digest] = answer
-                while len(self._memory) > MEMORY_ANSWERS:
-                    self._memory.popitem(last=False)
-            else:
+                return
+            try:
                 self._db.execute(
                     "INSERT OR REPLACE INTO llm_answers VALUES (?, ?, ?, ?)",
                     (digest, answer.text, answer.prompt_tokens, answer.completion_tokens),
                 )
+            except sqlite3.Error as exc:  # disk full, read-only: remembered in memory only
+                log.warning("llm answer cache not written, kept in memory: %s", exc)
 
     def close(self) -> None:
         with self._lock:
