@@ -4,7 +4,8 @@ Pure and deterministic: the same summary, article text, budget and measure alway
 same ``GateVerdict``. A summary passes when it is not empty; adds no URL, @handle or
 #hashtag; every quoted phrase appears in the article (case, spacing and punctuation aside);
 every figure (number, date, amount, percentage; see ``bot.llm.numbers``) has its value in
-the article; every proper name appears there; and it fits ``budget`` by ``measure``.
+the article, or is one of its values rounded to two or more significant digits; every
+proper name appears there; and it fits ``budget`` by ``measure``.
 
 Proper names: in Latin script, capitalised words, compared case-blind with light English
 inflection ("India's", "Americans"); a run of them ("Rahul Gandhi") must appear together
@@ -119,9 +120,9 @@ class ArticleFacts:
     values: frozenset[Decimal]
     percentages: frozenset[Decimal]
     months: frozenset[int]
-    stems: frozenset[str]  # Latin words, any case
-    stem_flat: str  # ``flat`` with every word stemmed
-    runs: tuple[tuple[str, ...], ...]  # capitalised runs, as stems
+    stems: frozenset[str]  # Latin words, any case, as ``name_parts``
+    stem_flat: str  # the same in article order, space-separated
+    runs: tuple[tuple[str, ...], ...]  # capitalised runs, as ``name_parts``
     indic: frozenset[str]  # Indic-script words
 
     @classmethod
@@ -135,14 +136,15 @@ class ArticleFacts:
                 values.add(mention.scaled)
             if mention.kind == "percentage":
                 percentages.add(mention.value)
+        parts = name_parts(text)
         return cls(
             flat=flatten(text),
             raw=text.casefold(),
             values=frozenset(values),
             percentages=frozenset(percentages),
             months=frozenset(months(text)),
-            stems=frozenset(name_parts(text)),
-            stem_flat=" " + " ".join(name_parts(text)) + " ",
+            stems=frozenset(parts),
+            stem_flat=" " + " ".join(parts) + " ",
             runs=tuple(tuple(name_parts(" ".join(run))) for run in capitalised_runs(text)),
             indic=frozenset(_INDIC.findall(text)),
         )
