@@ -72,6 +72,19 @@ def test_invented_facts_are_refused_with_their_reason(
     assert not verdict.passed
 
 
+def test_single_quoted_phrases_are_checked_too() -> None:
+    """British-style 'quotes' (ASCII or curly) must be in the article; apostrophes are not
+    quotes."""
+    article = "Pulis said: 'It's a disgrace, and we won't accept it.' The players' union agreed."
+    assert check(
+        "Pulis called it 'a disgrace'; the players' union agreed.", article, budget=500
+    ).passed
+    assert check("Pulis: 'It's a disgrace.'", article, budget=500).passed
+    for summary in ("Pulis called it 'a scandal'.", "Pulis called it ‘a scandal’."):
+        verdict = check(summary, article, budget=500)
+        assert (verdict.reason, verdict.detail) == (Reason.QUOTE, "a scandal")
+
+
 def test_over_the_budget_by_the_given_measure_is_refused() -> None:
     """A faithful summary that does not fit the budget, by the measure given, is refused."""
     summary = "Modi said exports rose 12%."

@@ -73,7 +73,12 @@ _URL = regex.compile(
 )
 _HANDLE = regex.compile(r"(?<![\w@.])@[\p{L}\p{N}_]{1,30}")
 _HASHTAG = regex.compile(r"(?<![\w#&])#[\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*")
-_QUOTES = regex.compile(r"\"([^\"]+)\"|“([^”“]+)”|„([^“”]+)[“”]|«([^»]+)»|(?<!\w)‘([^’]+)’(?!\w)")
+# Double quotes of every style; single ones (‘…’ or '…', British news style) only when they
+# open and close outside a word, an apostrophe inside ("it's") being part of the quote.
+_QUOTES = regex.compile(
+    r"\"([^\"]+)\"|“([^”“]+)”|„([^“”]+)[“”]|«([^»]+)»"
+    r"|(?<!\w)‘((?:[^’]|’(?=\w))+)’(?!\w)|(?<!\w)'((?:[^']|'(?=\w))+)'(?!\w)"
+)
 # A capitalised word, whole ("eBay" is not "Bay"), with its inner hyphens, dots, apostrophes.
 _LATIN_CAP = regex.compile(
     r"(?<![\p{L}\p{M}\p{N}])\p{Lu}[\p{Latin}\p{M}\p{N}]*(?:['’.-][\p{Latin}\p{M}\p{N}]+)*"
