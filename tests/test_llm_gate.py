@@ -239,3 +239,23 @@ def test_the_gate_never_raises_and_always_passes_the_article_itself(
         Reason.HASHTAG,
         Reason.HANDLE,
     ), verdict
+
+
+@pytest.mark.parametrize(
+    ("summary", "passed"),
+    [
+        ("Two thousand people took part.", True),
+        ("Two million people took part.", False),  # "two" is in the article, not 2,000,000
+        ("A million voters took part.", True),  # 1,000,000 in the article
+        ("A billion voters took part.", False),
+        ("मार्च में 12 लोग आए।", True),
+        ("अप्रैल में 12 लोग आए।", False),  # a month is a word like any other
+    ],
+)
+def test_spelled_figures_take_their_scale_and_months_are_checked(
+    summary: str, passed: bool
+) -> None:
+    """A number word with a scale word is the scaled figure; "a million" is one; a Hindi
+    month name must come from the article."""
+    article = "Officials said two thousand people and 1,000,000 voters took part. मार्च में 12 लोग आए।"
+    assert check(summary, article, budget=500).passed is passed

@@ -90,13 +90,15 @@ NUMBER_WORDS = {w: n for n, w in enumerate(f"{_UNITS} {_TEENS}".split(), start=2
     w: n for n, w in zip(range(30, 100, 10), _TENS.split(), strict=True)
 }
 _WORD = regex.compile(r"[\p{L}\p{M}]+")
+# "a million", "one lakh": a figure without a digit.
+_A_SCALE = regex.compile(r"\s+(?:thousand|lakh|lac|crore|million|billion|trillion)\b", regex.I)
 
 
 def is_figure_word(word: str) -> bool:
-    """A scale, currency, percent or month word: part of a figure, checked with it."""
-    word = word.casefold()
+    """A scale, currency or percent word: part of a figure, checked with its number.
+    (Month names are not: a month must come from the article like any other word.)"""
     stems = (*(stem for stem, _ in _SCALES), *_CURRENCY_AFTER, *_PERCENT_WORDS)
-    return word.startswith(stems) or word in MONTH_NUMBER
+    return word.casefold().startswith(stems)
 
 
 def ascii_digits(text: str) -> str:
@@ -174,8 +176,15 @@ def mentions(text: str) -> list[Mention]:
         found.append(Mention(match[0], value, scaled, kind))
     for word_match in _WORD.finditer(text):
         word = word_match[0].casefold()
-        if word in NUMBER_WORDS:
-            found.append(Mention(word_match[0], Decimal(NUMBER_WORDS[word]), None, "number"))
+        if word in NUMBER_WORDS or (
+            word in ("a", "one") and _A_SCALE.match(text, word_match.end())
+        ):
+            value = Decimal(NUMBER_WORDS.get(word, 1))
+            following = _NEXT_WORDS.match(text, word_match.end())
+            factor = _scale(following[1]) if following else None
+            scaled = (value * factor).normalize() if factor is not None else None
+            large = factor is not None and factor >= 10**5
+            found.append(Mention(word_match[0], value, scaled, "amount" if large else "number"))
     return found
 
 
