@@ -116,6 +116,7 @@ def test_llm_section_is_parsed_and_off_by_default(tmp_path: Path, chat: FakeChat
     """No [llm]: no LLM. With one: base_url, model, durations, languages and key name."""
     plain = write_config(tmp_path, feeds={"news": "builtin:demo"})
     assert load_config(plain, env={}).llm is None
+    assert load_config(_config(tmp_path / "off", chat, "enabled = false\n"), env={}).llm is None
     extra = 'api_key_env = "SYNDBOT_LLM_KEY"\ntimeout = "5s"\nmax_wait = "12s"\n'
     extra += 'languages = ["hi", "ta"]\n'
     config = load_config(_config(tmp_path, chat, extra), env={"SYNDBOT_LLM_KEY": "k-123"})
