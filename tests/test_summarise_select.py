@@ -156,3 +156,45 @@ def test_indic_summaries_are_whole_article_sentences_within_budget(lang: str) ->
             assert all(p in sentences for p in parts), (budget, out)
             positions = [sentences.index(p) for p in parts]
             assert positions == sorted(positions)
+
+
+LEANING = {
+    "en": (
+        "Ather opened a scooter plant in Hosur on Monday. "
+        "But the plant will make four lakh scooters a year, Ather said. "
+        "Ather scooter sales rose in June."
+    ),
+    "hi": (
+        "एथर ने सोमवार को होसुर में स्कूटर कारखाना खोला। "
+        "लेकिन कारखाना हर साल चार लाख स्कूटर बनाएगा। "
+        "जून में एथर स्कूटर की बिक्री बढ़ी।"
+    ),
+    "ta": (
+        "ஏதர் நிறுவனம் ஓசூரில் ஸ்கூட்டர் ஆலையைத் திறந்தது. "
+        "ஆனால் ஆலை ஆண்டுக்கு நான்கு லட்சம் ஸ்கூட்டர்களைத் தயாரிக்கும். "
+        "ஜூன் மாதம் ஏதர் ஸ்கூட்டர் விற்பனை உயர்ந்தது."
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(LEANING))
+def test_sentence_opening_on_but_only_follows_its_predecessor(lang: str) -> None:
+    """ "But …" / "लेकिन …" / "ஆனால் …" never stands alone or after an unrelated sentence
+    (before: at 80 characters it filled the budget on its own or beside the last one)."""
+    text = LEANING[lang]
+    first, leaning, _ = split_sentences(text, lang)
+    seen_leaning = False
+    for budget in range(20, 260, 5):
+        parts = split_sentences(summarise_text(text, budget=budget, lang=lang), lang)
+        if leaning in parts:
+            seen_leaning = True
+            assert parts.index(leaning) > 0
+            assert parts[parts.index(leaning) - 1] == first, (budget, parts)
+    assert seen_leaning  # with room, the pair is used
+
+
+def test_title_matches_plural_words() -> None:
+    """Title overlap folds English plurals: "Logs" in the title favours "log" sentences."""
+    text = "Auditors need transparency. The log is kept in a list. Clients read it."
+    assert summarise_text(text, budget=30, title="Logs") == "The log is kept in a list."
+    assert summarise_text(text, budget=30, title="") == "Auditors need transparency."

@@ -54,6 +54,17 @@ _BYLINE = regex.compile(
 )
 
 
+# Openings that lean on the sentence before ("But …", "So …", "For example, …"): out of
+# context they read as a non sequitur, so such a sentence only goes with its predecessor.
+_DEPENDENT = regex.compile(
+    r"^[\"'“‘]?(?:(?:and|but|so|or|yet|also|then|still|however|meanwhile|instead|moreover"
+    r"|furthermore|therefore|thus|hence|besides|oh|otherwise)\b(?!-)"
+    r"|for (?:example|instance)\b|in (?:addition|contrast)\b|on the other hand\b"
+    r"|लेकिन|मगर|इसलिए|हालांकि|वहीं|ஆனால்|எனவே|மேலும்|కానీ|అయితే|అందువల్ల)",
+    regex.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class ScoreWeights:
     """How much each classic feature counts.
@@ -168,7 +179,7 @@ def summarise_text(
 
 
 def _rank(text: str, *, lang: str | None, title: str, weights: ScoreWeights) -> _Ranked:
-    sentences = _score(_candidate_sentences(text, lang), title, lang, weights)
+    sentences = _with_predecessors(_score(_candidate_sentences(text, lang), title, lang, weights))
     if not sentences:
         return _Ranked((), (), None)
     floor = weights.min_share * max(s.score for s in sentences)
@@ -187,6 +198,28 @@ def _rank(text: str, *, lang: str | None, title: str, weights: ScoreWeights) -> 
         conflicts=conflicts,
         strongest=max(sentences, key=lambda s: (s.score, -s.index)),
     )
+
+
+def _with_predecessors(sentences: list[_Sentence]) -> list[_Sentence]:
+    """A sentence opening on "But"/"लेकिन"/"ஆனால்" becomes one unit with the one before it.
+
+    The predecessor alone stays a candidate; the unit overlaps it wholly, so the two are
+    never chosen together. The unit's score is its parts' length-weighted mean, which keeps
+    score x length additive for the knapsack.
+    """
+    out: list[_Sentence] = []
+    for sentence in sentences:
+        if out and _DEPENDENT.match(sentence.text):
+            out.append(_joined(out[-1], sentence))
+        else:
+            out.append(sentence)
+    return out
+
+
+def _joined(before: _Sentence, after: _Sentence) -> _Sentence:
+    text = f"{before.text} {after.text}"
+    score = (before.score * len(before.text) + after.score * len(after.text)) / len(text)
+    return _Sentence(before.index, text, before.words | after.words, score, trimmed(text))
 
 
 def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
@@ -279,7 +312,18 @@ def _is_furniture(sentence: str) -> bool:
 
 def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
     words = _WORD.findall(text.casefold())
-    return [w for w in words if w not in stopwords and (len(w) > 1 or not w.isascii())]
+    return [_singular(w) for w in words if w not in stopwords and (len(w) > 1 or not w.isascii())]
+
+
+def _singular(word: str) -> str:
+    """English plural folded to its singular ("logs" matches "log"); other words as they are."""
+    if not word.isascii() or len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def _score(
@@ -333,6 +377,8 @@ def _select(
 
 
 def _overlap(a: _Sentence, b: _Sentence) -> float:
+    if a.index == b.index:
+        return 1.0  # a sentence and the unit it starts (``_with_predecessors``) never pair
     smaller = min(len(a.words), len(b.words))
     return len(a.words & b.words) / smaller if smaller else 0.0
 
