@@ -7,7 +7,8 @@ import pytest
 
 from bot.models import Article
 from bot.summarise import ExtractiveSummariser, split_sentences, summarise_text
-from bot.summarise.select import best_subset, drop_photo_references, trimmed
+from bot.summarise.candidates import drop_photo_references
+from bot.summarise.select import best_subset, trimmed
 from bot.textfit import ELLIPSIS, grapheme_count
 
 

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import regex
 
 from bot.models import Article
-from bot.summarise.select import POOL, best_subset, drop_photo_references, trimmed
+from bot.summarise.candidates import candidate_sentences, leans_on_previous
+from bot.summarise.select import POOL, best_subset, trimmed
 from bot.summarise.sentences import split_sentences
 from bot.summarise.stopwords import ALL_STOPWORDS, STOPWORDS
-from bot.summarise.text import clean_paragraphs, html_to_text, is_boilerplate, split_truncation
+from bot.summarise.text import clean_paragraphs, html_to_text, split_truncation
 from bot.textfit import fit_text
 
 Measure = Callable[[str], int]
@@ -37,32 +38,7 @@ Measure = Callable[[str], int]
 TEASER_SHARE = 0.8
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-_LETTERS = regex.compile(r"\p{L}")
 _COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")
-# "injuries ." / "word ," come from inline tags closed after a space: glue them back.
-_SPACE_BEFORE_PUNCT = regex.compile(r"(?<=[\p{L}\p{M}\p{N}])\s+([.,;:!?।॥])(?=\s|$)")
-# "(CNN) -- ", "WASHINGTON (Reuters) - ", "NEW DELHI: ": wire-copy datelines add nothing.
-_DATELINE = regex.compile(
-    r"^(?:\p{Lu}[\p{Lu}\p{M} .,'-]{1,40}\s*)?\((?:\p{Lu}[\p{L}.]{1,15})\)\s*(?:--|[-–—:])\s+"
-    r"|^\p{Lu}[\p{Lu} .'-]{2,30}(?:,\s*\p{Lu}[\p{L} .]{2,30})?\s*(?:--|[–—:])\s+"
-)
-# "By Jane Doe for MailOnline .", "UPDATED: 15:36 EST, 25 October 2013": no lower-case words.
-_BYLINE = regex.compile(
-    r"^(?:by|updated|published|posted|last updated)\b[\s:.]*"
-    r"(?:[\p{Lu}\d|:.,-]\S*\s*|(?:for|and|at|on)\s+)*$",
-    regex.IGNORECASE,
-)
-
-
-# Openings that lean on the sentence before ("But …", "So …", "For example, …"): out of
-# context they read as a non sequitur, so such a sentence only goes with its predecessor.
-_DEPENDENT = regex.compile(
-    r"^[\"'“‘]?(?:(?:and|but|so|or|yet|also|then|still|however|meanwhile|instead|moreover"
-    r"|furthermore|therefore|thus|hence|besides|oh|otherwise)\b(?!-)"
-    r"|for (?:example|instance)\b|in (?:addition|contrast)\b|on the other hand\b"
-    r"|लेकिन|मगर|इसलिए|हालांकि|वहीं|ஆனால்|எனவே|மேலும்|కానీ|అయితే|అందువల్ల)",
-    regex.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -179,7 +155,7 @@ def summarise_text(
 
 
 def _rank(text: str, *, lang: str | None, title: str, weights: ScoreWeights) -> _Ranked:
-    sentences = _with_predecessors(_score(_candidate_sentences(text, lang), title, lang, weights))
+    sentences = _with_predecessors(_score(candidate_sentences(text, lang), title, lang, weights))
     if not sentences:
         return _Ranked((), (), None)
     floor = weights.min_share * max(s.score for s in sentences)
@@ -209,7 +185,7 @@ def _with_predecessors(sentences: list[_Sentence]) -> list[_Sentence]:
     """
     out: list[_Sentence] = []
     for sentence in sentences:
-        if out and _DEPENDENT.match(sentence.text):
+        if out and leans_on_previous(sentence.text):
             out.append(_joined(out[-1], sentence))
         else:
             out.append(sentence)
@@ -283,31 +259,6 @@ def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
     excerpt_words = _WORD.findall(excerpt.casefold())[:-1]  # the last word may be cut
     is_lead = bool(body) and _WORD.findall(body.casefold())[: len(excerpt_words)] == excerpt_words
     return whole, is_lead
-
-
-def _candidate_sentences(text: str, lang: str | None) -> list[str]:
-    sentences = [
-        drop_photo_references(_SPACE_BEFORE_PUNCT.sub(r"\1", s))
-        for s in split_sentences(text, lang)
-    ]
-    real = [s for s in sentences if not _is_furniture(s)] or sentences
-    # Headings, list items and "Sale:" lead-ins have no full stop: use them only as a last resort.
-    real = [s for s in real if _COMPLETE.search(s)] or real
-    # Half of a quotation split across sentences ('"It is not cheap.') reads as a fragment.
-    real = [s for s in real if _quotes_balanced(s)] or real
-    if real:
-        real[0] = _DATELINE.sub("", real[0]) or real[0]
-    return real
-
-
-def _quotes_balanced(sentence: str) -> bool:
-    return sentence.count('"') % 2 == 0 and sentence.count("“") == sentence.count("”")
-
-
-def _is_furniture(sentence: str) -> bool:
-    """Bylines, timestamps, fragments like "By ." and inline "Also read: …" that feeds leak."""
-    lettered = [w for w in _WORD.findall(sentence) if _LETTERS.search(w)]
-    return len(lettered) < 3 or bool(_BYLINE.match(sentence)) or is_boilerplate(sentence)
 
 
 def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:

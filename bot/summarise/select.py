@@ -21,14 +21,6 @@ Measure = Callable[[str], int]
 # to the cost/value frontier); the rest can still fill leftover room, best first.
 POOL = 10
 
-# "(pictured)", "(left)", "(file photo)": pointers at images a post does not carry.
-_PHOTO_REFERENCE = regex.compile(
-    r"\s+\((?:(?:pictured|seen|shown)(?:\s+(?:left|right|centre|center|above|below|top"
-    r"|bottom|here|together|second (?:left|right)|far (?:left|right)))?|left|right|centre"
-    r"|center|above|below|top|bottom|inset|file (?:photo|picture|image)|फाइल फोटो|फ़ाइल फ़ोटो"
-    r"|फोटो|तस्वीर|கோப்புப் படம்|படம்|ఫైల్ ఫోటో|ఫోటో)\)(?=[\s.,;:!?'\"’”]|$)",
-    regex.IGNORECASE,
-)
 # A short aside in brackets after a word: "(WADA)", "(3 metres)". Never one holding a URL.
 _PARENTHETICAL = regex.compile(r"\s+\((?![^()]*(?:://|www\.))[^()]{1,40}\)(?=[\s.,;:!?]|$)")
 # A trailing attribution after a comma: "…, police said." / "…, according to the report."
@@ -49,12 +41,6 @@ class Candidate(Protocol):
     def text(self) -> str: ...
     @property
     def score(self) -> float: ...
-
-
-def drop_photo_references(sentence: str) -> str:
-    """``sentence`` without "(pictured)"-style pointers at images the post will not show."""
-    cleaned: str = _PHOTO_REFERENCE.sub("", sentence)
-    return cleaned
 
 
 def trimmed(sentence: str) -> str:
