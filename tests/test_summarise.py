@@ -2,6 +2,7 @@
 
 import html
 import importlib.util
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -331,3 +332,43 @@ def test_rouge_at_least_lead_on_corpus(budget: int) -> None:
     assert ours.r1 >= lead.r1
     assert ours.r2 >= lead.r2
     assert ours.rl >= lead.rl
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("budget", [200, 500])
+def test_rouge_beats_lexrank_by_two_points_on_corpus(budget: int) -> None:
+    """On the CNN/DailyMail sample our ROUGE-1 is at least LexRank's + 2 (issue 15), and
+    ahead of LexRank on the 50 articles held out from tuning too."""
+    bench = _load_bench()
+    rows = bench.load_corpus()
+    if not rows:
+        pytest.skip(f"corpus absent: {bench.CORPUS}")
+    result = bench.evaluate(rows, budget)
+    assert result["ours"].r1 >= result["lexrank"].r1 + 0.02
+    held_out = bench.evaluate(rows[bench.TUNED :], budget)
+    assert held_out["ours"].r1 > held_out["lexrank"].r1
+
+
+def test_bench_prints_every_system_from_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``bench/rouge.py --corpus DIR`` scores ours, Lead, LexRank and TextRank side by side."""
+    bench = _load_bench()
+    rows = [
+        {
+            "id": f"t{i}", "lang": "en", "title": "",
+            "text": "Tata cut Nexon EV prices on Monday. Battery costs fell 20%. "
+            "Dealers expect demand to rise. Rivals have not responded.",
+            "summary": "Tata cut Nexon EV prices as battery costs fell .",
+        }
+        for i in range(3)
+    ]  # fmt: skip
+    path = tmp_path / bench.SAMPLE
+    path.parent.mkdir(parents=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert bench.main(["--corpus", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3 articles" in out
+    header = next(line for line in out.splitlines() if line.lstrip().startswith("budget"))
+    assert header.split()[2:6] == ["ours", "lead", "lexrank", "textrank"]
+    assert sum(line.split()[1:2] == ["ROUGE-1"] for line in out.splitlines()) == 2

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import brotli  # type: ignore[import-untyped]
 import httpx
@@ -87,8 +88,10 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    guard_from = _first_guarded_hop(url, trusted=trusted, allow_private=allow_private)
-    if guard_from is not None:
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise FetchError("only http and https URLs can be fetched", url=url)
+    guard = _Guard(url, trusted=trusted, allow_private=allow_private)
+    if not allow_private:
         install_guard(client)
     watchdog = Watchdog(deadline)
     with watchdog:
@@ -100,7 +103,7 @@ def fetch(
                 timeout=_timeout(client, deadline),
                 extensions={"trace": watchdog.trace},
             )
-            response = _send(client, request, guard_from=guard_from, url=url)
+            response = _send(client, request, guard=guard, url=url)
         except httpx.HTTPError as exc:
             raise FetchError(_failed(exc, watchdog), url=url) from exc
         watchdog.watch(response.extensions.get("network_stream"))
@@ -110,21 +113,35 @@ def fetch(
             response.close()
 
 
-def _first_guarded_hop(url: str, *, trusted: bool, allow_private: bool) -> int | None:
-    """The first request (0 = ``url`` itself, 1 = its first redirect) checked by the guard."""
-    if allow_private:
-        return None
-    if not trusted:
-        return 0
-    return None if is_private_host(url) else 1
+@dataclass
+class _Guard:
+    """Which hops the SSRF guard checks: every one for an untrusted URL; for the operator's
+    URL only its redirects, and those only when the URL itself is public (resolved once, at
+    the first redirect, so a poll without redirects does no extra lookup)."""
+
+    url: str
+    trusted: bool
+    allow_private: bool
+    _url_private: bool | None = None
+
+    def checks(self, hop: int) -> bool:
+        if self.allow_private:
+            return False
+        if not self.trusted:
+            return True
+        if hop == 0:
+            return False
+        if self._url_private is None:
+            self._url_private = is_private_host(self.url)
+        return not self._url_private
 
 
 def _send(
-    client: httpx.Client, request: httpx.Request, *, guard_from: int | None, url: str
+    client: httpx.Client, request: httpx.Request, *, guard: _Guard, url: str
 ) -> httpx.Response:
-    """Send ``request`` and follow its redirects, flagging hops from ``guard_from`` on."""
+    """Send ``request`` and follow its redirects, flagging the hops ``guard`` checks."""
     for hop in range(MAX_REDIRECTS + 1):
-        if guard_from is not None and hop >= guard_from:
+        if guard.checks(hop):
             # A copy: httpx hands the same extensions dict to every redirect request.
             request.extensions = {**request.extensions, GUARD_EXTENSION: True}
         response = client.send(request, stream=True, follow_redirects=False)

@@ -293,10 +293,17 @@ class Edge:
             return self.http.request(method, url, **kwargs)
         except httpx.TransportError as exc:
             text = self.scrub(f"{what}: {type(exc).__name__}: {exc}")
-            # The exception holds the request (and so the URL): chain a clean copy.
-            clean = type(exc)(self.scrub(str(exc)))
+            # The exception holds the request (and so the URL): chain a clean copy that
+            # keeps only the scrubbed URL, so a caller can still name the host.
+            clean = type(exc)(self.scrub(str(exc)), request=self._scrubbed_request(method, url))
             sent = maybe_sent(exc)
             raise Transient(text, channel=self.channel, maybe_sent=sent) from clean
+
+    def _scrubbed_request(self, method: str, url: str) -> httpx.Request | None:
+        try:
+            return httpx.Request(method, self.scrub(str(url)))
+        except (httpx.InvalidURL, ValueError, TypeError):
+            return None
 
     def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
         """``send``, raising the table's error for an error answer."""

@@ -1,0 +1,88 @@
+"""Which of an article's sentences are worth scoring, and which lean on the one before.
+
+Feeds leak furniture into article text: bylines and timestamps, wire datelines
+("WASHINGTON (Reuters) - "), headings without a full stop, "(pictured)" pointers at
+images the post will not show, and halves of a quotation the splitter cut in two. They are
+left out here, before any scoring, unless nothing else is left.
+"""
+
+from __future__ import annotations
+
+import regex
+
+from bot.summarise.sentences import split_sentences
+from bot.summarise.text import is_boilerplate
+
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")
+_LETTERS = regex.compile(r"\p{L}")
+# "injuries ." / "word ," come from inline tags closed after a space: glue them back.
+_SPACE_BEFORE_PUNCT = regex.compile(r"(?<=[\p{L}\p{M}\p{N}])\s+([.,;:!?।॥])(?=\s|$)")
+# "(CNN) -- ", "WASHINGTON (Reuters) - ", "NEW DELHI: ": wire-copy datelines add nothing.
+_DATELINE = regex.compile(
+    r"^(?:\p{Lu}[\p{Lu}\p{M} .,'-]{1,40}\s*)?\((?:\p{Lu}[\p{L}.]{1,15})\)\s*(?:--|[-–—:])\s+"
+    r"|^\p{Lu}[\p{Lu} .'-]{2,30}(?:,\s*\p{Lu}[\p{L} .]{2,30})?\s*(?:--|[–—:])\s+"
+)
+# "By Jane Doe for MailOnline .", "UPDATED: 15:36 EST, 25 October 2013": no lower-case words.
+_BYLINE = regex.compile(
+    r"^(?:by|updated|published|posted|last updated)\b[\s:.]*"
+    r"(?:[\p{Lu}\d|:.,-]\S*\s*|(?:for|and|at|on)\s+)*$",
+    regex.IGNORECASE,
+)
+
+
+# Openings that lean on the sentence before ("But …", "So …", "For example, …"): out of
+# context they read as a non sequitur, so such a sentence only goes with its predecessor.
+_DEPENDENT = regex.compile(
+    r"^[\"'“‘]?(?:(?:and|but|so|or|yet|also|then|still|however|meanwhile|instead|moreover"
+    r"|furthermore|therefore|thus|hence|besides|oh|otherwise)\b(?!-)"
+    r"|for (?:example|instance)\b|in (?:addition|contrast)\b|on the other hand\b"
+    r"|लेकिन|मगर|इसलिए|हालांकि|वहीं|ஆனால்|எனவே|மேலும்|కానీ|అయితే|అందువల్ల)",
+    regex.IGNORECASE,
+)
+# "(pictured)", "(left)", "(file photo)": pointers at images a post does not carry.
+_PHOTO_REFERENCE = regex.compile(
+    r"\s+\((?:(?:pictured|seen|shown)(?:\s+(?:left|right|centre|center|above|below|top"
+    r"|bottom|here|together|second (?:left|right)|far (?:left|right)))?|left|right|centre"
+    r"|center|above|below|top|bottom|inset|file (?:photo|picture|image)|फाइल फोटो|फ़ाइल फ़ोटो"
+    r"|फोटो|तस्वीर|கோப்புப் படம்|படம்|ఫైల్ ఫోటో|ఫోటో)\)(?=[\s.,;:!?'\"’”]|$)",
+    regex.IGNORECASE,
+)
+
+
+def candidate_sentences(text: str, lang: str | None) -> list[str]:
+    """The sentences of ``text`` worth scoring: no bylines, datelines, headings, photo
+    pointers or half quotations, unless nothing else is left."""
+    sentences = [
+        drop_photo_references(_SPACE_BEFORE_PUNCT.sub(r"\1", s))
+        for s in split_sentences(text, lang)
+    ]
+    real = [s for s in sentences if not _is_furniture(s)] or sentences
+    # Headings, list items and "Sale:" lead-ins have no full stop: use them only as a last resort.
+    real = [s for s in real if _COMPLETE.search(s)] or real
+    # Half of a quotation split across sentences ('"It is not cheap.') reads as a fragment.
+    real = [s for s in real if _quotes_balanced(s)] or real
+    if real:
+        real[0] = _DATELINE.sub("", real[0]) or real[0]
+    return real
+
+
+def _quotes_balanced(sentence: str) -> bool:
+    return sentence.count('"') % 2 == 0 and sentence.count("“") == sentence.count("”")
+
+
+def _is_furniture(sentence: str) -> bool:
+    """Bylines, timestamps, fragments like "By ." and inline "Also read: …" that feeds leak."""
+    lettered = [w for w in _WORD.findall(sentence) if _LETTERS.search(w)]
+    return len(lettered) < 3 or bool(_BYLINE.match(sentence)) or is_boilerplate(sentence)
+
+
+def drop_photo_references(sentence: str) -> str:
+    """``sentence`` without "(pictured)"-style pointers at images the post will not show."""
+    cleaned: str = _PHOTO_REFERENCE.sub("", sentence)
+    return cleaned
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Does ``sentence`` open on "But", "So", "For example", "लेकिन", "ஆனால்", "కానీ"…?"""
+    return bool(_DEPENDENT.match(sentence))

@@ -1,0 +1,91 @@
+"""Choosing whole sentences for one budget, and trimming a sentence when nothing else fits.
+
+Per budget the summariser solves a small knapsack instead of truncating one ranking: among
+the best-scored sentences it takes the set, free of near-duplicates, that maximises
+score x length within the budget (an estimate of how much of the story the post carries),
+so a 200-character post is not left half empty because the next-ranked sentence was long.
+Trimming drops only whole pieces (a parenthetical, a trailing "…, police said."), so it
+can never split a word, URL or grapheme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import regex
+
+Measure = Callable[[str], int]
+
+# The knapsack looks at this many best-scored sentences (2**POOL subsets at most, pruned
+# to the cost/value frontier); the rest can still fill leftover room, best first.
+POOL = 10
+
+# A short aside in brackets after a word: "(WADA)", "(3 metres)". Never one holding a URL.
+_PARENTHETICAL = regex.compile(r"\s+\((?![^()]*(?:://|www\.))[^()]{1,40}\)(?=[\s.,;:!?]|$)")
+# A trailing attribution after a comma: "…, police said." / "…, according to the report."
+# Not after a closing quote, where the quote would be left without its speaker.
+_ATTRIBUTION = regex.compile(
+    r"(?<![\"'’”]),\s+(?:according to\s+[^,.;:!?\"'“”]{2,60}"
+    r"|(?:\S+\s+){0,5}?(?:said|says|told|added)(?:\s+[^,.;:!?\"'“”]{0,40})?)\.$"
+)
+_LETTERED = regex.compile(r"\p{L}[\p{L}\p{M}]*")
+
+
+class Candidate(Protocol):
+    """What selection needs of a scored sentence."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+
+
+def trimmed(sentence: str) -> str:
+    """A shorter ``sentence`` without its parentheticals and trailing attribution.
+
+    Returns ``sentence`` itself when there is nothing to trim or too little would be left.
+    """
+    short: str = _ATTRIBUTION.sub(".", _PARENTHETICAL.sub("", sentence))
+    return short if len(_LETTERED.findall(short)) >= 3 else sentence
+
+
+def best_subset(
+    pool: Sequence[Candidate],
+    conflicts: Sequence[int],
+    budget: int,
+    measure: Measure,
+) -> list[int]:
+    """Indexes into ``pool`` of the set maximising sum(score x measure) within ``budget``.
+
+    ``conflicts[i]`` is a bit mask of the pool entries too similar to entry ``i`` to go
+    with it. Sentences are joined by one space; costs are summed, which every platform
+    measure satisfies for text joined at a space (the caller checks the joined text).
+    """
+    separator = measure(" ")
+    # Frontier of (cost, value, chosen mask): no state is both dearer and worth less.
+    frontier: list[tuple[int, float, int]] = [(0, 0.0, 0)]
+    for position, candidate in enumerate(pool):
+        cost = measure(candidate.text)
+        if cost > budget:
+            continue
+        value = candidate.score * cost
+        grown = [
+            (spent + cost + (separator if mask else 0), worth + value, mask | 1 << position)
+            for spent, worth, mask in frontier
+            if not mask & conflicts[position]
+            and spent + cost + (separator if mask else 0) <= budget
+        ]
+        frontier = _pareto(frontier + grown)
+    best = max(frontier, key=lambda state: (state[1], -state[0]))
+    return [i for i in range(len(pool)) if best[2] >> i & 1]
+
+
+def _pareto(states: list[tuple[int, float, int]]) -> list[tuple[int, float, int]]:
+    kept: list[tuple[int, float, int]] = []
+    for state in sorted(states, key=lambda s: (s[0], -s[1])):
+        if not kept or state[1] > kept[-1][1]:
+            kept.append(state)
+    return kept
