@@ -19,6 +19,7 @@ from bot.llm import LlmSummariser
 from bot.web.metrics import Metrics
 from tests.builders import Item, rss, write_config
 from tests.fakes.llm_api import FakeChat
+from tests.feedserver import FeedServer
 
 BODY = (
     "<p>Prime Minister Narendra Modi said on 12 March 2024 that India's exports rose 12% to "
@@ -190,3 +191,31 @@ def test_preview_llm_without_a_section_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["-c", str(config), "preview", "builtin:demo", "--llm"])
     assert result.exit_code == 2
     assert "llm: no [llm] section" in result.output
+
+
+def test_post_dry_run_shows_the_summary_the_real_post_would_get(tmp_path: Path) -> None:
+    """post --dry-run with [llm] composes with the gated LLM summariser, as the service would:
+    a faithful answer is shown, an invented one never is."""
+    head = "<!doctype html><html lang='en'><head><title>Exports</title></head>"
+    page = f"{head}<body><article>{BODY}</article></body></html>"
+    with FeedServer() as site, FakeChat([FAITHFUL]) as chat:
+        site.route("/exports/", body=page.encode(), content_type="text/html")
+        config = _config(tmp_path, chat)
+        args = [
+            "-c",
+            str(config),
+            "post",
+            site.url("/exports/"),
+            "--dry-run",
+            "--channel",
+            "mastodon-out",
+        ]
+        shown = CliRunner().invoke(main, args)
+        chat.replies = [INVENTED]
+        fresh = _config(tmp_path / "other", chat)
+        refused = CliRunner().invoke(main, ["-c", str(fresh), *args[2:]])
+    assert shown.exit_code == 0, shown.output
+    assert "Modi said exports rose 12%" in shown.output
+    assert refused.exit_code == 0, refused.output
+    assert "47%" not in refused.output
+    assert not (tmp_path / "outbox.jsonl").exists()

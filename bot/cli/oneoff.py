@@ -216,10 +216,13 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
             )
         if dry_run:  # compose only: no database, no publisher, no request to a platform
             from bot.compose import compose
+            from bot.llm.preview import open_llm
             from bot.summarise import ExtractiveSummariser
 
-            summariser, now = ExtractiveSummariser(), datetime.now(UTC)
-            posts = [compose(article, c.style, summariser=summariser, now=now) for c in targets]
+            # The summariser the real post would get: [llm] (gated) when configured.
+            with open_llm(config if config.llm else None) as llm:
+                summariser, now = llm or ExtractiveSummariser(), datetime.now(UTC)
+                posts = [compose(article, c.style, summariser=summariser, now=now) for c in targets]
             _print_posts(posts, "text")
             return
         # `sending`: the service's start-up recovery must not take our claims for a crash's.
