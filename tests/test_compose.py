@@ -401,7 +401,8 @@ def test_measures(measure: Callable[[str], int], text: str, expected: int) -> No
 def test_clean_block_removes_what_platforms_reject() -> None:
     """Control, private-use and noncharacters go; entities decode; NFC applies."""
     assert clean_block("a\x00b\ue000c\ufffe\ufeffd &amp;amp; e\u0301") == "abcd & \u00e9"
-    assert clean_block("<p>One</p><p>Two</p>\r\n\r\n\r\nThree") == "One Two\n\nThree"
+    # Markup goes through the one HTML-to-text function: a paragraph stays a paragraph.
+    assert clean_block("<p>One</p><p>Two</p>\r\n\r\n\r\nThree") == "One\n\nTwo\n\nThree"
     assert clean_block("a\u00a0b\tc\u200dd e\u0301") == "a\u00a0b c\u200dd \u00e9"  # kept / tab
 
 

@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from bot.errors import ExtractError
-from bot.feeds.extract import article_from_page, extract_page, first_image, html_to_text
+from bot.feeds.extract import article_from_page, extract_page, first_image
 from bot.feeds.fetch import make_http_client
 from bot.feeds.sources import HttpFeedSource, fetch_article, load_source_articles
+from bot.htmltext import inline_text as html_to_text
 from tests.feedserver import FeedServer
 
 PARAGRAPHS = [

@@ -7,11 +7,12 @@ spaces left by empty fields are collapsed.
 from __future__ import annotations
 
 import functools
-import html
 import re
 import string
 import unicodedata
 from collections.abc import Mapping
+
+from bot.htmltext import html_to_text
 
 PLACEHOLDERS = ("title", "summary", "url", "hashtags", "author", "feed", "lang")
 _SPACES = re.compile(r"[ \t]{2,}")
@@ -88,7 +89,7 @@ def clean_block(text: str) -> str:
     feeds double-escape), NFC, no control/private-use/noncharacters, tidy whitespace."""
     for _ in range(20):  # each round only shrinks the text; real input settles in 1-3
         markup = "<" in text or "&" in text
-        plain = _drop_unwanted(html.unescape(HTML_TAG.sub(" ", text)) if markup else text)
+        plain = _drop_unwanted(html_to_text(text) if markup else text)
         if plain == text:
             break
         text = plain

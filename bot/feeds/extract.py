@@ -1,6 +1,6 @@
 """Article pages to text (trafilatura), plus the small HTML helpers feeds share.
 
-``html_to_text``, ``text_to_html`` and ``first_image`` use only the standard library so
+``text_to_html`` and ``first_image`` use only the standard library so
 parsing a feed does not import trafilatura; ``extract_page`` imports it when first used.
 """
 
@@ -15,16 +15,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bot.errors import ExtractError
+from bot.htmltext import inline_text
 from bot.models import Article, Media
 from bot.urls import normalise_url
 
-_BLOCK_TAGS = frozenset(
-    {
-        *("p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "pre"),
-        *("blockquote", "tr", "td", "th", "table", "section", "article", "figure", "hr"),
-    }
-)
-_SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
 _SPACES = re.compile(r"\s+")
 MIN_TEXT_CHARS = 80  # less than this is a menu or a teaser, not an article
 # Share buttons and view counters that feeds embed in item bodies: never a featured image.
@@ -33,39 +27,6 @@ _TRACKER_IMAGE = re.compile(
     r"|doubleclick\.net|gravatar\.com/avatar|feedsportal\.com",
     re.IGNORECASE,
 )
-
-
-class _TextCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skipping += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_to_text(fragment: str) -> str:
-    """Visible text of an HTML fragment: tags dropped, entities decoded, spaces collapsed."""
-    if "<" not in fragment and "&" not in fragment:
-        return _SPACES.sub(" ", fragment).strip()
-    collector = _TextCollector()
-    collector.feed(fragment)
-    collector.close()
-    return _SPACES.sub(" ", "".join(collector.parts)).strip()
 
 
 def text_to_html(text: str) -> str:
@@ -172,11 +133,11 @@ def extract_page(page: bytes | str, *, url: str) -> ExtractedPage:
         image = Media(url=image_url, alt=tags.get("og:image:alt", "").strip())
     lang = tree.get("lang") or tags.get("og:locale") or None
     return ExtractedPage(
-        title=html_to_text(getattr(meta, "title", None) or tags.get("og:title", "")),
+        title=inline_text(getattr(meta, "title", None) or tags.get("og:title", "")),
         text_html=text_to_html(text.replace("\n", "\n\n")),
         image=image,
         lang=lang.strip().replace("_", "-").lower() if lang and lang.strip() else None,
-        description=html_to_text(tags.get("og:description") or tags.get("description") or ""),
+        description=inline_text(tags.get("og:description") or tags.get("description") or ""),
         author=getattr(meta, "author", None) or None,
         published=_page_date(getattr(meta, "date", None)),
     )
@@ -209,7 +170,7 @@ def article_from_page(page: ExtractedPage, *, url: str, feed_name: str = "(artic
         feed=feed_name,
         item_id=normalise_url(url),
         url=url,
-        title=page.title or derive_title(html_to_text(page.text_html)),
+        title=page.title or derive_title(inline_text(page.text_html)),
         content_html=page.text_html,
         excerpt_html=f"<p>{html.escape(page.description)}</p>" if page.description else "",
         lang=page.lang,

@@ -23,9 +23,10 @@ import feedparser
 
 from bot.errors import ParseError
 from bot.feeds.doc import FeedDoc, RawItem, normalise_lang
-from bot.feeds.extract import absolute_http_url, derive_title, first_image, html_to_text
+from bot.feeds.extract import absolute_http_url, derive_title, first_image
 from bot.feeds.jsonfeed import parse_json_feed
 from bot.feeds.xmlguard import describe_non_feed, prepare_xml
+from bot.htmltext import inline_text
 from bot.models import Article, Media
 from bot.urls import normalise_url
 
@@ -102,7 +103,7 @@ def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDo
             describe_non_feed(body, result.get("bozo_exception"), content_type), url=base_url
         )
     doc = FeedDoc(
-        title=html_to_text(feed.get("title", "")),
+        title=inline_text(feed.get("title", "")),
         link=feed.get("link", ""),
         lang=normalise_lang(feed.get("language")),
     )
@@ -118,7 +119,7 @@ def _raw_item(entry: Any) -> RawItem:
     title_detail = entry.get("title_detail") or {}
     title = entry.get("title", "")
     if title_detail.get("type") in _HTML_TYPES:
-        title = html_to_text(title)
+        title = inline_text(title)
     author_detail = entry.get("author_detail") or {}
     return RawItem(
         guid=(entry.get("id") or "").strip(),
@@ -261,7 +262,7 @@ def _article(
 ) -> Article:
     for name in ("title", "content_html", "excerpt_html"):
         setattr(item, name, _CONTROL.sub("", getattr(item, name)))
-    title = item.title or derive_title(html_to_text(item.content_html or item.excerpt_html))
+    title = item.title or derive_title(inline_text(item.content_html or item.excerpt_html))
     in_body = first_image(item.content_html, base=link) or first_image(item.excerpt_html, base=link)
     image = item.image
     if image is not None:

@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 
 from bot.errors import ExtractError, FeedError, FetchError, ParseError
-from bot.feeds.extract import article_from_page, extract_page, html_to_text
+from bot.feeds.extract import article_from_page, extract_page
 from bot.feeds.fetch import RawResponse, fetch
 from bot.feeds.parse import parse_feed
+from bot.htmltext import inline_text
 from bot.models import Article
 from bot.protocols import FetchOutcome
 
@@ -104,7 +105,7 @@ class HttpFeedSource:
             return True
         if self.full_text == "never" or article.content_html:
             return False
-        return len(html_to_text(article.excerpt_html)) < SHORT_EXCERPT_CHARS
+        return len(inline_text(article.excerpt_html)) < SHORT_EXCERPT_CHARS
 
     def _with_pages(
         self, articles: tuple[Article, ...], warnings: list[str]
