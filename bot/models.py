@@ -126,6 +126,14 @@ class Length:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Limits a server announces for its own accounts (a Mastodon instance's), given to
+    compose in place of the platform profile's; None where the server says nothing."""
+
+    characters: int | None = None
+
+
+@dataclass(frozen=True)
 class Post:
     """A composed post for one platform (and channel), ready to publish."""
 

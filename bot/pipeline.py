@@ -10,7 +10,6 @@ What a failed or interrupted send leads to is decided in ``bot.delivery``.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
 from bot.intake import record_items
 from bot.models import Article, Delivery, Post
 from bot.observe import NullObserver, Observer
+from bot.platform import InstanceLimits
 from bot.protocols import FeedSource, Publisher, Store, Summariser
 from bot.publishers.outbox import post_line
 from bot.retry import RetryPolicy, feed_backoff
@@ -147,15 +147,12 @@ class Pipeline:
     # ---- deliveries --------------------------------------------------------------------
 
     def compose_for(self, article: Article, channel: ChannelConfig) -> Post:
-        style = channel.style
-        limits = getattr(self.publishers.get(channel.name), "instance_limits", None)
-        if style.max_chars is None and limits is not None:
-            # A Mastodon instance may allow more (or fewer) than 500 characters.
-            try:
-                style = dataclasses.replace(style, max_chars=limits()["max_characters"])
-            except (PublishError, KeyError) as exc:
-                log.info("instance limits unavailable channel=%s %s", channel.name, exc)
-        return compose(article, style, summariser=self.summaries, now=self.clock())
+        publisher = self.publishers.get(channel.name)
+        # A Mastodon instance may allow more (or fewer) than 500 characters.
+        limits = publisher.limits() if isinstance(publisher, InstanceLimits) else None
+        return compose(
+            article, channel.style, summariser=self.summaries, now=self.clock(), limits=limits
+        )
 
     def recover_interrupted(self) -> int:
         """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.

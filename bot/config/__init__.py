@@ -23,10 +23,6 @@ from bot.config._http import HttpConfig, parse_http
 from bot.config._section import Section, closest
 from bot.config.model import (
     _LANG,
-    CREDENTIALS,
-    DEFAULT_OPTIONS,
-    PLATFORMS,
-    REQUIRED_OPTIONS,
     TEMPLATE_FIELDS,
     UNSUPPORTED_PLATFORMS,
     CatchUp,
@@ -40,10 +36,6 @@ from bot.durations import parse_duration
 from bot.errors import ConfigError
 
 __all__ = [
-    "CREDENTIALS",
-    "DEFAULT_OPTIONS",
-    "PLATFORMS",
-    "REQUIRED_OPTIONS",
     "TEMPLATE_FIELDS",
     "UNSUPPORTED_PLATFORMS",
     "CatchUp",
