@@ -24,7 +24,7 @@ from bot.errors import (
     Skipped,
     Transient,
 )
-from bot.models import Delivery, Post, PublishResult
+from bot.models import Delivery, Outcome, Post, PublishResult
 from bot.platform import Reconciles
 from bot.protocols import Publisher, Store
 from bot.retry import RetryPolicy
@@ -115,23 +115,23 @@ class Failures:
                 )
         return resolved
 
-    def handle(self, delivery: Delivery, exc: PublishError) -> tuple[str, str]:
+    def handle(self, delivery: Delivery, exc: PublishError) -> tuple[Outcome, str]:
         """Record the failed send; (outcome, detail) for the delivery report."""
         now = self.clock()
         attempts = delivery.attempts + 1
         if isinstance(exc, Skipped):
             self.store.mark_skipped(delivery.id, now=now, reason=str(exc))
-            return "skipped", str(exc)
+            return Outcome.SKIPPED, str(exc)
         if isinstance(exc, Rejected):
             # The platform refused it: nothing went out, so `syndbot retry` after a config
             # fix composes the post again instead of resending the refused text.
             self.store.mark_failed(delivery.id, now=now, error=f"rejected: {exc}", forget_post=True)
-            return "failed", str(exc)
+            return Outcome.FAILED, str(exc)
         if isinstance(exc, AuthError):
             # Pause the whole channel; the delivery waits, it is not lost or retried blindly.
             self.store.pause_channel(delivery.channel, reason=str(exc), now=now)
             self.store.reschedule(delivery.id, now=now, next_attempt=now, error=f"auth: {exc}")
-            return "paused", str(exc)
+            return Outcome.PAUSED, str(exc)
         if isinstance(exc, Transient) and exc.maybe_sent:
             publisher = self.publishers.get(delivery.channel)
             if not isinstance(publisher, Reconciles):
@@ -142,18 +142,18 @@ class Failures:
                     f"--channel {delivery.channel}` if the post is missing"
                 )
                 self.store.mark_failed(delivery.id, now=now, error=error)
-                return "failed", error
+                return Outcome.FAILED, error
         return self._retry_later(delivery, exc, now, attempts)
 
     def _retry_later(
         self, delivery: Delivery, exc: PublishError, now: datetime, attempts: int
-    ) -> tuple[str, str]:
+    ) -> tuple[Outcome, str]:
         delay = self.policy.delay(attempts, exc)
         if delay is None:
             self.store.mark_failed(
                 delivery.id, now=now, error=f"gave up after {attempts} attempts: {exc}"
             )
-            return "failed", str(exc)
+            return Outcome.FAILED, str(exc)
         kind = "rate limited" if isinstance(exc, RateLimited) else "transient"
         self.store.reschedule(
             delivery.id,
@@ -168,4 +168,4 @@ class Failures:
             delay,
             exc,
         )
-        return "retry", f"{kind}, next try in {delay:.0f}s: {exc}"
+        return Outcome.RETRY, f"{kind}, next try in {delay:.0f}s: {exc}"

@@ -23,7 +23,7 @@ from bot.config import ChannelConfig, Config
 from bot.delivery import Failures, already_posted, idempotency_key, reconcile_retry
 from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
 from bot.intake import record_items
-from bot.models import Article, Delivery, Post
+from bot.models import Article, Delivery, Outcome, Post
 from bot.observe import NullObserver, Observer
 from bot.platform import InstanceLimits
 from bot.protocols import FeedSource, Publisher, Store, Summariser
@@ -51,7 +51,7 @@ class DeliveryReport:
     delivery_id: int
     channel: str
     item_id: str
-    outcome: str  # sent | retry | failed | skipped | paused | taken (by another process)
+    outcome: Outcome
     detail: str = ""
     post: Post | None = None
 
@@ -189,9 +189,9 @@ class Pipeline:
                 continue
             report = self.deliver_one(delivery)
             self.observer.delivered(channel, outcome=report.outcome)
-            if report.outcome == "sent":
+            if report.outcome is Outcome.SENT:
                 sent.append(self.clock())
-            elif report.outcome == "paused":
+            elif report.outcome is Outcome.PAUSED:
                 blocked.add(channel)  # credentials need a person: stop this channel's run
             reports.append(report)
             if len(reports) >= limit:
@@ -203,7 +203,7 @@ class Pipeline:
         publisher = self.publishers[delivery.channel]
         now = self.clock()
 
-        def report(outcome: str, detail: str = "", post: Post | None = None) -> DeliveryReport:
+        def report(outcome: Outcome, detail: str = "", post: Post | None = None) -> DeliveryReport:
             return _report(delivery, outcome, detail, post)
 
         # Attempted before: publish the text stored then, not what today's config composes.
@@ -218,7 +218,7 @@ class Pipeline:
             self.store.mark_sending(delivery.id, now=now, post=post)
         except DeliveryTaken:  # `syndbot post` and the service raced for it; one sends
             log.info("taken by another process channel=%s item=%s", channel.name, delivery.item_id)
-            return report("taken", "another syndbot process is handling it", post)
+            return report(Outcome.TAKEN, "another syndbot process is handling it", post)
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:
@@ -245,7 +245,7 @@ class Pipeline:
             post_line(post),
             result.remote_id or result.note,
         )
-        return report("sent", result.url or result.remote_id or result.note, post)
+        return report(Outcome.SENT, result.url or result.remote_id or result.note, post)
 
     def _fresh_post(
         self, delivery: Delivery, channel: ChannelConfig, now: datetime
@@ -258,20 +258,20 @@ class Pipeline:
             error = f"cannot compose a post for {channel.name}: {exc}"
             self.store.mark_failed(delivery.id, now=now, error=error)
             log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
-            return _report(delivery, "failed", error)
-        if post.extra.get("image_missing") == "true":
+            return _report(delivery, Outcome.FAILED, error)
+        if post.image_missing:
             reason = (
                 f"{channel.platform} needs an image and this article has none; give it a "
                 "featured image (media:content, enclosure or og:image) to post it there"
             )
             self.store.mark_skipped(delivery.id, now=now, reason=reason)
-            return _report(delivery, "skipped", reason, post)
+            return _report(delivery, Outcome.SKIPPED, reason, post)
         problems = validate_post(post)
         if problems:
             error = "composed post is invalid: " + "; ".join(problems)
             self.store.mark_failed(delivery.id, now=now, error=error)
             log.error("post invalid channel=%s item=%s %s", channel.name, delivery.item_id, error)
-            return _report(delivery, "failed", error, post)
+            return _report(delivery, Outcome.FAILED, error, post)
         return post
 
     def _failures(self) -> Failures:
@@ -279,6 +279,6 @@ class Pipeline:
 
 
 def _report(
-    delivery: Delivery, outcome: str, detail: str = "", post: Post | None = None
+    delivery: Delivery, outcome: Outcome, detail: str = "", post: Post | None = None
 ) -> DeliveryReport:
     return DeliveryReport(delivery.id, delivery.channel, delivery.item_id, outcome, detail, post)

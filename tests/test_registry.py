@@ -199,3 +199,58 @@ def test_no_getattr_ability_probes() -> None:
         if count:
             found[path.relative_to(ROOT).as_posix()] = count
     assert found == {path: count for path, (count, _) in GETATTR_ALLOWED.items()}
+
+
+# ---- platform names only in their own modules -------------------------------------------
+
+# Modules a platform's publisher is split into besides bot/publishers/<platform>.py.
+PLATFORM_HELPERS = {
+    "bot/publishers/x_media.py": "x",
+    "bot/publishers/bluesky_session.py": "bluesky",
+    "bot/publishers/mastodon_media.py": "mastodon",
+    "bot/publishers/graph.py": "facebook, instagram, threads",
+    "bot/publishers/containers.py": "instagram, threads",
+    "bot/publishers/webhook.py": "discord, slack",
+}
+
+
+def _platform_literals(source: str) -> list[tuple[int, str]]:
+    """(line, name) of each string literal in ``source`` that is a platform name or alias
+    (f-string text and docstrings aside: they describe, they do not branch)."""
+    words = set(NAMES) | set(registry.aliases())
+    tree = ast.parse(source)
+    in_fstring = {
+        id(value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for value in node.values
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value in words
+        and id(node) not in in_fstring
+    ]
+
+
+def test_the_literal_finder_sees_a_platform_branch() -> None:
+    """The finder below flags a comparison with a platform name or alias, not prose."""
+    source = 'def f(p):\n    """For x."""\n    return p == "bluesky" or p in ("ig",) or f"{p}x"\n'
+    assert _platform_literals(source) == [(3, "bluesky"), (3, "ig")]
+
+
+def test_no_module_branches_on_a_platform_name() -> None:
+    """Outside a platform's own modules, no code in bot/ names a platform: it asks the
+    platform's declaration (profile flags, abilities) instead."""
+    own = {f"bot/publishers/{name}.py" for name in NAMES} | set(PLATFORM_HELPERS)
+    found = {}
+    for path in sorted(BOT.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative in own:
+            continue
+        literals = _platform_literals(path.read_text(encoding="utf-8"))
+        if literals:
+            found[relative] = literals
+    assert found == {}

@@ -111,16 +111,9 @@ def compose(
     if style.thread and profile.supports_thread:
         chunks = _thread_chunks(draft, article, summaries, summary)
     parts = _parts(draft, chunks, url, media)
-    extra = {"composed_at": now.isoformat()}
     description = clean_block(
         summaries.summarise(article, budget=DESCRIPTION_GRAPHEMES, measure=grapheme_count)
     )
-    if description:
-        extra["description"] = description
-    if profile.image_required:
-        extra["image_required"] = "true"
-        if not media:
-            extra["image_missing"] = "true"
     return Post(
         platform=profile.name,
         channel=style.name,
@@ -132,7 +125,10 @@ def compose(
         hashtags=draft.tags,
         parts=parts,
         length=Length(profile.unit, max(profile.measure(p.text) for p in parts), draft.limit),
-        extra=extra,
+        description=description,
+        composed_at=now,
+        image_missing=profile.image_required and not media,
+        with_facets=profile.facets,
     )
 
 

@@ -177,7 +177,7 @@ class BlueskyPublisher:
         external: dict[str, Any] = {
             "uri": part.link or post.article_url,
             "title": post.title,
-            "description": post.summary or post.extra.get("description", ""),
+            "description": post.summary or post.description,
         }
         if part.media:
             uploaded = self._upload(part.media[0])

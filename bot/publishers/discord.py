@@ -86,7 +86,7 @@ def payload(post: Post) -> dict[str, Any]:
         "title": fit_text(post.title, TITLE_LIMIT) or post.title[:TITLE_LIMIT],
         "url": part.link or post.article_url,
     }
-    description = post.summary or post.extra.get("description", "")
+    description = post.summary or post.description
     if description:
         embed["description"] = fit_text(description, DESCRIPTION_LIMIT)
     if part.media:

@@ -132,7 +132,7 @@ class LinkedInPublisher:
     def _post_body(self, post: Post, thumbnail: str | None) -> dict[str, Any]:
         part = post.parts[0]
         article: dict[str, Any] = {"source": part.link or post.article_url, "title": post.title}
-        description = post.extra.get("description") or post.summary
+        description = post.description or post.summary
         if description:
             article["description"] = description
         if thumbnail:
