@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -169,11 +169,24 @@ class Pipeline:
         ``channel_name`` restricts to one channel. Posts beyond a budget stay pending, in
         order, and go out when the budget allows (see ``bot.budget``).
         """
+        # Each channel's job asks only for its own deliveries (the store filters them).
+        due = self.store.due_deliveries(self.clock(), limit=1000, channel=channel_name)
+        return self._send(due, limit=limit, budgeted=True)
+
+    def post_now(self, article: Article, channels: Sequence[str]) -> list[DeliveryReport]:
+        """``syndbot post``: queue ``article`` on ``channels`` and send it now, the way
+        ``deliver`` sends a due delivery, without waiting for a budget (a person asked).
+        A channel that had this article queued before is left as it stands."""
+        ids = set(self.store.queue(article, now=self.clock(), channels=channels))
+        due = [d for d in self.store.due_deliveries(self.clock(), limit=10_000) if d.id in ids]
+        return self._send(due, limit=len(due), budgeted=False)
+
+    def _send(self, due: Sequence[Delivery], *, limit: int, budgeted: bool) -> list[DeliveryReport]:
+        """Deliver ``due`` in order, up to ``limit`` reports; a channel stops at its budget
+        (when ``budgeted``) or once its credentials need a person."""
         reports: list[DeliveryReport] = []
         budgets: dict[str, tuple[Budget, list[datetime]]] = {}
         blocked: set[str] = set()
-        # Each channel's job asks only for its own deliveries (the store filters them).
-        due = self.store.due_deliveries(self.clock(), limit=1000, channel=channel_name)
         for delivery in due:
             channel = delivery.channel
             if channel not in self.publishers or channel in blocked:
@@ -183,7 +196,7 @@ class Pipeline:
                 since = self.clock() - budget.lookback
                 budgets[channel] = (budget, self.store.sent_times(channel, since=since))
             budget, sent = budgets[channel]
-            if next_allowed(budget, sent, self.clock()) > self.clock():
+            if budgeted and next_allowed(budget, sent, self.clock()) > self.clock():
                 blocked.add(channel)
                 self.observer.budget_wait(channel)
                 continue

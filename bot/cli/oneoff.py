@@ -202,16 +202,8 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
             return
         # `sending`: the service's start-up recovery must not take our claims for a crash's.
         with open_pipeline(config) as pipe, sending(config.service.database):
-            now = pipe.clock()
-            ids = set(pipe.store.queue(article, now=now, channels=[c.name for c in targets]))
             wanted = {c.name for c in targets}
-            due = [
-                d
-                for name in sorted(wanted)
-                for d in pipe.store.due_deliveries(now, limit=10_000, channel=name)
-                if d.id in ids
-            ]
-            reports = [pipe.deliver_one(d) for d in due]
+            reports = pipe.post_now(article, sorted(wanted))
             already = wanted - {r.channel for r in reports}
             console().print(delivery_table(reports))
             if already:
