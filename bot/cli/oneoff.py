@@ -20,15 +20,19 @@ SUMMARY_HINT_CHARS = 100  # suggested when --max-chars leaves no room for a sent
 
 
 def _platforms(spec: str) -> list[str]:
-    from bot.compose.profiles import PROFILES
+    """The platforms named in ``spec`` ("all", or names and aliases such as "twitter")."""
+    from bot import registry
 
+    known = registry.names()
     if spec == "all":
-        return list(PROFILES)
+        return list(known)
+    aliases = registry.aliases()
     names = [p.strip().lower() for p in spec.split(",") if p.strip()]
-    unknown = [n for n in names if n not in PROFILES]
+    names = [aliases.get(n, n) for n in names]
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(
-            f"unknown platform {', '.join(unknown)}; choose from all, {', '.join(PROFILES)}",
+            f"unknown platform {', '.join(unknown)}; choose from all, {', '.join(known)}",
             key="--platform",
         )
     return names

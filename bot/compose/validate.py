@@ -53,7 +53,7 @@ def validate_post(post: Post) -> list[str]:
             f"{post.platform}: {plural(len(post.hashtags), 'hashtag')}, "
             f"at most {profile.hashtag_cap}"
         )
-    if post.image_missing:
+    if profile.image_required and not post.parts[0].media:
         problems.append(f"{post.platform}: an image is required and the article has none")
     return problems
 
