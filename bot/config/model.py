@@ -1,4 +1,4 @@
-"""Typed config objects and platform tables; built only by ``bot.config.load_config``."""
+"""Typed config objects; built only by ``bot.config.load_config``."""
 
 from __future__ import annotations
 

@@ -75,9 +75,10 @@ class SlackPublisher(WebhookPublisher):
     def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
         body = payload(post)
         section = body["blocks"][0]["text"]["text"]
-        if len(section) > SECTION_LIMIT:
+        length = PLATFORM.profile.measure(section)  # as compose counted it
+        if length > SECTION_LIMIT:
             raise Rejected(
-                f"the text is {len(section)} characters, a Slack section holds "
+                f"the text is {length} characters, a Slack section holds "
                 f"{SECTION_LIMIT}; lower the channel's max_chars",
                 channel=self.name,
             )
