@@ -3,7 +3,7 @@
 ``Failures.handle`` turns a ``PublishError`` into the delivery's next state: skipped,
 failed, its channel paused, or retried after the policy's delay. ``Failures.recover``
 resolves deliveries a crash left in ``sending``. Neither may post twice: where the
-platform can tell whether a post went out (``reconcile``), it is asked before a resend;
+platform can tell whether a post went out (``Reconciles``), it is asked before a resend;
 where it cannot and the post may have gone, a person decides.
 """
 
@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from bot.errors import (
     AlreadyPosted,
@@ -25,17 +24,12 @@ from bot.errors import (
     Skipped,
     Transient,
 )
-from bot.models import Delivery, Post, PublishResult
+from bot.models import Delivery, Outcome, Post, PublishResult
+from bot.platform import Reconciles
 from bot.protocols import Publisher, Store
 from bot.retry import RetryPolicy
 
 log = logging.getLogger("syndbot")
-
-
-class Reconcilable(Protocol):
-    """A publisher that can tell whether a post with this key already went out."""
-
-    def reconcile(self, post: Post, *, idempotency_key: str) -> PublishResult | None: ...
 
 
 def idempotency_key(feed: str, item_id: str, channel: str) -> str:
@@ -49,11 +43,9 @@ def reconcile_retry(
 ) -> PublishResult | None:
     """Before a retry, ask the platform whether the last attempt got through after all
     (an answer lost to a timeout or dropped connection): never post twice."""
-    reconcile = getattr(publisher, "reconcile", None)
-    if delivery.attempts == 0 or reconcile is None:
+    if delivery.attempts == 0 or not isinstance(publisher, Reconciles):
         return None
-    found: PublishResult | None = reconcile(post, idempotency_key=key)
-    return found
+    return publisher.reconcile(post, idempotency_key=key)
 
 
 def already_posted(exc: AlreadyPosted) -> PublishResult:
@@ -86,8 +78,7 @@ class Failures:
             now = self.clock()
             publisher = self.publishers.get(delivery.channel)
             key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
-            reconcile = getattr(publisher, "reconcile", None)
-            if publisher is None or reconcile is None:
+            if publisher is None or not isinstance(publisher, Reconciles):
                 self.store.mark_failed(
                     delivery.id,
                     now=now,
@@ -97,7 +88,7 @@ class Failures:
                 continue
             try:
                 post = delivery.post if delivery.post is not None else compose_again(delivery)
-                found = reconcile(post, idempotency_key=key)
+                found = publisher.reconcile(post, idempotency_key=key)
             except PublishError as exc:
                 # The platform cannot be asked now (down, rate limited, token expired).
                 # Raising would keep every channel from starting; treat it like a failed
@@ -124,26 +115,26 @@ class Failures:
                 )
         return resolved
 
-    def handle(self, delivery: Delivery, exc: PublishError) -> tuple[str, str]:
+    def handle(self, delivery: Delivery, exc: PublishError) -> tuple[Outcome, str]:
         """Record the failed send; (outcome, detail) for the delivery report."""
         now = self.clock()
         attempts = delivery.attempts + 1
         if isinstance(exc, Skipped):
             self.store.mark_skipped(delivery.id, now=now, reason=str(exc))
-            return "skipped", str(exc)
+            return Outcome.SKIPPED, str(exc)
         if isinstance(exc, Rejected):
             # The platform refused it: nothing went out, so `syndbot retry` after a config
             # fix composes the post again instead of resending the refused text.
             self.store.mark_failed(delivery.id, now=now, error=f"rejected: {exc}", forget_post=True)
-            return "failed", str(exc)
+            return Outcome.FAILED, str(exc)
         if isinstance(exc, AuthError):
             # Pause the whole channel; the delivery waits, it is not lost or retried blindly.
             self.store.pause_channel(delivery.channel, reason=str(exc), now=now)
             self.store.reschedule(delivery.id, now=now, next_attempt=now, error=f"auth: {exc}")
-            return "paused", str(exc)
+            return Outcome.PAUSED, str(exc)
         if isinstance(exc, Transient) and exc.maybe_sent:
             publisher = self.publishers.get(delivery.channel)
-            if getattr(publisher, "reconcile", None) is None:
+            if not isinstance(publisher, Reconciles):
                 # No idempotency and no way to look: resending could post twice.
                 error = (
                     f"{exc}; the platform may have published it without answering and "
@@ -151,18 +142,18 @@ class Failures:
                     f"--channel {delivery.channel}` if the post is missing"
                 )
                 self.store.mark_failed(delivery.id, now=now, error=error)
-                return "failed", error
+                return Outcome.FAILED, error
         return self._retry_later(delivery, exc, now, attempts)
 
     def _retry_later(
         self, delivery: Delivery, exc: PublishError, now: datetime, attempts: int
-    ) -> tuple[str, str]:
+    ) -> tuple[Outcome, str]:
         delay = self.policy.delay(attempts, exc)
         if delay is None:
             self.store.mark_failed(
                 delivery.id, now=now, error=f"gave up after {attempts} attempts: {exc}"
             )
-            return "failed", str(exc)
+            return Outcome.FAILED, str(exc)
         kind = "rate limited" if isinstance(exc, RateLimited) else "transient"
         self.store.reschedule(
             delivery.id,
@@ -177,4 +168,4 @@ class Failures:
             delay,
             exc,
         )
-        return "retry", f"{kind}, next try in {delay:.0f}s: {exc}"
+        return Outcome.RETRY, f"{kind}, next try in {delay:.0f}s: {exc}"

@@ -6,8 +6,9 @@ None of them do I/O. Everything is immutable so ``compose`` stays a pure functio
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 
@@ -126,6 +127,14 @@ class Length:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Limits a server announces for its own accounts (a Mastodon instance's), given to
+    compose in place of the platform profile's; None where the server says nothing."""
+
+    characters: int | None = None
+
+
+@dataclass(frozen=True)
 class Post:
     """A composed post for one platform (and channel), ready to publish."""
 
@@ -139,11 +148,16 @@ class Post:
     hashtags: tuple[str, ...]
     parts: tuple[PostPart, ...]
     length: Length
-    extra: dict[str, str] = field(default_factory=dict)  # e.g. description for link cards
+    description: str = ""  # for link cards: a longer summary than the text has room for
+    composed_at: datetime | None = None
+    # The platform needs an image and the article has none: compose decides it, the
+    # pipeline skips the delivery, nothing is sent.
+    image_missing: bool = False
+    with_facets: bool = False  # the platform takes rich-text facets (PostPart.facets)
 
     def to_dict(self) -> dict[str, Any]:
         """The shape printed by ``syndbot preview --format json``."""
-        with_facets = self.platform == "bluesky"
+        with_facets = self.with_facets
         return {
             "platform": self.platform,
             "channel": self.channel,
@@ -188,6 +202,17 @@ class ChannelStyle:
     link_in_bio: str = "Link in bio"  # Instagram: links are not clickable
     include_image: bool = True
     summary_chars: int | None = None  # cap the summary below what the platform allows
+
+
+class Outcome(StrEnum):
+    """What one delivery attempt came to (the values are what logs, JSON and metrics show)."""
+
+    SENT = "sent"
+    RETRY = "retry"  # rescheduled after a transient error or a rate limit
+    FAILED = "failed"  # a person must act; `syndbot retry` sends it again
+    SKIPPED = "skipped"  # this channel cannot take this article
+    PAUSED = "paused"  # the channel's credentials need a person
+    TAKEN = "taken"  # another syndbot process is sending it
 
 
 FeedStatus = Literal["ok", "error", "never"]

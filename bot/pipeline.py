@@ -10,10 +10,9 @@ What a failed or interrupted send leads to is decided in ``bot.delivery``.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -24,8 +23,9 @@ from bot.config import ChannelConfig, Config
 from bot.delivery import Failures, already_posted, idempotency_key, reconcile_retry
 from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
 from bot.intake import record_items
-from bot.models import Article, Delivery, Post
+from bot.models import Article, Delivery, Outcome, Post
 from bot.observe import NullObserver, Observer
+from bot.platform import InstanceLimits
 from bot.protocols import FeedSource, Publisher, Store, Summariser
 from bot.publishers.outbox import post_line
 from bot.retry import RetryPolicy, feed_backoff
@@ -51,7 +51,7 @@ class DeliveryReport:
     delivery_id: int
     channel: str
     item_id: str
-    outcome: str  # sent | retry | failed | skipped | paused | taken (by another process)
+    outcome: Outcome
     detail: str = ""
     post: Post | None = None
 
@@ -147,15 +147,12 @@ class Pipeline:
     # ---- deliveries --------------------------------------------------------------------
 
     def compose_for(self, article: Article, channel: ChannelConfig) -> Post:
-        style = channel.style
-        limits = getattr(self.publishers.get(channel.name), "instance_limits", None)
-        if style.max_chars is None and limits is not None:
-            # A Mastodon instance may allow more (or fewer) than 500 characters.
-            try:
-                style = dataclasses.replace(style, max_chars=limits()["max_characters"])
-            except (PublishError, KeyError) as exc:
-                log.info("instance limits unavailable channel=%s %s", channel.name, exc)
-        return compose(article, style, summariser=self.summaries, now=self.clock())
+        publisher = self.publishers.get(channel.name)
+        # A Mastodon instance may allow more (or fewer) than 500 characters.
+        limits = publisher.limits() if isinstance(publisher, InstanceLimits) else None
+        return compose(
+            article, channel.style, summariser=self.summaries, now=self.clock(), limits=limits
+        )
 
     def recover_interrupted(self) -> int:
         """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
@@ -172,11 +169,24 @@ class Pipeline:
         ``channel_name`` restricts to one channel. Posts beyond a budget stay pending, in
         order, and go out when the budget allows (see ``bot.budget``).
         """
+        # Each channel's job asks only for its own deliveries (the store filters them).
+        due = self.store.due_deliveries(self.clock(), limit=1000, channel=channel_name)
+        return self._send(due, limit=limit, budgeted=True)
+
+    def post_now(self, article: Article, channels: Sequence[str]) -> list[DeliveryReport]:
+        """``syndbot post``: queue ``article`` on ``channels`` and send it now, the way
+        ``deliver`` sends a due delivery, without waiting for a budget (a person asked).
+        A channel that had this article queued before is left as it stands."""
+        ids = set(self.store.queue(article, now=self.clock(), channels=channels))
+        due = [d for d in self.store.due_deliveries(self.clock(), limit=10_000) if d.id in ids]
+        return self._send(due, limit=len(due), budgeted=False)
+
+    def _send(self, due: Sequence[Delivery], *, limit: int, budgeted: bool) -> list[DeliveryReport]:
+        """Deliver ``due`` in order, up to ``limit`` reports; a channel stops at its budget
+        (when ``budgeted``) or once its credentials need a person."""
         reports: list[DeliveryReport] = []
         budgets: dict[str, tuple[Budget, list[datetime]]] = {}
         blocked: set[str] = set()
-        # Each channel's job asks only for its own deliveries (the store filters them).
-        due = self.store.due_deliveries(self.clock(), limit=1000, channel=channel_name)
         for delivery in due:
             channel = delivery.channel
             if channel not in self.publishers or channel in blocked:
@@ -186,15 +196,15 @@ class Pipeline:
                 since = self.clock() - budget.lookback
                 budgets[channel] = (budget, self.store.sent_times(channel, since=since))
             budget, sent = budgets[channel]
-            if next_allowed(budget, sent, self.clock()) > self.clock():
+            if budgeted and next_allowed(budget, sent, self.clock()) > self.clock():
                 blocked.add(channel)
                 self.observer.budget_wait(channel)
                 continue
             report = self.deliver_one(delivery)
             self.observer.delivered(channel, outcome=report.outcome)
-            if report.outcome == "sent":
+            if report.outcome is Outcome.SENT:
                 sent.append(self.clock())
-            elif report.outcome == "paused":
+            elif report.outcome is Outcome.PAUSED:
                 blocked.add(channel)  # credentials need a person: stop this channel's run
             reports.append(report)
             if len(reports) >= limit:
@@ -206,7 +216,7 @@ class Pipeline:
         publisher = self.publishers[delivery.channel]
         now = self.clock()
 
-        def report(outcome: str, detail: str = "", post: Post | None = None) -> DeliveryReport:
+        def report(outcome: Outcome, detail: str = "", post: Post | None = None) -> DeliveryReport:
             return _report(delivery, outcome, detail, post)
 
         # Attempted before: publish the text stored then, not what today's config composes.
@@ -221,7 +231,7 @@ class Pipeline:
             self.store.mark_sending(delivery.id, now=now, post=post)
         except DeliveryTaken:  # `syndbot post` and the service raced for it; one sends
             log.info("taken by another process channel=%s item=%s", channel.name, delivery.item_id)
-            return report("taken", "another syndbot process is handling it", post)
+            return report(Outcome.TAKEN, "another syndbot process is handling it", post)
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:
@@ -248,7 +258,7 @@ class Pipeline:
             post_line(post),
             result.remote_id or result.note,
         )
-        return report("sent", result.url or result.remote_id or result.note, post)
+        return report(Outcome.SENT, result.url or result.remote_id or result.note, post)
 
     def _fresh_post(
         self, delivery: Delivery, channel: ChannelConfig, now: datetime
@@ -261,20 +271,20 @@ class Pipeline:
             error = f"cannot compose a post for {channel.name}: {exc}"
             self.store.mark_failed(delivery.id, now=now, error=error)
             log.error("compose failed channel=%s item=%s %s", channel.name, delivery.item_id, exc)
-            return _report(delivery, "failed", error)
-        if post.extra.get("image_missing") == "true":
+            return _report(delivery, Outcome.FAILED, error)
+        if post.image_missing:
             reason = (
                 f"{channel.platform} needs an image and this article has none; give it a "
                 "featured image (media:content, enclosure or og:image) to post it there"
             )
             self.store.mark_skipped(delivery.id, now=now, reason=reason)
-            return _report(delivery, "skipped", reason, post)
+            return _report(delivery, Outcome.SKIPPED, reason, post)
         problems = validate_post(post)
         if problems:
             error = "composed post is invalid: " + "; ".join(problems)
             self.store.mark_failed(delivery.id, now=now, error=error)
             log.error("post invalid channel=%s item=%s %s", channel.name, delivery.item_id, error)
-            return _report(delivery, "failed", error, post)
+            return _report(delivery, Outcome.FAILED, error, post)
         return post
 
     def _failures(self) -> Failures:
@@ -282,6 +292,6 @@ class Pipeline:
 
 
 def _report(
-    delivery: Delivery, outcome: str, detail: str = "", post: Post | None = None
+    delivery: Delivery, outcome: Outcome, detail: str = "", post: Post | None = None
 ) -> DeliveryReport:
     return DeliveryReport(delivery.id, delivery.channel, delivery.item_id, outcome, detail, post)

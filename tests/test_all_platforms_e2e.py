@@ -24,7 +24,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
-from bot.config import PLATFORMS, load_config
+from bot.config import load_config
+from bot.registry import names as platform_names
 from bot.store import SQLiteStore
 from tests.fakes import (
     graph_api,
@@ -270,7 +271,7 @@ def test_example_all_platforms_loads_with_every_platform() -> None:
     env = {name: f"value-of-{name}" for name in dotenv.dotenv_values(ENV_EXAMPLE)}
     config = load_config(EXAMPLE, env=env)
 
-    assert sorted(c.platform for c in config.channels) == sorted(PLATFORMS)
+    assert sorted(c.platform for c in config.channels) == sorted(platform_names())
     assert {c.publisher for c in config.channels} == {"api"}
     assert [f.name for f in config.feeds] == ["ev-en"]
     assert all(c.feeds == ("ev-en",) for c in config.channels)
@@ -323,7 +324,7 @@ def test_dry_run_prints_one_post_per_platform_and_writes_nothing(
     for channel in data["channels"]:
         head = f"{channel['platform']} · {channel['name']}"
         assert out.count(head) == 1, (head, out)
-    assert out.count(TITLE) >= len(PLATFORMS)
+    assert out.count(TITLE) >= len(platform_names())
     assert world.article_url in out
     assert f"(alt: {ALT})" in out  # the og:image with its og:image:alt
     assert not (tmp_path / "outbox.jsonl").exists()
@@ -428,7 +429,7 @@ def test_post_goes_out_once_to_every_platform_and_never_twice(
         first = cli(config, "post", world.article_url)
 
         assert first.exit_code == 0, first.output
-        assert posts_on_each_platform(world, pds, handle) == dict.fromkeys(PLATFORMS, 1)
+        assert posts_on_each_platform(world, pds, handle) == dict.fromkeys(platform_names(), 1)
         assert_well_formed(world, pds, handle)
         with SQLiteStore.open(tmp_path / "state.db") as store:
             assert sorted(d.channel for d in store.deliveries(status="sent")) == names
@@ -444,6 +445,6 @@ def test_post_goes_out_once_to_every_platform_and_never_twice(
         assert handled is not None, second.output
         assert handled.group(1).split(", ") == names
         assert " sent " not in second.output
-        assert posts_on_each_platform(world, pds, handle) == dict.fromkeys(PLATFORMS, 1)
+        assert posts_on_each_platform(world, pds, handle) == dict.fromkeys(platform_names(), 1)
         assert world.requests_seen() == asked  # no platform was even asked
         assert world.x.errors == []

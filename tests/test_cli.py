@@ -91,6 +91,15 @@ def test_preview_unknown_platform_is_a_clear_error(feed_file: Path) -> None:
     assert "mastodon" in result.output
 
 
+def test_preview_takes_a_platform_alias(feed_file: Path) -> None:
+    """--platform twitter,bsky previews for x and bluesky, the platforms the aliases name."""
+    result = CliRunner().invoke(
+        main, ["preview", str(feed_file), "--platform", "twitter,bsky", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted({p["platform"] for p in json.loads(result.output)}) == ["bluesky", "x"]
+
+
 def test_preview_of_a_missing_file_names_it(tmp_path: Path) -> None:
     """A SOURCE that cannot be read is one error line naming it, not a traceback."""
     result = CliRunner().invoke(main, ["preview", str(tmp_path / "missing.xml")])

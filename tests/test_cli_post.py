@@ -92,3 +92,16 @@ def test_post_of_an_unreachable_page_is_one_clear_error(cfg: str, tmp_path: Path
     assert "/missing/" in result.output
     assert "Traceback" not in result.output
     assert _outbox(tmp_path) == []
+
+
+def test_post_sends_now_even_when_the_channel_budget_is_spent(tmp_path: Path) -> None:
+    """post is a person asking for it now: a spent hourly budget does not hold it back."""
+    cfg = write_config(tmp_path, feeds={"demo": "builtin:demo"}, platforms=("bluesky",))
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "max_posts_per_hour = 1\n", "utf-8")
+    runner = CliRunner()
+    with FeedServer() as server:
+        for slug in ("one", "two"):
+            server.route(f"/{slug}/", body=PAGE.encode(), content_type="text/html")
+            result = runner.invoke(main, ["-c", str(cfg), "post", server.url(f"/{slug}/")])
+            assert result.exit_code == 0, result.output
+    assert [line["channel"] for line in _outbox(tmp_path)] == ["bluesky-out", "bluesky-out"]

@@ -181,10 +181,10 @@ def test_instagram_has_no_url_and_needs_an_image() -> None:
     assert "https://" not in text
     assert "evnews.example.com" not in text
     assert "Link in bio 👆" in text
-    assert post.extra["image_required"] == "true"
+    assert post.image_missing is False
     assert validate_post(post) == []
     bare = make(article(image=None), "instagram")
-    assert bare.extra["image_missing"] == "true"
+    assert bare.image_missing is True
     assert validate_post(bare) == ["instagram: an image is required and the article has none"]
 
 
@@ -372,8 +372,9 @@ def test_compose_is_pure() -> None:
     again = [compose(article(), s, summariser=SUMMARISER, now=NOW) for s in styles]
     assert [p.channel for p in first] == ["x-en", "bluesky-en", "telegram-en"]
     assert first == again
-    assert first[0].extra["composed_at"] == NOW.isoformat()
-    assert first[1].extra["description"]
+    assert first[0].composed_at == NOW
+    assert first[1].description
+    assert [p.with_facets for p in first] == [False, True, False]
 
 
 @pytest.mark.parametrize(

@@ -109,9 +109,10 @@ def test_compose_always_validates(
     problems = validate_post(post)
     if platform == "instagram" and not post.parts[0].media:
         assert problems == ["instagram: an image is required and the article has none"]
-        assert post.extra["image_missing"] == "true"
+        assert post.image_missing
     else:
         assert problems == []
+        assert not post.image_missing
     if PROFILES[platform].link_allowed:
         assert _link_shown(post)
     else:

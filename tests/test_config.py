@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot import registry
 from bot.config import (
-    PLATFORMS,
     UNSUPPORTED_PLATFORMS,
     CatchUp,
     Config,
@@ -62,12 +62,12 @@ def test_shipped_config_loads_without_any_environment() -> None:
     config = load_config(SHIPPED, env={})
     assert [f.url for f in config.feeds] == ["builtin:demo"]
     assert config.feeds[0].catch_up == CatchUp("all")
-    assert sorted(c.platform for c in config.channels) == sorted(PLATFORMS)
+    assert sorted(c.platform for c in config.channels) == sorted(registry.names())
     assert {c.publisher for c in config.channels} == {"outbox"}
     assert {c.outbox for c in config.channels} == {Path("var/outbox.jsonl")}
     assert config.service.deliver_interval == 2.0
     assert config.service.poll_interval == 60.0
-    assert len(config.channels_for("demo")) == len(PLATFORMS)
+    assert len(config.channels_for("demo")) == len(registry.names())
 
 
 def test_bundled_demo_feed_has_articles_in_four_languages() -> None:
@@ -275,7 +275,7 @@ def test_unknown_platform_lists_the_valid_ones(tmp_path: Path) -> None:
     err = fails(write(tmp_path, FEED + channel('publisher = "outbox"', platform="mastadon")))
     assert err.key == "channels[0].platform"
     assert 'did you mean "mastodon"?' in str(err)
-    assert ", ".join(PLATFORMS) in str(err)
+    assert ", ".join(registry.names()) in str(err)
 
 
 def test_twitter_alias_points_to_x(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PLATFORMS, Config, load_config
-from bot.config.model import DEFAULT_OPTIONS, REQUIRED_OPTIONS
+from bot import registry
+from bot.config import Config, load_config
 from bot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +147,7 @@ def config_keys(tmp_path: Path) -> dict[str, list[str]]:
             heading = f"[{root}]"
         tables[heading] = keys if keys is not None else _dataclass_keys(root)
     credentials: set[str] = set()
-    for platform in PLATFORMS:
+    for platform in registry.names():
         table = f'name = "c"\nplatform = "{platform}"\npublisher = "outbox"\n'
         probe = f'{FEED}[[channels]]\n{table}[channels.credentials]\n{PROBE} = "X"\n'
         credentials.update(_known_keys(path, probe) or [])
@@ -158,8 +158,8 @@ def config_keys(tmp_path: Path) -> dict[str, list[str]]:
 
 def _option_keys() -> set[str]:
     """Options the config requires or defaults, and every one a publisher reads."""
-    keys = {k for names in REQUIRED_OPTIONS.values() for k in names}
-    keys.update(k for table in DEFAULT_OPTIONS.values() for k in table)
+    keys = {k for p in registry.platforms().values() for k in p.required_options}
+    keys.update(k for p in registry.platforms().values() for k in p.default_options)
     for source in (ROOT / "bot" / "publishers").glob("*.py"):
         text = source.read_text(encoding="utf-8")
         keys.update(re.findall(r"options\.get\(\s*\"(\w+)\"", text))

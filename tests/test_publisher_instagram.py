@@ -257,6 +257,17 @@ def test_no_image_is_skipped(rig: Rig) -> None:
     assert rig.graph.calls == []
 
 
+def test_caption_is_counted_in_utf16_units_like_compose(rig: Rig) -> None:
+    """A caption of 1,200 emoji (1,200 code points, 2,400 UTF-16 units) is over the
+    2,200 limit as the profile counts it: refused before any API call."""
+    post = meta_post(
+        "instagram", "🔋" * 1200, image=rig.graph.add_image("/img/a", jpeg_bytes(1080, 1080))
+    )
+    with pytest.raises(Rejected, match="caption is 2400 characters; Instagram allows 2200"):
+        rig.pub.publish(post, idempotency_key=KEY)
+    assert rig.graph.calls == []
+
+
 def test_png_is_skipped_with_an_actionable_reason(rig: Rig) -> None:
     """A PNG is refused before any container, naming JPEG and the media_dir option."""
     with pytest.raises(Rejected, match=r"^skipped: .*image/png, not JPEG.*options\.media_dir"):

@@ -125,7 +125,7 @@ def test_publishes_one_article_post_with_thumbnail(rig: Rig) -> None:
             "article": {
                 "source": URL,
                 "title": post.title,
-                "description": post.extra["description"],
+                "description": post.description,
                 "thumbnail": next(iter(fake.image_urns.values())),
             }
         },

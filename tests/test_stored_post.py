@@ -296,6 +296,66 @@ def test_every_platforms_post_reads_back_equal(platform: str) -> None:
     assert codec.post_from_json(stored, where="test") == post
 
 
+def _v1_post(platform: str, extra: dict[str, str], media: list[dict[str, str | None]]) -> str:
+    """A post as syndbot wrote it in post_json v1: flags as strings in ``extra``."""
+    return json.dumps(
+        {
+            "v": 1,
+            "platform": platform,
+            "channel": f"{platform}-out",
+            "item_id": "g1",
+            "article_url": "https://evnews.example/a/",
+            "title": "Chargers",
+            "lang": "en",
+            "summary": "Forty fast chargers.",
+            "hashtags": ["EV"],
+            "parts": [
+                {
+                    "text": "Chargers\n\nForty fast chargers.\n\nevnews.example/a #EV",
+                    "media": media,
+                    "facets": [
+                        {
+                            "start": 32,
+                            "end": 47,
+                            "kind": "link",
+                            "value": "https://evnews.example/a/",
+                        }
+                    ],
+                    "link": "https://evnews.example/a/",
+                }
+            ],
+            "length": {"unit": "graphemes", "value": 52, "limit": 300},
+            "extra": extra,
+        }
+    )
+
+
+def test_a_v1_post_reads_back_with_typed_fields() -> None:
+    """A post stored by the syndbot before typed posts (v1, "extra" strings) reads as the
+    same typed Post: description, composed_at, the facet flag from its platform."""
+    when = "2026-11-20T09:30:00+00:00"
+    text = _v1_post("bluesky", {"composed_at": when, "description": "Longer."}, [])
+    post = codec.post_from_json(text, where="row 1")
+    assert post.description == "Longer."
+    assert post.composed_at == datetime.fromisoformat(when)
+    assert post.with_facets is True
+    assert post.image_missing is False
+    assert post.parts[0].facets[0].value == "https://evnews.example/a/"
+    again = codec.post_from_json(codec.post_json(post), where="row 1")
+    assert again == post
+    assert json.loads(codec.post_json(post))["v"] == 2
+
+
+def test_a_v1_post_missing_its_image_stays_marked() -> None:
+    """v1's "image_missing": "true" becomes image_missing=True, so it is still skipped."""
+    text = _v1_post("instagram", {"image_required": "true", "image_missing": "true"}, [])
+    post = codec.post_from_json(text, where="row 2")
+    assert post.image_missing is True
+    assert post.with_facets is False
+    assert post.composed_at is None
+    assert post.description == ""
+
+
 def test_the_first_stored_post_is_kept_when_the_delivery_is_claimed_again(
     tmp_path: Path,
 ) -> None:

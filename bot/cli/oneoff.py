@@ -20,15 +20,19 @@ SUMMARY_HINT_CHARS = 100  # suggested when --max-chars leaves no room for a sent
 
 
 def _platforms(spec: str) -> list[str]:
-    from bot.compose.profiles import PROFILES
+    """The platforms named in ``spec`` ("all", or names and aliases such as "twitter")."""
+    from bot import registry
 
+    known = registry.names()
     if spec == "all":
-        return list(PROFILES)
+        return list(known)
+    aliases = registry.aliases()
     names = [p.strip().lower() for p in spec.split(",") if p.strip()]
-    unknown = [n for n in names if n not in PROFILES]
+    names = [aliases.get(n, n) for n in names]
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(
-            f"unknown platform {', '.join(unknown)}; choose from all, {', '.join(PROFILES)}",
+            f"unknown platform {', '.join(unknown)}; choose from all, {', '.join(known)}",
             key="--platform",
         )
     return names
@@ -227,16 +231,8 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
             return
         # `sending`: the service's start-up recovery must not take our claims for a crash's.
         with open_pipeline(config) as pipe, sending(config.service.database):
-            now = pipe.clock()
-            ids = set(pipe.store.queue(article, now=now, channels=[c.name for c in targets]))
             wanted = {c.name for c in targets}
-            due = [
-                d
-                for name in sorted(wanted)
-                for d in pipe.store.due_deliveries(now, limit=10_000, channel=name)
-                if d.id in ids
-            ]
-            reports = [pipe.deliver_one(d) for d in due]
+            reports = pipe.post_now(article, sorted(wanted))
             already = wanted - {r.channel for r in reports}
             console().print(delivery_table(reports))
             if already:

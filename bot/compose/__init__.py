@@ -17,7 +17,7 @@ from bot.compose.links import add_utm, ascii_url, drop_urls
 from bot.compose.profiles import PROFILES, Profile, profile_for
 from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline, render
-from bot.models import Article, ChannelStyle, Length, Media, Post, PostPart
+from bot.models import Article, ChannelStyle, Length, Limits, Media, Post, PostPart
 from bot.protocols import Summariser
 from bot.textfit import ELLIPSIS, fit_text, grapheme_count
 
@@ -71,16 +71,24 @@ def _plain(profile: Profile, text: str) -> str:
 
 
 def compose(
-    article: Article, style: ChannelStyle, *, summariser: Summariser, now: datetime
+    article: Article,
+    style: ChannelStyle,
+    *,
+    summariser: Summariser,
+    now: datetime,
+    limits: Limits | None = None,
 ) -> Post:
     """The post for ``article`` on ``style``'s platform. ValueError when the channel's
-    limit cannot hold even the link.
+    limit cannot hold even the link. ``limits`` are the server's own (a Mastodon
+    instance's); the channel's ``max_chars`` wins over them.
 
     Pass a ``Summaries`` as ``summariser`` when composing one article for many channels:
     each summary is then asked for once, whichever channel needs it first.
     """
     summaries = Summaries.of(summariser)
     profile = profile_for(style.platform)
+    if limits is not None and limits.characters is not None and style.max_chars is None:
+        style = dataclasses.replace(style, max_chars=limits.characters)
     template = style.template or profile.default_template
     check_template(template)
     media = _media(article, style, profile)
@@ -103,16 +111,9 @@ def compose(
     if style.thread and profile.supports_thread:
         chunks = _thread_chunks(draft, article, summaries, summary)
     parts = _parts(draft, chunks, url, media)
-    extra = {"composed_at": now.isoformat()}
     description = clean_block(
         summaries.summarise(article, budget=DESCRIPTION_GRAPHEMES, measure=grapheme_count)
     )
-    if description:
-        extra["description"] = description
-    if profile.image_required:
-        extra["image_required"] = "true"
-        if not media:
-            extra["image_missing"] = "true"
     return Post(
         platform=profile.name,
         channel=style.name,
@@ -124,7 +125,10 @@ def compose(
         hashtags=draft.tags,
         parts=parts,
         length=Length(profile.unit, max(profile.measure(p.text) for p in parts), draft.limit),
-        extra=extra,
+        description=description,
+        composed_at=now,
+        image_missing=profile.image_required and not media,
+        with_facets=profile.facets,
     )
 
 
@@ -251,7 +255,7 @@ def _parts(
         suffix = f"\n{number}/{count}" if count > 1 else ""
         if number == 1:
             text, spans = draft.render(chunk, suffix)
-            facets = build_facets(text, spans, link_uri=url) if profile.name == "bluesky" else ()
+            facets = build_facets(text, spans, link_uri=url) if profile.facets else ()
             parts.append(PostPart(text=text, media=media, facets=facets, link=link))
         else:
             parts.append(PostPart(text=profile.escape(chunk) + suffix))

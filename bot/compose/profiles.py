@@ -1,25 +1,26 @@
-"""What each platform allows, in one place: how it counts, its limits, how text is escaped.
+"""How a platform's text is fitted: how it counts, its limits, how text is escaped.
 
-Publishers and ``validate_post`` read the same profiles compose fits posts to, so "fits"
-means one thing everywhere.
+``Profile`` and its building blocks live here; each platform declares its own profile in
+``bot/publishers/<platform>.py`` (``PLATFORM.profile``), and ``PROFILES`` reads them from
+``bot.registry``. Publishers and ``validate_post`` read the same profiles compose fits
+posts to, so "fits" means one thing everywhere.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.compose import counting
 from bot.compose.facets import display_url, mark_link, mark_tag
-from bot.compose.xlength import extract_urls, x_weighted_length
+from bot.compose.xlength import extract_urls
 from bot.models import ChannelStyle
 
 Markup = Literal["text", "html", "mrkdwn", "little"]
-LinkStyle = Literal["plain", "facet", "html", "slack", "bio", "escaped"]
-TagStyle = Literal["plain", "facet", "linkedin"]
+LinkStyle = Literal["plain", "facet", "html", "mrkdwn", "bio", "escaped"]
+TagStyle = Literal["plain", "facet", "little"]
 
 _LITTLE_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 
@@ -44,8 +45,8 @@ def escape_mrkdwn(text: str) -> str:
 
 
 _BROKEN = 10**9
-_DEFAULT_TEMPLATE = "{title}\n\n{summary}\n\n{url} {hashtags}"
-_BLOCK_TEMPLATE = "{title}\n\n{summary}\n\n{url}\n\n{hashtags}"
+DEFAULT_TEMPLATE = "{title}\n\n{summary}\n\n{url} {hashtags}"
+BLOCK_TEMPLATE = "{title}\n\n{summary}\n\n{url}\n\n{hashtags}"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Profile:
     unit: str
     measure: Callable[[str], int]
     limit: int
-    default_template: str = _DEFAULT_TEMPLATE
+    default_template: str = DEFAULT_TEMPLATE
     link_allowed: bool = True  # the article URL may appear in the text
     link_clickable: bool = True
     link_style: LinkStyle = "plain"
@@ -74,6 +75,10 @@ class Profile:
     escape: Callable[[str], str] = identity
     markup: Markup = "text"
     max_links: int | None = None
+    facets: bool = False  # links and tags travel as rich-text facets (byte ranges)
+    # Rules beyond the fields above, each returning its problems with one part's text
+    # (X refuses some code points, Instagram counts caption hashtags).
+    text_checks: tuple[Callable[[str], list[str]], ...] = ()
 
     def text_limit(self, style: ChannelStyle, *, has_image: bool) -> int:
         """The limit compose fits to for ``style``; ``max_chars`` may only lower a hard one."""
@@ -97,14 +102,14 @@ class Profile:
             return mark_link(display_url(url))
         if self.link_style == "html":
             return f'<a href="{html.escape(url)}">{html.escape(display_url(url))}</a>'
-        if self.link_style == "slack":
+        if self.link_style == "mrkdwn":
             return f"<{slack_url(url)}|{escape_mrkdwn(display_url(url))}>"
         if self.link_style == "bio":
             return self.escape(style.link_in_bio)
         return self.escape(url)
 
     def format_hashtags(self, bodies: tuple[str, ...]) -> str:
-        if self.tag_style == "linkedin":
+        if self.tag_style == "little":
             return " ".join("{hashtag|\\#|" + escape_little(b) + "}" for b in bodies)
         if self.tag_style == "facet":
             return " ".join(mark_tag(f"#{b}") for b in bodies)
@@ -116,123 +121,29 @@ def slack_url(url: str) -> str:
     return escape_mrkdwn(url).replace("|", "%7C")
 
 
-PROFILES: dict[str, Profile] = {
-    p.name: p
-    for p in (
-        Profile("x", "weighted", x_weighted_length, 280, supports_thread=True),
-        Profile(
-            "mastodon",
-            "graphemes",
-            counting.mastodon_length,
-            500,
-            default_template=_BLOCK_TEMPLATE,
-            max_hashtags=3,
-            alt_limit=1500,
-            limit_overridable=True,
-            supports_thread=True,
-        ),
-        Profile(
-            "bluesky",
-            "graphemes",
-            counting.bluesky_length,
-            counting.BLUESKY_MAX_GRAPHEMES,
-            link_style="facet",
-            link_attachment=True,
-            tag_style="facet",
-            max_hashtags=2,
-            hashtag_cap=8,
-            alt_limit=2000,
-            supports_thread=True,
-        ),
-        Profile(
-            "threads",
-            "characters",
-            counting.threads_length,
-            500,
-            link_attachment=True,
-            max_hashtags=1,
-            hashtag_cap=1,
-            alt_limit=1000,
-            supports_thread=True,
-            max_links=5,
-        ),
-        Profile(
-            "linkedin",
-            "characters",
-            counting.utf16_units,
-            3000,
-            default_template=_BLOCK_TEMPLATE,
-            link_style="escaped",
-            link_attachment=True,
-            tag_style="linkedin",
-            max_hashtags=3,
-            max_images=9,
-            alt_limit=4086,
-            escape=escape_little,
-            markup="little",
-        ),
-        Profile(
-            "facebook",
-            "characters",
-            counting.utf16_units,
-            63206,
-            default_template=_BLOCK_TEMPLATE,
-            link_attachment=True,
-            soft_limit=1500,
-            max_images=10,
-        ),
-        Profile(
-            "instagram",
-            "characters",
-            counting.utf16_units,
-            2200,
-            default_template=_BLOCK_TEMPLATE,
-            link_allowed=False,
-            link_clickable=False,
-            link_style="bio",
-            max_hashtags=5,
-            hashtag_cap=30,
-            max_images=1,
-            image_required=True,
-        ),
-        Profile(
-            "telegram",
-            "utf16",
-            counting.telegram_html_length,
-            4096,
-            default_template=_BLOCK_TEMPLATE,
-            link_style="html",
-            max_images=1,
-            caption_limit=1024,
-            escape=escape_html,
-            markup="html",
-        ),
-        Profile(
-            "discord",
-            "characters",
-            counting.utf16_units,
-            2000,
-            default_template="{title}\n\n{summary}\n\n{url}",
-            link_attachment=True,
-            max_hashtags=0,
-            max_images=10,
-        ),
-        Profile(
-            "slack",
-            "characters",
-            counting.utf16_units,
-            3000,
-            default_template="{title}\n\n{summary}\n\n{url}",
-            link_style="slack",
-            link_attachment=True,
-            max_hashtags=0,
-            max_images=1,
-            alt_limit=2000,
-            escape=escape_mrkdwn,
-            markup="mrkdwn",
-        ),
-    )
-}
+class _Profiles(Mapping[str, Profile]):
+    """Platform name -> profile, read from each platform's declaration (``bot.registry``)."""
+
+    def __getitem__(self, name: str) -> Profile:
+        from bot import registry  # the declarations import this module
+
+        platform = registry.get(name)
+        if platform is None:
+            raise KeyError(name)
+        return platform.profile
+
+    def __iter__(self) -> Iterator[str]:
+        from bot import registry
+
+        return iter(registry.names())
+
+    def __len__(self) -> int:
+        from bot import registry
+
+        return len(registry.names())
+
+
+PROFILES: Mapping[str, Profile] = _Profiles()
 
 
 def profile_for(platform: str) -> Profile:
@@ -240,5 +151,5 @@ def profile_for(platform: str) -> Profile:
     try:
         return PROFILES[platform]
     except KeyError:
-        known = ", ".join(sorted(PROFILES))
+        known = ", ".join(PROFILES)
         raise ValueError(f"unknown platform {platform!r}; use one of {known}") from None

@@ -9,16 +9,13 @@ from __future__ import annotations
 import html
 import re
 
-import regex
-
 from bot.compose.facets import facet_problems
 from bot.compose.profiles import PROFILES, Profile, escape_little, slack_url
 from bot.compose.template import HTML_TAG
-from bot.compose.xlength import extract_urls, x_has_invalid_characters
+from bot.compose.xlength import extract_urls
 from bot.models import Post, PostPart
 from bot.words import plural
 
-INSTAGRAM_MAX_HASHTAGS = 30
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _TELEGRAM_TAGS = re.compile(
     r'<a href="[^"<>]*">|</a>|</?(?:b|strong|i|em|u|ins|s|strike|del|code|pre|blockquote)>'
@@ -34,7 +31,6 @@ _ESCAPED_MARKUP = {
 _LITTLE_HASHTAG = re.compile(r"\{hashtag\|\\#\|(?:[^\\{}]|\\.)*\}")
 _LITTLE_RESERVED = "\\|{}@[]()<>#*_~"
 _WRITTEN_LINK = re.compile(r"https?://", re.IGNORECASE)
-_CAPTION_HASHTAG = regex.compile(r"(?<!\S)#[\p{L}\p{M}\p{Nd}_]+")
 
 
 def validate_post(post: Post) -> list[str]:
@@ -72,18 +68,14 @@ def _part_problems(post: Post, profile: Profile, part: PostPart, limit: int) -> 
         problems.append(f"{length} {profile.unit}, over the limit of {limit}")
     if not text.strip() and not part.media:
         problems.append("empty text and no media")
-    if profile.name == "x" and x_has_invalid_characters(text):
-        problems.append("contains U+FFFE, U+FEFF or U+FFFF, which X rejects")
-    if profile.name == "bluesky":
+    for check in profile.text_checks:
+        problems += check(text)
+    if profile.facets:
         problems += facet_problems(text, part.facets)
     elif part.facets:
-        problems.append("facets are only meaningful on Bluesky")
+        problems.append(f"facets are not used on {post.platform}")
     if profile.max_links is not None and len(extract_urls(text)) > profile.max_links:
         problems.append(f"more than {profile.max_links} links")
-    if profile.name == "instagram":
-        count = len(_CAPTION_HASHTAG.findall(text))
-        if count > INSTAGRAM_MAX_HASHTAGS:
-            problems.append(f"{count} hashtags in the caption, at most {INSTAGRAM_MAX_HASHTAGS}")
     problems += _media_problems(profile, part)
     return problems + _markup_problems(profile, text, post.article_url)
 
@@ -150,7 +142,7 @@ def _link_problems(post: Post, profile: Profile) -> list[str]:
         return []
     shown = {
         "html": f'href="{html.escape(url)}"',
-        "slack": f"<{slack_url(url)}|",
+        "mrkdwn": f"<{slack_url(url)}|",
         "escaped": escape_little(url),
     }.get(profile.link_style, url)
     if profile.link_style == "facet":

@@ -24,10 +24,6 @@ from bot.config._llm import LlmConfig, parse_llm
 from bot.config._section import Section, closest
 from bot.config.model import (
     _LANG,
-    CREDENTIALS,
-    DEFAULT_OPTIONS,
-    PLATFORMS,
-    REQUIRED_OPTIONS,
     TEMPLATE_FIELDS,
     UNSUPPORTED_PLATFORMS,
     CatchUp,
@@ -41,10 +37,6 @@ from bot.durations import parse_duration
 from bot.errors import ConfigError
 
 __all__ = [
-    "CREDENTIALS",
-    "DEFAULT_OPTIONS",
-    "PLATFORMS",
-    "REQUIRED_OPTIONS",
     "TEMPLATE_FIELDS",
     "UNSUPPORTED_PLATFORMS",
     "CatchUp",

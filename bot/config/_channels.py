@@ -16,10 +16,6 @@ from bot.config._credentials import MissingCredential, resolve_credentials
 from bot.config._section import Section, closest
 from bot.config.model import (
     _NAME,
-    DEFAULT_OPTIONS,
-    PLATFORM_ALIASES,
-    PLATFORMS,
-    REQUIRED_OPTIONS,
     TEMPLATE_FIELDS,
     UNSUPPORTED_PLATFORMS,
     ChannelConfig,
@@ -145,15 +141,19 @@ def _channel_timezone(sec: Section, service: ServiceConfig) -> str:
 
 
 def _platform(sec: Section) -> str:
+    from bot import registry  # the platform modules import this package
+
     platform = sec.required_text("platform").strip().lower()
     if platform in UNSUPPORTED_PLATFORMS:
         raise sec.error("platform", UNSUPPORTED_PLATFORMS[platform])
-    if platform in PLATFORM_ALIASES:
-        raise sec.error("platform", f'write platform = "{PLATFORM_ALIASES[platform]}"')
-    if platform not in PLATFORMS:
-        hint = closest(platform, PLATFORMS)
+    aliases = registry.aliases()
+    if platform in aliases:
+        raise sec.error("platform", f'write platform = "{aliases[platform]}"')
+    names = registry.names()
+    if platform not in names:
+        hint = closest(platform, names)
         raise sec.error(
-            "platform", f'unknown platform "{platform}"{hint}; valid: {", ".join(PLATFORMS)}'
+            "platform", f'unknown platform "{platform}"{hint}; valid: {", ".join(names)}'
         )
     return platform
 
@@ -208,14 +208,17 @@ def _check_template(sec: Section, template: str) -> None:
 
 
 def _options(sec: Section, platform: str, publisher: Publisher) -> dict[str, str]:
+    from bot import registry
+
+    declared = registry.platforms()[platform]
     table = sec.table("options")
-    options = dict(DEFAULT_OPTIONS.get(platform, {}))
+    options = dict(declared.default_options)
     options.update(table.string_table_here(scalars=True))
     for key in options:
         if any(word in key.lower() for word in ("token", "secret", "password")):
             raise table.error(key, "looks like a secret; move it to [channels.credentials]")
     if publisher == "api":
-        for key in REQUIRED_OPTIONS.get(platform, ()):
+        for key in declared.required_options:
             if not options.get(key):
                 hint = closest(key, list(options))
                 raise table.error(

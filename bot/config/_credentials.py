@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from bot.config._section import Section
-from bot.config.model import _ENV_NAME, CREDENTIALS, DOTENV_HINT, Publisher, Secret
+from bot.config.model import _ENV_NAME, DOTENV_HINT, Publisher, Secret
 from bot.errors import ConfigError
 
 # Prefixes that real tokens start with (Facebook/Instagram/Threads/LinkedIn Graph tokens,
@@ -60,9 +60,16 @@ def looks_like_secret(value: str) -> bool:
     return False
 
 
+def credential_names(platform: str) -> tuple[str, ...]:
+    """The logical credential names ``platform`` declares (``api_key``, ``bot_token``...)."""
+    from bot import registry  # the platform modules import this package
+
+    return registry.platforms()[platform].credentials
+
+
 def variable_names(table: Section, channel: str, platform: str) -> dict[str, str]:
     """Credential key -> environment variable name, each checked to be a plain name."""
-    table.check_known(CREDENTIALS[platform])
+    table.check_known(credential_names(platform))
     names: dict[str, str] = {}
     for key in table:
         value = table.data[key]
@@ -89,7 +96,7 @@ def resolve_credentials(
     names = variable_names(table, channel, platform)
     if publisher == "outbox":
         return {}
-    for key in CREDENTIALS[platform]:
+    for key in credential_names(platform):
         if key not in names:
             raise MissingCredential(
                 f'channel "{channel}" ({platform}, publisher "api") needs {key} = '
@@ -98,10 +105,10 @@ def resolve_credentials(
                 file=table.file,
                 key=table.key(key),
             )
-    missing = [k for k in CREDENTIALS[platform] if not env.get(names[k], "").strip()]
+    missing = [k for k in credential_names(platform) if not env.get(names[k], "").strip()]
     if missing:
         raise _not_set(table, channel, [(k, names[k]) for k in missing])
-    return {k: Secret(env[names[k]].strip()) for k in CREDENTIALS[platform]}
+    return {k: Secret(env[names[k]].strip()) for k in credential_names(platform)}
 
 
 def _not_set(table: Section, channel: str, missing: list[tuple[str, str]]) -> ConfigError:

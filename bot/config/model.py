@@ -1,4 +1,4 @@
-"""Typed config objects and platform tables; built only by ``bot.config.load_config``."""
+"""Typed config objects; built only by ``bot.config.load_config``."""
 
 from __future__ import annotations
 
@@ -9,16 +9,14 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 
-# fmt: off
 from bot.config._http import HttpConfig
 from bot.config._llm import LlmConfig
 from bot.config._section import closest
 from bot.errors import ConfigError
 from bot.models import ChannelStyle
 
-PLATFORMS = ("x", "mastodon", "bluesky", "threads", "linkedin", "facebook", "instagram",
-             "telegram", "discord", "slack")
-# fmt: on
+# The platforms, their aliases, credentials and options are declared by each platform
+# (``bot/publishers/<platform>.py``, collected by ``bot.registry``).
 
 # Platforms people ask for that have no posting API. Saying so beats a vague "unknown".
 UNSUPPORTED_PLATFORMS = {
@@ -33,30 +31,6 @@ UNSUPPORTED_PLATFORMS = {
         "Threads, Mastodon or Bluesky instead."
     ),
 }
-PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "bsky": "bluesky"}
-
-# Logical credential names each platform's publisher reads (values are env var names).
-CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "x": ("api_key", "api_secret", "access_token", "access_token_secret"),
-    "facebook": ("page_token",),
-    "instagram": ("access_token",),
-    "mastodon": ("access_token",),
-    "bluesky": ("handle", "app_password"),
-    "threads": ("access_token",),
-    "linkedin": ("access_token",),
-    "telegram": ("bot_token",),
-    "discord": ("webhook_url",),
-    "slack": ("webhook_url",),
-}
-REQUIRED_OPTIONS: dict[str, tuple[str, ...]] = {
-    "facebook": ("page_id",),
-    "instagram": ("ig_user_id",),
-    "mastodon": ("instance",),
-    "threads": ("user_id",),
-    "linkedin": ("organization",),
-    "telegram": ("chat_id",),
-}
-DEFAULT_OPTIONS: dict[str, dict[str, str]] = {"bluesky": {"pds": "https://bsky.social"}}
 TEMPLATE_FIELDS = ("title", "summary", "url", "hashtags", "author", "feed", "lang")
 DEFAULT_USER_AGENT = "syndbot/0.1 (+https://github.com/syndbot/syndbot)"
 DOTENV_HINT = "add it to .env (see .env.example)"

@@ -1,14 +1,16 @@
 """One module per platform behind the ``Publisher`` protocol; ``build_publisher`` picks one.
 
-A platform module ``bot/publishers/<platform>.py`` exposes ``build(channel, ctx)``. Adding
-a platform means adding that module; nothing else changes.
+A platform module ``bot/publishers/<platform>.py`` declares ``PLATFORM`` (see
+``bot.platform``): its name, credentials, options, compose profile, publisher factory and
+abilities. ``bot.registry`` finds it; adding a platform means adding that module (with its
+fake server, harness and guide), nothing else in ``bot/``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
+from bot import registry
 from bot.config import ChannelConfig
 from bot.errors import ConfigError
 from bot.protocols import Publisher
@@ -16,15 +18,6 @@ from bot.publishers.base import MemoryState, PublisherContext
 from bot.publishers.outbox import OutboxPublisher
 
 Echo = Callable[[str], None]
-
-
-def api_available(platform: str) -> bool:
-    """Whether a real API publisher exists for ``platform``."""
-    try:
-        module = importlib.import_module(f"bot.publishers.{platform}")
-    except ModuleNotFoundError:
-        return False
-    return hasattr(module, "build")
 
 
 def build_publisher(
@@ -35,21 +28,19 @@ def build_publisher(
         return OutboxPublisher(
             name=channel.name, platform=channel.platform, path=channel.outbox, echo=echo
         )
-    if not api_available(channel.platform):
+    platform = registry.get(channel.platform)
+    if platform is None:
         raise ConfigError(
             f"publishing to {channel.platform} through its API is not available in this "
             'version; set publisher = "outbox" to collect its posts in a file',
             key=f"channels.{channel.name}.publisher",
         )
-    module = importlib.import_module(f"bot.publishers.{channel.platform}")
-    publisher: Publisher = module.build(channel, ctx)
-    return publisher
+    return platform.build_checked(channel, ctx)
 
 
 __all__ = [
     "MemoryState",
     "OutboxPublisher",
     "PublisherContext",
-    "api_available",
     "build_publisher",
 ]

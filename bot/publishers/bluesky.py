@@ -19,10 +19,13 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.compose import counting
+from bot.compose.profiles import Profile
 from bot.config import ChannelConfig
 from bot.errors import ConfigError, PublishError, Rejected, Transient
 from bot.images import fetch_image, fit_image
 from bot.models import Media, Post, PostPart, PublishResult
+from bot.platform import Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.bluesky_session import DEFAULT_PDS, Xrpc, error_code
 
@@ -174,7 +177,7 @@ class BlueskyPublisher:
         external: dict[str, Any] = {
             "uri": part.link or post.article_url,
             "title": post.title,
-            "description": post.summary or post.extra.get("description", ""),
+            "description": post.summary or post.description,
         }
         if part.media:
             uploaded = self._upload(part.media[0])
@@ -276,6 +279,30 @@ def _credential(channel: ChannelConfig, key: str) -> str:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> BlueskyPublisher:
     """The publisher for a ``platform = "bluesky"`` channel."""
     return BlueskyPublisher(channel, ctx)
+
+
+PLATFORM = Platform(
+    name="bluesky",
+    aliases=("bsky",),
+    credentials=("handle", "app_password"),
+    default_options={"pds": DEFAULT_PDS},
+    profile=Profile(
+        "bluesky",
+        "graphemes",
+        counting.bluesky_length,
+        counting.BLUESKY_MAX_GRAPHEMES,
+        link_style="facet",
+        link_attachment=True,
+        tag_style="facet",
+        max_hashtags=2,
+        hashtag_cap=8,
+        alt_limit=2000,
+        supports_thread=True,
+        facets=True,
+    ),
+    build=build,
+    abilities=(Reconciles,),
+)
 
 
 __all__ = ["BlueskyPublisher", "build", "error_code", "new_tid", "rkey_of"]

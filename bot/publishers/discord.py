@@ -16,9 +16,12 @@ from typing import Any
 
 import httpx
 
+from bot.compose.counting import utf16_units
+from bot.compose.profiles import Profile
 from bot.config import ChannelConfig
 from bot.errors import AuthError, PublishError
 from bot.models import Post, PublishResult
+from bot.platform import Platform
 from bot.publishers.base import PublisherContext
 from bot.publishers.edge import StatusTable, json_object
 from bot.publishers.webhook import WebhookPublisher
@@ -83,7 +86,7 @@ def payload(post: Post) -> dict[str, Any]:
         "title": fit_text(post.title, TITLE_LIMIT) or post.title[:TITLE_LIMIT],
         "url": part.link or post.article_url,
     }
-    description = post.summary or post.extra.get("description", "")
+    description = post.summary or post.description
     if description:
         embed["description"] = fit_text(description, DESCRIPTION_LIMIT)
     if part.media:
@@ -102,3 +105,20 @@ def message_url(message: dict[str, Any]) -> str | None:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> DiscordPublisher:
     """The publisher for a ``platform = "discord"`` channel."""
     return DiscordPublisher(channel, ctx)
+
+
+PLATFORM = Platform(
+    name="discord",
+    credentials=("webhook_url",),
+    profile=Profile(
+        "discord",
+        "characters",
+        utf16_units,
+        2000,
+        default_template="{title}\n\n{summary}\n\n{url}",
+        link_attachment=True,
+        max_hashtags=0,
+        max_images=10,
+    ),
+    build=build,
+)

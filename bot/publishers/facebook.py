@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.compose.counting import utf16_units
+from bot.compose.profiles import BLOCK_TEMPLATE, Profile
 from bot.config import ChannelConfig
 from bot.errors import AlreadyPosted, PublishError, Transient
 from bot.models import Post, PublishResult
+from bot.platform import Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.graph import GraphClient, require
 
@@ -143,3 +145,23 @@ def _attachment_urls(entry: dict[str, Any]) -> set[str]:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> FacebookPublisher:
     """The publisher for a ``platform = "facebook"`` channel."""
     return FacebookPublisher(channel, ctx)
+
+
+PLATFORM = Platform(
+    name="facebook",
+    aliases=("fb",),
+    credentials=("page_token",),
+    required_options=("page_id",),
+    profile=Profile(
+        "facebook",
+        "characters",
+        utf16_units,
+        63206,
+        default_template=BLOCK_TEMPLATE,
+        link_attachment=True,
+        soft_limit=1500,
+        max_images=10,
+    ),
+    build=build,
+    abilities=(Reconciles,),
+)

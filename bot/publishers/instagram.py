@@ -21,10 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import regex
+
+from bot.compose.counting import utf16_units
+from bot.compose.profiles import BLOCK_TEMPLATE, Profile
 from bot.config import ChannelConfig
 from bot.errors import PublishError, Rejected, Skipped, Transient
 from bot.images import ImageData, aspect_ok, crop_to_aspect, fetch_image, fit_image
 from bot.models import Media, Post, PublishResult
+from bot.platform import Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.containers import ContainerSteps
 from bot.publishers.graph import GraphClient, require
@@ -35,8 +40,10 @@ PERMISSION = "instagram_content_publish"
 MAX_BYTES = 8_000_000
 MIN_RATIO, MAX_RATIO = 4 / 5, 1.91
 MAX_WIDTH = 1440
-CAPTION_LIMIT = 2200
+CAPTION_LIMIT = 2200  # UTF-16 units
 ALT_LIMIT = 1000
+MAX_CAPTION_HASHTAGS = 30
+_CAPTION_HASHTAG = regex.compile(r"(?<!\S)#[\p{L}\p{M}\p{Nd}_]+")
 POLL_TRIES = 10
 
 
@@ -203,9 +210,10 @@ class InstagramPublisher:
     def _prepare(self, post: Post) -> tuple[str, str, str]:
         """(caption, public image URL, alt text), or Rejected saying what to change."""
         part = post.parts[0]
-        if len(part.text) > CAPTION_LIMIT:
+        length = PLATFORM.profile.measure(part.text)
+        if length > CAPTION_LIMIT:
             raise Rejected(
-                f"caption is {len(part.text)} characters; Instagram allows {CAPTION_LIMIT}",
+                f"caption is {length} characters; Instagram allows {CAPTION_LIMIT}",
                 channel=self.name,
             )
         if not part.media:
@@ -282,3 +290,36 @@ def image_problems(image: ImageData) -> list[str]:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> InstagramPublisher:
     """The publisher for a ``platform = "instagram"`` channel."""
     return InstagramPublisher(channel, ctx)
+
+
+def _caption_hashtags(text: str) -> list[str]:
+    count = len(_CAPTION_HASHTAG.findall(text))
+    if count > MAX_CAPTION_HASHTAGS:
+        return [f"{count} hashtags in the caption, at most {MAX_CAPTION_HASHTAGS}"]
+    return []
+
+
+PLATFORM = Platform(
+    name="instagram",
+    aliases=("ig",),
+    credentials=("access_token",),
+    required_options=("ig_user_id",),
+    profile=Profile(
+        "instagram",
+        "characters",
+        utf16_units,
+        CAPTION_LIMIT,
+        default_template=BLOCK_TEMPLATE,
+        link_allowed=False,
+        link_clickable=False,
+        link_style="bio",
+        max_hashtags=5,
+        hashtag_cap=MAX_CAPTION_HASHTAGS,
+        max_images=1,
+        alt_limit=ALT_LIMIT,
+        image_required=True,
+        text_checks=(_caption_hashtags,),
+    ),
+    build=build,
+    abilities=(Reconciles,),
+)

@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from bot.compose.counting import utf16_units
+from bot.compose.profiles import BLOCK_TEMPLATE, Profile, escape_little
 from bot.compose.validate import validate_post
 from bot.config import ChannelConfig
 from bot.errors import (
@@ -35,6 +37,7 @@ from bot.errors import (
 )
 from bot.images import fetch_image, fit_image
 from bot.models import Post, PublishResult
+from bot.platform import Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.edge import Edge, StatusTable, json_object
 from bot.publishers.graph import require
@@ -129,7 +132,7 @@ class LinkedInPublisher:
     def _post_body(self, post: Post, thumbnail: str | None) -> dict[str, Any]:
         part = post.parts[0]
         article: dict[str, Any] = {"source": part.link or post.article_url, "title": post.title}
-        description = post.extra.get("description") or post.summary
+        description = post.description or post.summary
         if description:
             article["description"] = description
         if thumbnail:
@@ -278,3 +281,27 @@ def _version(channel: ChannelConfig) -> str:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> LinkedInPublisher:
     """The publisher for a ``platform = "linkedin"`` channel."""
     return LinkedInPublisher(channel, ctx)
+
+
+PLATFORM = Platform(
+    name="linkedin",
+    credentials=("access_token",),
+    required_options=("organization",),
+    profile=Profile(
+        "linkedin",
+        "characters",
+        utf16_units,
+        3000,
+        default_template=BLOCK_TEMPLATE,
+        link_style="escaped",
+        link_attachment=True,
+        tag_style="little",
+        max_hashtags=3,
+        max_images=9,
+        alt_limit=4086,
+        escape=escape_little,
+        markup="little",
+    ),
+    build=build,
+    abilities=(Reconciles,),
+)

@@ -21,10 +21,13 @@ from typing import Any
 
 import httpx
 
+from bot.compose import counting
+from bot.compose.profiles import BLOCK_TEMPLATE, Profile
 from bot.compose.xlength import extract_urls
 from bot.config import ChannelConfig
-from bot.errors import AuthError, ConfigError, RateLimited, Rejected, Transient
-from bot.models import Post, PostPart, PublishResult
+from bot.errors import AuthError, ConfigError, PublishError, RateLimited, Rejected, Transient
+from bot.models import Limits, Post, PostPart, PublishResult
+from bot.platform import InstanceLimits, Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.edge import Edge, StatusTable, json_object
 from bot.publishers.mastodon_media import MediaUploader
@@ -112,6 +115,16 @@ class MastodonPublisher:
         limits = parse_limits(body)
         self._remember(instance={"fetched": now.isoformat(), **limits})
         return limits
+
+    def limits(self) -> Limits | None:
+        """The instance's limits for compose (``InstanceLimits``); None when the instance
+        cannot be asked now, so compose uses the profile's 500."""
+        try:
+            found = self.instance_limits()
+        except PublishError as exc:  # publish meets the same trouble and reports it
+            log.info("instance limits unavailable channel=%s %s", self.name, exc)
+            return None
+        return Limits(characters=found["max_characters"])
 
     def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
         note = self._notes.get(idempotency_key)
@@ -313,3 +326,23 @@ def _result(note: dict[str, Any]) -> PublishResult:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> MastodonPublisher:
     """The publisher for a ``platform = "mastodon"`` channel."""
     return MastodonPublisher(channel, ctx)
+
+
+PLATFORM = Platform(
+    name="mastodon",
+    credentials=("access_token",),
+    required_options=("instance",),
+    profile=Profile(
+        "mastodon",
+        "graphemes",
+        counting.mastodon_length,
+        500,
+        default_template=BLOCK_TEMPLATE,
+        max_hashtags=3,
+        alt_limit=1500,
+        limit_overridable=True,
+        supports_thread=True,
+    ),
+    build=build,
+    abilities=(Reconciles, InstanceLimits),
+)

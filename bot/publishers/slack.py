@@ -18,10 +18,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.compose.profiles import escape_mrkdwn, slack_url
+from bot.compose.counting import utf16_units
+from bot.compose.profiles import Profile, escape_mrkdwn, slack_url
 from bot.config import ChannelConfig
 from bot.errors import AuthError, PublishError, Rejected
 from bot.models import Post, PublishResult
+from bot.platform import Platform
 from bot.publishers.base import PublisherContext
 from bot.publishers.edge import StatusTable
 from bot.publishers.webhook import WebhookPublisher
@@ -73,9 +75,10 @@ class SlackPublisher(WebhookPublisher):
     def publish(self, post: Post, *, idempotency_key: str) -> PublishResult:
         body = payload(post)
         section = body["blocks"][0]["text"]["text"]
-        if len(section) > SECTION_LIMIT:
+        length = PLATFORM.profile.measure(section)  # as compose counted it
+        if length > SECTION_LIMIT:
             raise Rejected(
-                f"the text is {len(section)} characters, a Slack section holds "
+                f"the text is {length} characters, a Slack section holds "
                 f"{SECTION_LIMIT}; lower the channel's max_chars",
                 channel=self.name,
             )
@@ -109,3 +112,24 @@ def payload(post: Post) -> dict[str, Any]:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> SlackPublisher:
     """The publisher for a ``platform = "slack"`` channel."""
     return SlackPublisher(channel, ctx)
+
+
+PLATFORM = Platform(
+    name="slack",
+    credentials=("webhook_url",),
+    profile=Profile(
+        "slack",
+        "characters",
+        utf16_units,
+        SECTION_LIMIT,
+        default_template="{title}\n\n{summary}\n\n{url}",
+        link_style="mrkdwn",
+        link_attachment=True,
+        max_hashtags=0,
+        max_images=1,
+        alt_limit=ALT_LIMIT,
+        escape=escape_mrkdwn,
+        markup="mrkdwn",
+    ),
+    build=build,
+)

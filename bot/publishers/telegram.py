@@ -22,9 +22,11 @@ from typing import Any
 import httpx
 
 from bot.compose.counting import telegram_html_length
+from bot.compose.profiles import BLOCK_TEMPLATE, Profile, escape_html
 from bot.config import ChannelConfig
 from bot.errors import AuthError, ConfigError, PublishError, Rejected, Transient
 from bot.models import Post, PublishResult
+from bot.platform import Platform
 from bot.publishers.base import PublisherContext
 from bot.publishers.edge import Edge, StatusTable, json_object
 
@@ -197,3 +199,23 @@ def message_url(message: dict[str, Any]) -> str | None:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> TelegramPublisher:
     """The publisher for a ``platform = "telegram"`` channel."""
     return TelegramPublisher(channel, ctx)
+
+
+PLATFORM = Platform(
+    name="telegram",
+    credentials=("bot_token",),
+    required_options=("chat_id",),
+    profile=Profile(
+        "telegram",
+        "utf16",
+        telegram_html_length,
+        MESSAGE_LIMIT,
+        default_template=BLOCK_TEMPLATE,
+        link_style="html",
+        max_images=1,
+        caption_limit=CAPTION_LIMIT,
+        escape=escape_html,
+        markup="html",
+    ),
+    build=build,
+)

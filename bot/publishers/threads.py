@@ -19,11 +19,12 @@ import time
 from collections.abc import Callable
 
 from bot.compose.counting import threads_length
-from bot.compose.profiles import profile_for
+from bot.compose.profiles import Profile
 from bot.compose.xlength import extract_urls
 from bot.config import ChannelConfig
 from bot.errors import PublishError, Rejected, Transient
 from bot.models import Post, PostPart, PublishResult
+from bot.platform import Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.containers import ContainerSteps
 from bot.publishers.graph import GraphClient, require
@@ -33,7 +34,18 @@ DEFAULT_BASE = "https://graph.threads.net"
 DEFAULT_VERSION = "v1.0"
 PERMISSION = "threads_content_publish"
 POLL_TRIES = 10
-_PROFILE = profile_for("threads")
+PROFILE = Profile(
+    "threads",
+    "characters",
+    threads_length,
+    500,
+    link_attachment=True,
+    max_hashtags=1,
+    hashtag_cap=1,
+    alt_limit=1000,
+    supports_thread=True,
+    max_links=5,
+)
 _FIND_FIELDS = "id,text,permalink"
 
 Form = dict[str, str]
@@ -254,7 +266,7 @@ class ThreadsPublisher:
         if image is not None and (text_urls or not link):
             form = {"media_type": "IMAGE", "image_url": image.url, "text": part.text}
             if image.alt:
-                form["alt_text"] = fit_text(image.alt, _PROFILE.alt_limit)
+                form["alt_text"] = fit_text(image.alt, PROFILE.alt_limit)
             return form
         form = {"media_type": "TEXT", "text": part.text}
         if link:
@@ -266,17 +278,17 @@ class ThreadsPublisher:
         if not text.strip() and "image_url" not in form:
             raise Rejected(f"{where} has no text and no image", channel=self.name)
         length = threads_length(text)
-        if length > _PROFILE.limit:
+        if length > PROFILE.limit:
             raise Rejected(
                 f"{where} is {length} characters as Threads counts them (each emoji counts "
-                f"its UTF-8 bytes); Threads allows {_PROFILE.limit}: shorten the template "
+                f"its UTF-8 bytes); Threads allows {PROFILE.limit}: shorten the template "
                 "or the summary",
                 channel=self.name,
             )
         links |= {form["link_attachment"]} if form.get("link_attachment") else set()
-        if _PROFILE.max_links is not None and len(links) > _PROFILE.max_links:
+        if PROFILE.max_links is not None and len(links) > PROFILE.max_links:
             raise Rejected(
-                f"{where} has {len(links)} links; Threads refuses more than {_PROFILE.max_links}",
+                f"{where} has {len(links)} links; Threads refuses more than {PROFILE.max_links}",
                 channel=self.name,
             )
 
@@ -291,3 +303,13 @@ def _text_links(post: Post, text: str) -> set[str]:
 def build(channel: ChannelConfig, ctx: PublisherContext) -> ThreadsPublisher:
     """The publisher for a ``platform = "threads"`` channel."""
     return ThreadsPublisher(channel, ctx)
+
+
+PLATFORM = Platform(
+    name="threads",
+    credentials=("access_token",),
+    required_options=("user_id",),
+    profile=PROFILE,
+    build=build,
+    abilities=(Reconciles,),
+)

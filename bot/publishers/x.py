@@ -18,9 +18,12 @@ from typing import Any, TypeVar
 import requests
 import tweepy
 
+from bot.compose.profiles import Profile
+from bot.compose.xlength import x_has_invalid_characters, x_weighted_length
 from bot.config import ChannelConfig
 from bot.errors import AlreadyPosted, ConfigError, PublishError, Rejected, Transient
 from bot.models import Media, Post, PostPart, PublishResult
+from bot.platform import Platform, Reconciles
 from bot.publishers.base import PublisherContext
 from bot.publishers.edge import hide_in_logs
 from bot.publishers.x_media import (
@@ -303,3 +306,26 @@ def _fresh(at: object, now: datetime) -> bool:
 
 def _same_url(expanded: object, article_url: str) -> bool:
     return isinstance(expanded, str) and expanded.rstrip("/") == article_url.rstrip("/")
+
+
+def _invalid_characters(text: str) -> list[str]:
+    if x_has_invalid_characters(text):
+        return ["contains U+FFFE, U+FEFF or U+FFFF, which X rejects"]
+    return []
+
+
+PLATFORM = Platform(
+    name="x",
+    aliases=("twitter",),
+    credentials=CREDENTIAL_KEYS,
+    profile=Profile(
+        "x",
+        "weighted",
+        x_weighted_length,
+        280,
+        supports_thread=True,
+        text_checks=(_invalid_characters,),
+    ),
+    build=build,
+    abilities=(Reconciles,),
+)

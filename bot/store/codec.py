@@ -7,6 +7,11 @@ Articles and posts are stored as JSON objects carrying a format version ``"v"``,
 later syndbot can read (or migrate) what an earlier one wrote, and an older syndbot
 refuses what a newer one wrote instead of misreading it. An article without ``"v"`` was
 written before versions existed (v0): the same fields as v1.
+
+Posts: v1 kept ``description``, ``composed_at`` and the image flags as strings in an
+``extra`` object (``"image_missing": "true"``); v2 stores them as typed fields
+(``description``, ``composed_at``, ``image_missing``, ``with_facets``). A v1 post is read
+into the same ``Post`` a v2 one is, ``with_facets`` taken from its platform's profile.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from bot.urls import normalise_url  # the one URL identity, shared with the feed
 
 _MAX_ERROR_CHARS = 2000  # an HTML error page must not bloat the database
 ARTICLE_VERSION = 1  # the "v" written into items.article_json
-POST_VERSION = 1  # the "v" written into deliveries.post_json
+POST_VERSION = 2  # the "v" written into deliveries.post_json (1: flags in "extra")
 
 
 def to_text(value: datetime) -> str:
@@ -97,7 +102,10 @@ def post_json(post: Post) -> str:
             for part in post.parts
         ],
         "length": dataclasses.asdict(post.length),
-        "extra": dict(post.extra),
+        "description": post.description,
+        "composed_at": post.composed_at.isoformat() if post.composed_at else None,
+        "image_missing": post.image_missing,
+        "with_facets": post.with_facets,
     }
     return json.dumps(record, ensure_ascii=False, sort_keys=True)
 
@@ -106,7 +114,10 @@ def post_from_json(text: str, *, where: str) -> Post:
     """The post stored by ``post_json``; ``where`` names the row for a ``StoreError``."""
     record = json.loads(text)
     _check_version(record.get("v"), range(1, POST_VERSION + 1), "post", where)
+    if record["v"] == 1:
+        record = _post_v1_to_v2(record)
     length = record["length"]
+    composed_at = record["composed_at"]
     return Post(
         platform=record["platform"],
         channel=record["channel"],
@@ -118,8 +129,27 @@ def post_from_json(text: str, *, where: str) -> Post:
         hashtags=tuple(record["hashtags"]),
         parts=tuple(_part(p) for p in record["parts"]),
         length=Length(unit=length["unit"], value=length["value"], limit=length["limit"]),
-        extra=dict(record["extra"]),
+        description=record["description"],
+        composed_at=datetime.fromisoformat(composed_at) if composed_at else None,
+        image_missing=record["image_missing"],
+        with_facets=record["with_facets"],
     )
+
+
+def _post_v1_to_v2(record: dict[str, Any]) -> dict[str, Any]:
+    """A v1 post record with its ``extra`` strings as v2's typed fields."""
+    from bot import registry  # only for rows written before v2
+
+    extra: dict[str, str] = record.pop("extra", {})
+    platform = registry.get(record["platform"])
+    return {
+        **record,
+        "v": 2,
+        "description": extra.get("description", ""),
+        "composed_at": extra.get("composed_at"),
+        "image_missing": extra.get("image_missing") == "true",
+        "with_facets": platform is not None and platform.profile.facets,
+    }
 
 
 def _part(record: dict[str, Any]) -> PostPart:
