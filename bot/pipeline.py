@@ -23,6 +23,7 @@ from bot.compose.validate import validate_post
 from bot.config import ChannelConfig, Config
 from bot.delivery import Failures, already_posted, idempotency_key, reconcile_retry
 from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
+from bot.gate import filter_refusal
 from bot.intake import record_items
 from bot.models import Article, Delivery, Post
 from bot.observe import NullObserver, Observer
@@ -181,6 +182,10 @@ class Pipeline:
             channel = delivery.channel
             if channel not in self.publishers or channel in blocked:
                 continue  # removed from config (stays visible in status) or over budget
+            refused = self._filtered(delivery)
+            if refused is not None:
+                reports.append(refused)
+                continue
             if channel not in budgets:
                 budget = Budget.for_channel(self.config.channel(channel))
                 since = self.clock() - budget.lookback
@@ -200,6 +205,16 @@ class Pipeline:
             if len(reports) >= limit:
                 break
         return reports
+
+    def _filtered(self, delivery: Delivery) -> DeliveryReport | None:
+        """Record ``delivery`` as skipped when a filter refuses its article (see bot.gate)."""
+        found = filter_refusal(self.config, delivery, now=self.clock())
+        if found is None:
+            return None
+        self.store.mark_skipped(delivery.id, now=self.clock(), reason=found.reason)
+        log.info("filtered channel=%s item=%s %s", delivery.channel, delivery.item_id, found.reason)
+        self.observer.delivered(delivery.channel, outcome="skipped")
+        return _report(delivery, "skipped", found.reason)
 
     def deliver_one(self, delivery: Delivery) -> DeliveryReport:
         channel = self.config.channel(delivery.channel)

@@ -13,6 +13,7 @@ from datetime import time
 from pathlib import Path
 
 from bot.config._credentials import MissingCredential, resolve_credentials
+from bot.config._filters import FILTER_KEYS, parse_filters
 from bot.config._section import Section, closest
 from bot.config.model import (
     _NAME,
@@ -36,6 +37,7 @@ _CHANNEL_KEYS = (
     *("thread", "max_chars", "summary_chars", "link_in_bio", "image", "api_base"),
     *("max_posts_per_hour", "max_posts_per_day", "min_interval", "credentials", "options"),
     *("quiet_hours", "timezone"),
+    *FILTER_KEYS,
 )
 
 
@@ -99,6 +101,7 @@ def parse_channels(
                 min_interval=sec.duration("min_interval", 0.0),
                 quiet_hours=_quiet_hours(sec),
                 timezone=_channel_timezone(sec, service),
+                filters=parse_filters(sec),
             )
         )
     return tuple(channels)
