@@ -36,7 +36,7 @@ _CHANNEL_KEYS = (
     *("name", "platform", "publisher", "outbox", "feeds", "template", "hashtags", "utm"),
     *("thread", "max_chars", "summary_chars", "link_in_bio", "image", "api_base"),
     *("max_posts_per_hour", "max_posts_per_day", "min_interval", "credentials", "options"),
-    *("quiet_hours", "timezone"),
+    *("quiet_hours", "timezone", "slots"),
     *FILTER_KEYS,
 )
 
@@ -102,6 +102,7 @@ def parse_channels(
                 quiet_hours=_quiet_hours(sec),
                 timezone=_channel_timezone(sec, service),
                 filters=parse_filters(sec),
+                slots=_slots(sec),
             )
         )
     return tuple(channels)
@@ -139,6 +140,25 @@ def _quiet_hours(sec: Section) -> tuple[time, time] | None:
     if (h1, m1) == (h2, m2):
         raise sec.error("quiet_hours", f'"{raw}" starts and ends at the same time; {hint}')
     return time(h1, m1), time(h2, m2)
+
+
+def _slots(sec: Section) -> tuple[time, ...]:
+    """``slots = ["08:30", "18:00"]``: sorted local times, each at most once."""
+    if "slots" not in sec:
+        return ()
+    hint = 'write each as "HH:MM" in the channel\'s timezone, e.g. ["08:30", "12:30", "18:00"]'
+    found: set[time] = set()
+    for index, raw in enumerate(sec.text_list("slots")):
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", raw)
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+            raise sec.error(f"slots[{index}]", f'"{raw}" is not a time of day; {hint}')
+        slot = time(int(match[1]), int(match[2]))
+        if slot in found:
+            raise sec.error(f"slots[{index}]", f'"{raw}" is listed twice; {hint}')
+        found.add(slot)
+    if not found:
+        raise sec.error("slots", f"empty list; remove the key to post any time, or {hint}")
+    return tuple(sorted(found))
 
 
 def _channel_timezone(sec: Section, service: ServiceConfig) -> str:

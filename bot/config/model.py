@@ -147,6 +147,7 @@ class ChannelConfig:
     quiet_hours: tuple[time, time] | None = None  # local [start, end) when nothing is posted
     timezone: str = "UTC"  # for quiet_hours and the daily budget
     filters: Filters = field(default_factory=Filters)  # the rest are recorded as skipped
+    slots: tuple[time, ...] = ()  # local times at which posts go out, one per slot
 
     def accepts(self, feed_name: str) -> bool:
         """True when this channel posts articles from ``feed_name`` (no list = every feed)."""
