@@ -233,6 +233,7 @@ class Delivery:
     created: datetime | None = None
     updated: datetime | None = None
     post: Post | None = None
+    review: str | None = None  # None, "held", "awaiting" or "approved" (see bot.approval)
 
 
 @dataclass(frozen=True)

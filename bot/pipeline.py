@@ -178,14 +178,18 @@ class Pipeline:
         blocked: set[str] = set()
         # Each channel's job asks only for its own deliveries (the store filters them).
         due = self.store.due_deliveries(self.clock(), limit=1000, channel=channel_name)
-        for delivery in due:
-            channel = delivery.channel
-            if channel not in self.publishers or channel in blocked:
-                continue  # removed from config (stays visible in status) or over budget
-            refused = self._filtered(delivery)
-            if refused is not None:
-                reports.append(refused)
+        for candidate in due:
+            channel = candidate.channel
+            if channel not in self.publishers:
+                continue  # removed from config (stays visible in status)
+            # Admitted even while the channel waits, so the review queue fills in order.
+            admitted = self.admit(candidate)
+            if isinstance(admitted, DeliveryReport):
+                reports.append(admitted)  # filtered, held for review, or cannot be composed
                 continue
+            if channel in blocked:
+                continue  # over budget, or paused
+            delivery = admitted
             if channel not in budgets:
                 budget = Budget.for_channel(self.config.channel(channel))
                 since = self.clock() - budget.lookback
@@ -205,6 +209,37 @@ class Pipeline:
             if len(reports) >= limit:
                 break
         return reports
+
+    def admit(self, delivery: Delivery) -> Delivery | DeliveryReport:
+        """``delivery`` if it may be sent now (budget permitting), else the report of what
+        became of it: skipped by a filter, held for review (see ``bot.approval``), or
+        failed/skipped because no valid post can be composed.
+
+        Only ``deliver`` admits; ``deliver_one`` (``syndbot post``, a person's decision)
+        sends without filters or review."""
+        if delivery.review is not None:
+            return delivery  # in review already: held until due, or approved
+        refused = self._filtered(delivery)
+        if refused is not None:
+            return refused
+        channel = self.config.channel(delivery.channel)
+        if channel.approval.mode == "auto":
+            return delivery
+        now = self.clock()
+        post = delivery.post
+        if post is None:
+            fresh = self._fresh_post(delivery, channel, now)
+            if isinstance(fresh, DeliveryReport):
+                return fresh
+            post = fresh
+        review, until = channel.approval.entry(now)
+        try:
+            self.store.hold_delivery(delivery.id, now=now, post=post, review=review, until=until)
+        except DeliveryTaken:
+            return _report(delivery, "taken", "another syndbot process is handling it", post)
+        detail = "waits for approval" if until is None else f"held until {until:%Y-%m-%d %H:%M}Z"
+        log.info("held for review channel=%s item=%s %s", channel.name, delivery.item_id, detail)
+        return _report(delivery, "held", detail, post)
 
     def _filtered(self, delivery: Delivery) -> DeliveryReport | None:
         """Record ``delivery`` as skipped when a filter refuses its article (see bot.gate)."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 
+from bot.approval import Approval
 from bot.config._credentials import MissingCredential, resolve_credentials
 from bot.config._filters import FILTER_KEYS, parse_filters
 from bot.config._section import Section, closest
@@ -36,7 +37,7 @@ _CHANNEL_KEYS = (
     *("name", "platform", "publisher", "outbox", "feeds", "template", "hashtags", "utm"),
     *("thread", "max_chars", "summary_chars", "link_in_bio", "image", "api_base"),
     *("max_posts_per_hour", "max_posts_per_day", "min_interval", "credentials", "options"),
-    *("quiet_hours", "timezone", "slots"),
+    *("quiet_hours", "timezone", "slots", "approval"),
     *FILTER_KEYS,
 )
 
@@ -103,6 +104,7 @@ def parse_channels(
                 timezone=_channel_timezone(sec, service),
                 filters=parse_filters(sec),
                 slots=_slots(sec),
+                approval=_approval(sec),
             )
         )
     return tuple(channels)
@@ -140,6 +142,13 @@ def _quiet_hours(sec: Section) -> tuple[time, time] | None:
     if (h1, m1) == (h2, m2):
         raise sec.error("quiet_hours", f'"{raw}" starts and ends at the same time; {hint}')
     return time(h1, m1), time(h2, m2)
+
+
+def _approval(sec: Section) -> Approval:
+    try:
+        return Approval.parse(sec.text("approval", "auto"))
+    except ValueError as exc:
+        raise sec.error("approval", str(exc)) from exc
 
 
 def _slots(sec: Section) -> tuple[time, ...]:

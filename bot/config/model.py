@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 # fmt: off
+from bot.approval import Approval
 from bot.config._http import HttpConfig
 from bot.config._section import closest
 from bot.errors import ConfigError
@@ -148,6 +149,7 @@ class ChannelConfig:
     timezone: str = "UTC"  # for quiet_hours and the daily budget
     filters: Filters = field(default_factory=Filters)  # the rest are recorded as skipped
     slots: tuple[time, ...] = ()  # local times at which posts go out, one per slot
+    approval: Approval = field(default_factory=Approval)  # auto, hold:<duration> or manual
 
     def accepts(self, feed_name: str) -> bool:
         """True when this channel posts articles from ``feed_name`` (no list = every feed)."""
