@@ -157,6 +157,11 @@ class Store(Protocol):
         any attempt) replaces the stored one. Raises ``DeliveryTaken`` otherwise."""
         ...
 
+    def skip_pending(self, delivery_id: int, *, now: datetime, reason: str) -> None:
+        """Skip a delivery that is still pending (never one being sent); ``DeliveryTaken``
+        if it is not pending any more."""
+        ...
+
     def sending_deliveries(self) -> list[Delivery]:
         """Deliveries a crash left between ``mark_sending`` and a final state."""
         ...

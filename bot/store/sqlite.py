@@ -235,6 +235,17 @@ class SQLiteStore(ChannelMethods):
             (to_text(now), stored),
         )
 
+    def skip_pending(self, delivery_id: int, *, now: datetime, reason: str) -> None:
+        """Skip a delivery still waiting (pending) with ``reason``; unlike ``mark_skipped``
+        never one being sent. ``DeliveryTaken`` if it is no longer pending."""
+        self._review_move(
+            delivery_id,
+            now,
+            "1 = 1",
+            "status = 'skipped', next_attempt = NULL, last_error = ?",
+            (clip(reason),),
+        )
+
     def _review_move(
         self,
         delivery_id: int,
