@@ -166,3 +166,19 @@ def test_filtered_article_on_a_manual_channel_is_skipped_not_held(tmp_path: Path
         pipe.poll("f")
         assert [r.outcome for r in pipe.deliver()] == ["skipped"]
         assert pipe.store.deliveries(status="pending") == []
+
+
+def test_status_lists_a_post_awaiting_approval(tmp_path: Path) -> None:
+    """`syndbot status` shows a manual channel's waiting post as going "when approved"."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = _setup(tmp_path, 'approval = "manual"')
+    with open_pipeline(load_config(path, env={})) as pipe:
+        pipe.poll("f")
+        pipe.deliver()
+    result = CliRunner().invoke(main, ["-c", str(path), "status"])
+    assert result.exit_code == 0, result.output
+    assert "Waiting deliveries (1)" in result.output
+    assert "when approved" in result.output
