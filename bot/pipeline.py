@@ -272,6 +272,11 @@ class Pipeline:
         except DeliveryTaken:  # `syndbot post` and the service raced for it; one sends
             log.info("taken by another process channel=%s item=%s", channel.name, delivery.item_id)
             return report("taken", "another syndbot process is handling it", post)
+        if delivery.review is not None:
+            # A person may have edited it between our read and the claim; once claimed it
+            # cannot change, so the stored post is the one to send.
+            claimed = self.store.delivery(delivery.id)
+            post = claimed.post if claimed is not None and claimed.post is not None else post
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:

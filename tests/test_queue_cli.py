@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -207,3 +207,20 @@ def test_queue_projects_slot_times_in_order(tmp_path: Path) -> None:
     assert [e.due for e in queue.entries] == expected
     assert [e.id for e in queue.entries] == ids
     assert all(t.time() in (time(8, 30), time(18)) for t in expected[1:])
+
+
+def test_an_edit_just_before_the_claim_is_the_text_sent(tmp_path: Path) -> None:
+    """The service read a due held post, then a person edited it before the service claimed
+    it: the edited text is what goes out (never the stale copy), once."""
+    path = _setup(tmp_path, items=1, x_lines='approval = "hold:1m"')
+    config = load_config(path, env={})
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    with open_pipeline(config) as pipe:
+        pipe.clock = lambda: later
+        [stale] = pipe.store.due_deliveries(later, channel="x-out")
+        text = "Edited in time https://site.example/2026/0/"
+        edit(pipe.store, stale.id, text, later)
+        assert pipe.deliver_one(stale).outcome == "sent"
+        assert all(r.channel != "x-out" for r in pipe.deliver(limit=100))
+    lines = [line for line in _outbox(tmp_path) if line["channel"] == "x-out"]
+    assert [line["parts"][0]["text"] for line in lines] == [text]  # type: ignore[index]
