@@ -122,7 +122,7 @@ def test_edit_too_long_is_refused_with_the_count(tmp_path: Path) -> None:
     """An edit over X's 280 weighted characters is refused with the count; nothing changes."""
     path = _setup(tmp_path, items=1)
     [delivery_id] = _deliveries(path, "x-out")
-    text = "हिन्दी " * 60 + "https://site.example/2026/0/"  # Devanagari weighs 2 on X
+    text = "हिन्दी " * 60 + "https://site.example/2026/0/"  # 420 characters and a link
     result = _cli(path, "edit", str(delivery_id), "--text", text)
     assert result.exit_code == 2
     assert "over the x limit of 280" in result.output
