@@ -182,3 +182,19 @@ def test_status_lists_a_post_awaiting_approval(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Waiting deliveries (1)" in result.output
     assert "when approved" in result.output
+
+
+def test_status_json_carries_the_review_state(tmp_path: Path) -> None:
+    """`status --format json` gives each waiting delivery its review state."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = _setup(tmp_path, 'approval = "hold:15m"')
+    with open_pipeline(load_config(path, env={})) as pipe:
+        pipe.poll("f")
+        pipe.deliver()
+    result = CliRunner().invoke(main, ["-c", str(path), "status", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [delivery] = json.loads(result.output)["deliveries"]
+    assert (delivery["status"], delivery["review"]) == ("pending", "held")
