@@ -1,4 +1,4 @@
-"""Per-channel posting budgets: posts per hour/day, a minimum gap, quiet hours.
+"""Per-channel posting budgets: posts per hour/day, a minimum gap, quiet hours, time slots.
 
 Pure: the times of recent posts and ``now`` are arguments. Posts beyond a budget are not
 dropped; the pipeline leaves them pending, in order, until ``next_allowed``.
@@ -10,12 +10,16 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from bot.config import ChannelConfig
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+# A slot stays open this long after its time, so a restart or a scheduler tick a little
+# late still uses it; a post arriving later waits for the next slot.
+SLOT_GRACE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Budget:
     min_interval: float = 0.0
     quiet_hours: tuple[time, time] | None = None  # local [start, end), may wrap midnight
     timezone: str = "UTC"
+    slots: tuple[time, ...] = ()  # local times; one post per slot, none in between
 
     @classmethod
     def for_channel(cls, channel: ChannelConfig) -> Budget:
@@ -34,11 +39,14 @@ class Budget:
             min_interval=channel.min_interval,
             quiet_hours=channel.quiet_hours,
             timezone=channel.timezone,
+            slots=channel.slots,
         )
 
     @property
     def unlimited(self) -> bool:
-        return not (self.per_hour or self.per_day or self.min_interval or self.quiet_hours)
+        return not (
+            self.per_hour or self.per_day or self.min_interval or self.quiet_hours or self.slots
+        )
 
     @property
     def lookback(self) -> timedelta:
@@ -55,7 +63,7 @@ def next_allowed(budget: Budget, sent: Sequence[datetime], now: datetime) -> dat
         return now
     times = sorted(sent)
     moment = now
-    for _ in range(8):  # each rule can only push later; a few rounds settle it
+    for _ in range(16):  # each rule can only push later; a few rounds settle it
         later = _after_rules(budget, times, moment)
         if later == moment:
             return moment
@@ -80,7 +88,36 @@ def _after_rules(budget: Budget, times: list[datetime], moment: datetime) -> dat
             moment = max(moment, recent[len(recent) - limit] + window)
     if budget.quiet_hours:
         moment = _after_quiet(budget.quiet_hours, ZoneInfo(budget.timezone), moment)
+    if budget.slots:
+        moment = _next_slot(budget.slots, ZoneInfo(budget.timezone), times, moment)
     return moment
+
+
+def slot_starts(slots: tuple[time, ...], zone: ZoneInfo, around: datetime) -> list[datetime]:
+    """The slot times from the day before ``around`` to two days after, in order."""
+    day = around.astimezone(zone).date()
+    starts = [
+        datetime.combine(day + timedelta(days=offset), slot, tzinfo=zone).astimezone(around.tzinfo)
+        for offset in (-1, 0, 1, 2)
+        for slot in slots
+    ]
+    return sorted(starts)
+
+
+def _next_slot(
+    slots: tuple[time, ...], zone: ZoneInfo, times: list[datetime], moment: datetime
+) -> datetime:
+    """``moment`` if it falls in a free slot's grace window, else the next slot's time.
+
+    A slot is taken by a post sent between its time and the next slot's."""
+    starts = slot_starts(slots, zone, moment)
+    for start, following in pairwise(starts):
+        if start <= moment < following:
+            taken = any(start <= t < following for t in times)
+            if not taken and moment < start + SLOT_GRACE:
+                return moment
+            return following
+    return moment  # unreachable: the starts span the days around moment
 
 
 def _after_quiet(hours: tuple[time, time], zone: ZoneInfo, moment: datetime) -> datetime:

@@ -89,6 +89,11 @@ def correction_label(lang: str | None) -> str:
     return _CORRECTION.get((lang or "en").split("-")[0].lower(), "Correction")
 
 
+def is_correction(item_id: str) -> bool:
+    """True for the item id of a correction post made by ``queue_correction``."""
+    return "#correction-" in item_id
+
+
 def queue_correction(store: Store, article: Article, channels: list[str], *, now: datetime) -> int:
     """Queue a "Correction: ..." post, in the article's language, to the channels that
     carried the article; its id is tied to the new headline, so each headline change is

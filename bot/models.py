@@ -213,6 +213,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # this channel cannot take this article
     PAUSED = "paused"  # the channel's credentials need a person
     TAKEN = "taken"  # another syndbot process is sending it
+    HELD = "held"  # composed and waiting for review (approval = "hold:..." or "manual")
 
 
 FeedStatus = Literal["ok", "error", "never"]
@@ -258,6 +259,7 @@ class Delivery:
     created: datetime | None = None
     updated: datetime | None = None
     post: Post | None = None
+    review: str | None = None  # None, "held", "awaiting" or "approved" (see bot.approval)
 
 
 @dataclass(frozen=True)

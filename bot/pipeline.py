@@ -22,6 +22,7 @@ from bot.compose.validate import validate_post
 from bot.config import ChannelConfig, Config
 from bot.delivery import Failures, already_posted, idempotency_key, reconcile_retry
 from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
+from bot.gate import filter_refusal
 from bot.intake import record_items
 from bot.models import Article, Delivery, Outcome, Post
 from bot.observe import NullObserver, Observer
@@ -187,10 +188,20 @@ class Pipeline:
         reports: list[DeliveryReport] = []
         budgets: dict[str, tuple[Budget, list[datetime]]] = {}
         blocked: set[str] = set()
-        for delivery in due:
-            channel = delivery.channel
-            if channel not in self.publishers or channel in blocked:
-                continue  # removed from config (stays visible in status) or over budget
+        for candidate in due:
+            channel = candidate.channel
+            if channel not in self.publishers:
+                continue  # removed from config (stays visible in status)
+            delivery = candidate
+            if budgeted:  # `syndbot post` is a person's decision: no filters, no review
+                # Admitted even while the channel waits, so the review queue fills in order.
+                admitted = self.admit(candidate)
+                if isinstance(admitted, DeliveryReport):
+                    reports.append(admitted)  # filtered, held for review, or cannot be composed
+                    continue
+                delivery = admitted
+            if channel in blocked:
+                continue  # over budget, or paused
             if channel not in budgets:
                 budget = Budget.for_channel(self.config.channel(channel))
                 since = self.clock() - budget.lookback
@@ -210,6 +221,47 @@ class Pipeline:
             if len(reports) >= limit:
                 break
         return reports
+
+    def admit(self, delivery: Delivery) -> Delivery | DeliveryReport:
+        """``delivery`` if it may be sent now (budget permitting), else the report of what
+        became of it: skipped by a filter, held for review (see ``bot.approval``), or
+        failed/skipped because no valid post can be composed.
+
+        Only ``deliver`` admits; ``deliver_one`` (``syndbot post``, a person's decision)
+        sends without filters or review."""
+        if delivery.review is not None:
+            return delivery  # in review already: held until due, or approved
+        refused = self._filtered(delivery)
+        if refused is not None:
+            return refused
+        channel = self.config.channel(delivery.channel)
+        if channel.approval.mode == "auto":
+            return delivery
+        now = self.clock()
+        post = delivery.post
+        if post is None:
+            fresh = self._fresh_post(delivery, channel, now)
+            if isinstance(fresh, DeliveryReport):
+                return fresh
+            post = fresh
+        review, until = channel.approval.entry(now)
+        try:
+            self.store.hold_delivery(delivery.id, now=now, post=post, review=review, until=until)
+        except DeliveryTaken:
+            return _report(delivery, Outcome.TAKEN, "another syndbot process is handling it", post)
+        detail = "waits for approval" if until is None else f"held until {until:%Y-%m-%d %H:%M}Z"
+        log.info("held for review channel=%s item=%s %s", channel.name, delivery.item_id, detail)
+        return _report(delivery, Outcome.HELD, detail, post)
+
+    def _filtered(self, delivery: Delivery) -> DeliveryReport | None:
+        """Record ``delivery`` as skipped when a filter refuses its article (see bot.gate)."""
+        found = filter_refusal(self.config, delivery, now=self.clock())
+        if found is None:
+            return None
+        self.store.mark_skipped(delivery.id, now=self.clock(), reason=found.reason)
+        log.info("filtered channel=%s item=%s %s", delivery.channel, delivery.item_id, found.reason)
+        self.observer.delivered(delivery.channel, outcome=Outcome.SKIPPED)
+        return _report(delivery, Outcome.SKIPPED, found.reason)
 
     def deliver_one(self, delivery: Delivery) -> DeliveryReport:
         channel = self.config.channel(delivery.channel)
@@ -232,6 +284,11 @@ class Pipeline:
         except DeliveryTaken:  # `syndbot post` and the service raced for it; one sends
             log.info("taken by another process channel=%s item=%s", channel.name, delivery.item_id)
             return report(Outcome.TAKEN, "another syndbot process is handling it", post)
+        if delivery.review is not None:
+            # A person may have edited it between our read and the claim; once claimed it
+            # cannot change, so the stored post is the one to send.
+            claimed = self.store.delivery(delivery.id)
+            post = claimed.post if claimed is not None and claimed.post is not None else post
         try:
             result = reconcile_retry(publisher, delivery, post, key)
             if result is None:

@@ -138,6 +138,30 @@ class Store(Protocol):
         """When posts on ``channel`` were sent since ``since``, oldest first."""
         ...
 
+    def delivery(self, delivery_id: int) -> Delivery | None:
+        """The delivery with this id, or None."""
+        ...
+
+    def hold_delivery(
+        self, delivery_id: int, *, now: datetime, post: Post, review: str, until: datetime | None
+    ) -> None:
+        """Enter a pending delivery with no review state into review (see ``bot.approval``):
+        store ``post`` (unless one is stored), ``review`` and its due time ``until`` (None:
+        never due until approved), atomically. Raises ``DeliveryTaken`` otherwise."""
+        ...
+
+    def approve_delivery(
+        self, delivery_id: int, *, now: datetime, post: Post | None = None
+    ) -> None:
+        """Approve a pending delivery in review: due ``now``; ``post`` (an edit, only before
+        any attempt) replaces the stored one. Raises ``DeliveryTaken`` otherwise."""
+        ...
+
+    def skip_pending(self, delivery_id: int, *, now: datetime, reason: str) -> None:
+        """Skip a delivery that is still pending (never one being sent); ``DeliveryTaken``
+        if it is not pending any more."""
+        ...
+
     def sending_deliveries(self) -> list[Delivery]:
         """Deliveries a crash left between ``mark_sending`` and a final state."""
         ...

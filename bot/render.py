@@ -68,6 +68,7 @@ def delivery_table(reports: Sequence[DeliveryReport]) -> Table:
     for col in ("channel", "item", "outcome", "detail"):
         table.add_column(col, overflow="fold")
     colours = {"sent": "green", "retry": "yellow", "paused": "yellow", "taken": "dim"}
+    colours["held"] = "cyan"
     for r in reports:
         colour = colours.get(r.outcome, "red")
         outcome = f"[{colour}]{r.outcome}[/{colour}]"

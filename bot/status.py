@@ -142,13 +142,10 @@ def _channels(
 
 
 def _waiting(store: Store, now: datetime, channel: str | None) -> list[Delivery]:
-    """Pending after a failed attempt, or not yet due (budget, quiet hours, backoff)."""
+    """Pending after a failed attempt, not yet due (budget, quiet hours, backoff, a veto
+    window), or waiting for a person's approval (no due time at all)."""
     pending = store.deliveries(status="pending", channel=channel)
-    return [
-        d
-        for d in pending
-        if d.attempts > 0 or (d.next_attempt is not None and d.next_attempt > now)
-    ]
+    return [d for d in pending if d.attempts > 0 or d.next_attempt is None or d.next_attempt > now]
 
 
 def _section(deliveries: Sequence[Delivery], status: str, limit: int) -> Section:

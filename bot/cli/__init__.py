@@ -182,3 +182,7 @@ from bot.cli import db, health  # noqa: E402
 
 main.add_command(health.health)
 db.register(main)
+
+from bot.cli import queue as queue_commands  # noqa: E402
+
+queue_commands.register(main)

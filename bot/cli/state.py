@@ -122,7 +122,7 @@ def _deliveries_table(title: str, section: Section, now: datetime) -> Table:
     for col in _COLUMNS[kind]:
         table.add_column(col, overflow="fold")
     for row in section.rows:
-        nxt = "now"
+        nxt = "now" if row.next_attempt is not None else "when approved (syndbot queue)"
         if row.next_attempt is not None and row.next_attempt > now:
             nxt = "in " + format_duration(int((row.next_attempt - now).total_seconds()))
         # Text, not markup: reasons quote server answers such as "[fbtrace_id ...]".

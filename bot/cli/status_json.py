@@ -88,6 +88,7 @@ def _delivery(delivery: Delivery) -> dict[str, Any]:
         "title": delivery.article.title,
         "url": delivery.article.url,
         "status": delivery.status,
+        "review": delivery.review,  # null, "held", "awaiting" or "approved" (bot.approval)
         "attempts": delivery.attempts,
         "next_attempt": _time(delivery.next_attempt),
         "error": delivery.last_error,

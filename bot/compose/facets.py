@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes, urlsplit
 
+import regex
+
+from bot.compose.xlength import extract_urls
 from bot.models import Facet, FacetKind
 from bot.textfit import ELLIPSIS, graphemes
 
@@ -86,12 +89,20 @@ def byte_offset(text: str, index: int) -> int:
     return len(text[:index].encode("utf-8"))
 
 
-def build_facets(text: str, spans: list[Span], *, link_uri: str) -> tuple[Facet, ...]:
-    """Facets for ``spans`` of ``text``: links point at ``link_uri``, tags at their word."""
+def build_facets(
+    text: str,
+    spans: list[Span],
+    *,
+    link_uri: str,
+    values: dict[tuple[int, int], str] | None = None,
+) -> tuple[Facet, ...]:
+    """Facets for ``spans`` of ``text``: links point at ``link_uri``, tags at their word;
+    ``values`` (by code point span) overrides either."""
     facets: list[Facet] = []
     for span in spans:
         start, end = byte_offset(text, span.start), byte_offset(text, span.end)
         value = link_uri if span.kind == "link" else text[span.start : span.end].lstrip("#")
+        value = (values or {}).get((span.start, span.end), value)
         facets.append(Facet(byte_start=start, byte_end=end, kind=span.kind, value=value))
     return tuple(facets)
 
@@ -125,4 +136,34 @@ def _shows_link(covered: str, uri: str) -> bool:
     stem = covered.removesuffix(ELLIPSIS)
     return bool(stem) and (
         covered == full or (covered.endswith(ELLIPSIS) and full.startswith(stem))
+    )
+
+
+_HASHTAG = regex.compile(r"(?<!\S)#([\p{L}\p{M}\p{Nd}_]*[\p{L}\p{M}_][\p{L}\p{M}\p{Nd}_]*)")
+
+
+def facets_for_text(text: str, *, link_uri: str) -> tuple[Facet, ...]:
+    """Facets rebuilt from plain ``text`` (a post a person edited): the article link, written
+    in full or in its display form, points at ``link_uri``; any other http(s) URL at itself;
+    every ``#tag`` becomes a tag. Overlapping matches keep the first found."""
+    spans: list[tuple[int, int, FacetKind, str]] = []
+
+    def add(start: int, end: int, kind: FacetKind, value: str) -> None:
+        if all(end <= s or start >= e for s, e, _, _ in spans):
+            spans.append((start, end, kind, value))
+
+    shown = (link_uri, display_url(link_uri, max_graphemes=10**9), display_url(link_uri))
+    for form in dict.fromkeys(shown):
+        for match in re.finditer(re.escape(form), text):
+            add(match.start(), match.end(), "link", link_uri)
+    for url in extract_urls(text):
+        if url.url.lower().startswith(("http://", "https://")):
+            add(url.start, url.end, "link", url.url)
+    for match in _HASHTAG.finditer(text):
+        add(match.start(), match.end(), "tag", match.group(1))
+    return build_facets(
+        text,
+        [Span(kind, start, end) for start, end, kind, _ in sorted(spans)],
+        link_uri=link_uri,
+        values={(start, end): value for start, end, _, value in spans},
     )

@@ -19,6 +19,7 @@ import dotenv
 
 from bot.config._channels import parse_channels, unique_name
 from bot.config._credentials import MissingCredential
+from bot.config._filters import FILTER_KEYS, parse_filters
 from bot.config._http import HttpConfig, parse_http
 from bot.config._llm import LlmConfig, parse_llm
 from bot.config._section import Section, closest
@@ -170,7 +171,10 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
     feeds: list[FeedConfig] = []
     for sec in sections:
         sec.check_known(
-            ("name", "url", "lang", "interval", "catch_up", "full_text", "on_edit", "max_new")
+            (
+                *("name", "url", "lang", "interval", "catch_up", "full_text", "on_edit"),
+                *("max_new", *FILTER_KEYS),
+            )
         )
         name = unique_name(sec, [f.name for f in feeds], "feed")
         lang = sec.optional_text("lang")
@@ -186,6 +190,7 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
                 full_text=sec.choice("full_text", ("auto", "always", "never"), "auto"),
                 on_edit=sec.choice("on_edit", ("ignore", "correction"), "ignore"),
                 max_new=sec.integer("max_new", 25, minimum=1),
+                filters=parse_filters(sec),
             )
         )
     return tuple(feeds)

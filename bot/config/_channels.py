@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 
+from bot.approval import Approval
 from bot.config._credentials import MissingCredential, resolve_credentials
+from bot.config._filters import FILTER_KEYS, parse_filters
 from bot.config._section import Section, closest
 from bot.config.model import (
     _NAME,
@@ -31,7 +33,8 @@ _CHANNEL_KEYS = (
     *("name", "platform", "publisher", "outbox", "feeds", "template", "hashtags", "utm"),
     *("thread", "max_chars", "summary_chars", "link_in_bio", "image", "api_base"),
     *("max_posts_per_hour", "max_posts_per_day", "min_interval", "credentials", "options"),
-    *("quiet_hours", "timezone"),
+    *("quiet_hours", "timezone", "slots", "approval"),
+    *FILTER_KEYS,
 )
 
 
@@ -95,6 +98,9 @@ def parse_channels(
                 min_interval=sec.duration("min_interval", 0.0),
                 quiet_hours=_quiet_hours(sec),
                 timezone=_channel_timezone(sec, service),
+                filters=parse_filters(sec),
+                slots=_slots(sec),
+                approval=_approval(sec),
             )
         )
     return tuple(channels)
@@ -132,6 +138,32 @@ def _quiet_hours(sec: Section) -> tuple[time, time] | None:
     if (h1, m1) == (h2, m2):
         raise sec.error("quiet_hours", f'"{raw}" starts and ends at the same time; {hint}')
     return time(h1, m1), time(h2, m2)
+
+
+def _approval(sec: Section) -> Approval:
+    try:
+        return Approval.parse(sec.text("approval", "auto"))
+    except ValueError as exc:
+        raise sec.error("approval", str(exc)) from exc
+
+
+def _slots(sec: Section) -> tuple[time, ...]:
+    """``slots = ["08:30", "18:00"]``: sorted local times, each at most once."""
+    if "slots" not in sec:
+        return ()
+    hint = 'write each as "HH:MM" in the channel\'s timezone, e.g. ["08:30", "12:30", "18:00"]'
+    found: set[time] = set()
+    for index, raw in enumerate(sec.text_list("slots")):
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", raw)
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+            raise sec.error(f"slots[{index}]", f'"{raw}" is not a time of day; {hint}')
+        slot = time(int(match[1]), int(match[2]))
+        if slot in found:
+            raise sec.error(f"slots[{index}]", f'"{raw}" is listed twice; {hint}')
+        found.add(slot)
+    if not found:
+        raise sec.error("slots", f"empty list; remove the key to post any time, or {hint}")
+    return tuple(sorted(found))
 
 
 def _channel_timezone(sec: Section, service: ServiceConfig) -> str:

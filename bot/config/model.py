@@ -9,10 +9,12 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 
+from bot.approval import Approval
 from bot.config._http import HttpConfig
 from bot.config._llm import LlmConfig
 from bot.config._section import closest
 from bot.errors import ConfigError
+from bot.filters import Filters
 from bot.models import ChannelStyle
 
 # The platforms, their aliases, credentials and options are declared by each platform
@@ -100,6 +102,8 @@ class FeedConfig:
     full_text: str = "auto"  # "auto" | "always" | "never"
     on_edit: str = "ignore"  # "ignore" | "correction"
     max_new: int = 25  # more new items in one poll than this looks like a feed reset
+    # What its channels take of it (besides their own filters).
+    filters: Filters = field(default_factory=Filters)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,9 @@ class ChannelConfig:
     min_interval: float = 0.0
     quiet_hours: tuple[time, time] | None = None  # local [start, end) when nothing is posted
     timezone: str = "UTC"  # for quiet_hours and the daily budget
+    filters: Filters = field(default_factory=Filters)  # the rest are recorded as skipped
+    slots: tuple[time, ...] = ()  # local times at which posts go out, one per slot
+    approval: Approval = field(default_factory=Approval)  # auto, hold:<duration> or manual
 
     def accepts(self, feed_name: str) -> bool:
         """True when this channel posts articles from ``feed_name`` (no list = every feed)."""

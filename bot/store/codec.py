@@ -218,4 +218,5 @@ def delivery(row: sqlite3.Row, *, database: object) -> Delivery:
         created=from_text(row["created"]),
         updated=from_text(row["updated"]),
         post=None if post is None else post_from_json(post, where=where),
+        review=row["review"],
     )

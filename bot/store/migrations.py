@@ -88,6 +88,16 @@ MIGRATIONS: list[Migration] = [
             WHERE json_type(article_json, '$.v') IS NULL;
         """,
     ),
+    Migration(
+        3,
+        "review",
+        # NULL, 'held' (veto window until next_attempt), 'awaiting' (a person must approve;
+        # next_attempt is NULL so it is never due) or 'approved'; see bot.approval.
+        """
+        ALTER TABLE deliveries ADD COLUMN review TEXT
+            CHECK (review IS NULL OR review IN ('held', 'awaiting', 'approved'));
+        """,
+    ),
 ]
 
 _CREATE_TABLE = """

@@ -26,7 +26,7 @@ STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 _DELIVERY_SELECT = """
 SELECT d.id, d.feed, d.item_id, d.channel, d.status, d.attempts, d.next_attempt,
        d.remote_id, d.remote_url, d.last_error, d.created, d.updated, d.post_json,
-       i.article_json
+       d.review, i.article_json
 FROM deliveries AS d JOIN items AS i ON i.feed = d.feed AND i.item_id = d.item_id
 """
 
@@ -200,6 +200,79 @@ class SQLiteStore(ChannelMethods):
                 (status, channel),
             ).fetchall()
         return [codec.delivery(r, database=self._path) for r in rows]
+
+    def delivery(self, delivery_id: int) -> Delivery | None:
+        """The delivery with this id, or None."""
+        with self._tx() as conn:
+            row = conn.execute(_DELIVERY_SELECT + " WHERE d.id = ?", (delivery_id,)).fetchone()
+        return None if row is None else codec.delivery(row, database=self._path)
+
+    def hold_delivery(
+        self, delivery_id: int, *, now: datetime, post: Post, review: str, until: datetime | None
+    ) -> None:
+        """Enter a pending, not yet reviewed delivery into the review queue: store ``post``
+        (unless an earlier attempt stored one), its ``review`` state and due time ``until``
+        (None: never due until approved). ``DeliveryTaken`` if it is not in that state."""
+        self._review_move(
+            delivery_id,
+            now,
+            "review IS NULL",
+            "review = ?, next_attempt = ?, post_json = COALESCE(post_json, ?)",
+            (review, None if until is None else to_text(until), codec.post_json(post)),
+        )
+
+    def approve_delivery(
+        self, delivery_id: int, *, now: datetime, post: Post | None = None
+    ) -> None:
+        """A person approved a held or awaiting delivery (again, or edited it): it is due
+        now; ``post`` replaces the stored post. ``DeliveryTaken`` if it is not in review."""
+        stored = None if post is None else codec.post_json(post)
+        self._review_move(
+            delivery_id,
+            now,
+            "review IS NOT NULL" + (" AND attempts = 0" if post is not None else ""),
+            "review = 'approved', next_attempt = ?, post_json = COALESCE(?, post_json)",
+            (to_text(now), stored),
+        )
+
+    def skip_pending(self, delivery_id: int, *, now: datetime, reason: str) -> None:
+        """Skip a delivery still waiting (pending) with ``reason``; unlike ``mark_skipped``
+        never one being sent. ``DeliveryTaken`` if it is no longer pending."""
+        self._review_move(
+            delivery_id,
+            now,
+            "1 = 1",
+            "status = 'skipped', next_attempt = NULL, last_error = ?",
+            (clip(reason),),
+        )
+
+    def _review_move(
+        self,
+        delivery_id: int,
+        now: datetime,
+        condition: str,
+        assignments: str,
+        params: tuple[Any, ...],
+    ) -> None:
+        """Apply ``assignments`` to a pending delivery meeting ``condition``, else raise."""
+        # condition and assignments are constants of this module, never user input.
+        sql = (
+            f"UPDATE deliveries SET {assignments}, updated = ?"  # noqa: S608
+            f" WHERE id = ? AND status = 'pending' AND {condition}"
+        )
+        with self._tx(write=True) as conn:
+            cursor = conn.execute(sql, (*params, to_text(now), delivery_id))
+            if cursor.rowcount == 1:
+                return
+            row = conn.execute(
+                "SELECT status, review FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        if row is None:
+            raise StoreError(f"{self._path}: no delivery with id {delivery_id}")
+        raise DeliveryTaken(
+            f"{self._path}: delivery {delivery_id} is {row['status']} (review "
+            f"{row['review'] or 'none'}); it changed meanwhile or is not waiting for review"
+        )
 
     def sending_deliveries(self) -> list[Delivery]:
         """Deliveries a crash interrupted mid-publish: they may or may not have posted."""

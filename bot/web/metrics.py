@@ -28,11 +28,12 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot.config import Config
+from bot.models import Outcome
 from bot.protocols import Store
 
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 POLL_OUTCOMES = ("ok", "not_modified", "error")
-DELIVERY_OUTCOMES = ("sent", "retry", "failed", "skipped", "paused")
+DELIVERY_OUTCOMES = tuple(outcome.value for outcome in Outcome)
 
 
 class Metrics:
