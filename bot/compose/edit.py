@@ -45,11 +45,7 @@ def edit_post(post: Post, text: str) -> Post:
     limit = post.length.limit
     parts: list[PostPart] = []
     for part, new_text in zip(post.parts, texts, strict=True):
-        facets = (
-            facets_for_text(new_text, link_uri=post.article_url)
-            if post.platform == "bluesky"
-            else ()
-        )
+        facets = facets_for_text(new_text, link_uri=post.article_url) if profile.facets else ()
         parts.append(dataclasses.replace(part, text=new_text, facets=facets))
     for number, part in enumerate(parts, start=1):
         part_limit = limit

@@ -175,7 +175,7 @@ def stem(word: str) -> str:
             break
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
-    if word.endswith("es") and word[-3:-2] in ("s", "x", "z", "h") and len(word) > 4:
+    if word.endswith("es") and word[-3:-2] in "sxzh" and len(word) > 4:
         return word[:-2]
     if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
         return word[:-1]
