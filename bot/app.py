@@ -20,7 +20,7 @@ from bot.pipeline import Pipeline
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals
-from bot.store import DatabaseDamaged, DatabaseReadOnly, SQLiteStore
+from bot.store import DatabaseDamaged, DatabaseReadOnly, open_store
 from bot.summarise import ExtractiveSummariser
 from bot.words import plural
 
@@ -41,7 +41,7 @@ def open_pipeline(
     service = config.service
     own_client = client is None
     http = client or make_http_client(user_agent=service.user_agent, timeout=service.timeout)
-    store = SQLiteStore.open(service.database)
+    store = open_store(service.database)
     # Publishers get their own client: feed fetching applies stricter size/address rules.
     api_http = httpx.Client(
         timeout=service.timeout,

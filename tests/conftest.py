@@ -19,6 +19,8 @@ import pytest
 
 from tests.offline import OfflineGuard
 
+pytest_plugins = ["tests.pg"]  # a real PostgreSQL, per session, for the store contract
+
 
 @pytest.fixture(autouse=True)
 def offline_guard() -> Iterator[OfflineGuard]:

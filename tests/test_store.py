@@ -23,6 +23,7 @@ from bot.models import Article, Delivery, Media
 from bot.protocols import DeliveryCounts, Store
 from bot.store import MIGRATIONS, Migration, SQLiteStore, normalise_url
 from bot.store import migrations as migrations_module
+from bot.store import open_store as open_any_store
 from bot.store.migrations import split_statements
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -44,22 +45,35 @@ class ContractStore(Store, Protocol):
     def set_channel_state(self, name: str, state: dict[str, Any]) -> None: ...
 
 
-def _sqlite(tmp_path: Path) -> ContractStore:
-    return SQLiteStore.open(tmp_path / "state" / "syndbot.db")
+def _sqlite(request: pytest.FixtureRequest) -> ContractStore:
+    return SQLiteStore.open(request.getfixturevalue("tmp_path") / "state" / "syndbot.db")
 
 
-BACKENDS: dict[str, Callable[[Path], ContractStore]] = {"sqlite": _sqlite}
+def _postgresql(request: pytest.FixtureRequest) -> ContractStore:
+    # A fresh schema per test in the session's throwaway database (tests/pg.py).
+    return open_any_store(request.getfixturevalue("pg_url"))
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ContractStore]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgresql,
+}
+# The server-backed ones are marked, so they skip (with the reason) where there is none.
+BACKEND_PARAMS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.postgresql),
+]
 
 Opener = Callable[[], ContractStore]
 
 
-@pytest.fixture(params=sorted(BACKENDS))
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+@pytest.fixture(params=BACKEND_PARAMS)
+def open_store(request: pytest.FixtureRequest) -> Iterator[Opener]:
     """Open (and reopen, to simulate a restart) one backend's store on the same data."""
     opened: list[ContractStore] = []
 
     def opener() -> ContractStore:
-        store = BACKENDS[request.param](tmp_path)
+        store = BACKENDS[request.param](request)
         opened.append(store)
         return store
 

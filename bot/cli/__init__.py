@@ -15,10 +15,11 @@ from rich.progress import Progress
 
 from bot import __version__
 from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, fail, load, setup_logging
+from bot.store.url import Database
 from bot.words import plural
 
 
-def _sole_service(database: Path) -> ExitStack:
+def _sole_service(database: Database) -> ExitStack:
     """Hold the database's service lock until the returned stack closes; another service
     on the same database means exit 1 with one sentence."""
     from bot.lock import ServiceLocked, service_lock

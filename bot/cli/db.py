@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from bot.cli._common import Ctx, errors, load, setup_logging
+from bot.errors import StoreError
+from bot.store.url import DatabaseURL
 
 
 @click.group()
@@ -40,6 +42,11 @@ def backup(ctx: Ctx, file: Path, force: bool) -> None:
 
     with errors():
         config = load(ctx)
+        if isinstance(config.service.database, DatabaseURL):
+            raise StoreError(
+                f"{config.service.database}: `db backup` copies a SQLite file; back up a "
+                f"PostgreSQL database with its own tool, e.g. `pg_dump -Fc -f {file} DBNAME`"
+            )
         report = take_backup(config.service.database, file, force=force)
     click.echo(
         f"backed up {config.service.database} to {report.target} "
@@ -63,7 +70,12 @@ def check(ctx: Ctx) -> None:
 
     with errors():
         config = load(ctx)
-    report = check_database(config.service.database)
+        if isinstance(config.service.database, DatabaseURL):
+            from bot.store.postgres import check_database as check_postgres
+
+            report = check_postgres(config.service.database)
+        else:
+            report = check_database(config.service.database)
     click.echo(f"database: {report.database}")
     click.echo(f"schema version: {report.schema_version} (this syndbot: {report.code_version})")
     for note in report.notes:

@@ -45,14 +45,14 @@ def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
       syndbot status --format json | jq '.deliveries[] | select(.status == "failed")'
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.store import SQLiteStore
+    from bot.store import open_store
 
     with errors():
         config = load(ctx)
         if channel is not None:
             config.channel(channel)  # unknown name -> ConfigError listing the real ones
         # Read-only: works beside the service and on a read-only file or mount.
-        with SQLiteStore.open(config.service.database, read_only=True) as store:
+        with open_store(config.service.database, read_only=True) as store:
             if fmt == "json":
                 from bot.cli.status_json import status_document
 
@@ -160,14 +160,14 @@ def retry(ctx: Ctx, channel: str | None) -> None:
       syndbot retry --channel x-en
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.store import SQLiteStore
+    from bot.store import open_store
 
     with errors():
         config = load(ctx)
         if channel is not None:
             config.channel(channel)  # unknown name -> clear error
         now = datetime.now(UTC)
-        with SQLiteStore.open(config.service.database) as store:
+        with open_store(config.service.database) as store:
             names = [channel] if channel else [c.name for c in config.channels]
             resumed = [n for n in names if store.channel_paused(n)]
             for name in resumed:

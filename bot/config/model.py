@@ -14,6 +14,7 @@ from bot.config._http import HttpConfig
 from bot.config._section import closest
 from bot.errors import ConfigError
 from bot.models import ChannelStyle
+from bot.store.url import Database
 
 PLATFORMS = ("x", "mastodon", "bluesky", "threads", "linkedin", "facebook", "instagram",
              "telegram", "discord", "slack")
@@ -102,7 +103,7 @@ class CatchUp:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    database: Path = Path("var/syndbot.db")
+    database: Database = Path("var/syndbot.db")  # a file, or a postgresql:// URL
     outbox: Path = Path("var/outbox.jsonl")
     poll_interval: float = 600.0
     jitter: float = 30.0
