@@ -19,7 +19,8 @@ import pytest
 
 from tests.offline import OfflineGuard
 
-pytest_plugins = ["tests.pg"]  # a real PostgreSQL, per session, for the store contract
+# A real PostgreSQL per session, and the store contract fixtures over both engines.
+pytest_plugins = ["tests.pg", "tests.stores"]
 
 
 @pytest.fixture(autouse=True)
