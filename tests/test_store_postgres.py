@@ -224,3 +224,40 @@ def test_poll_and_status_run_on_postgresql_and_never_print_the_password(
     assert all(SECRET not in out for out in outputs)
     assert json.loads(outputs[3])["database"] == str(_with_password(pg_url))
     assert not (tmp_path / "state.db").exists()
+
+
+@pytest.mark.postgresql
+def test_poll_is_refused_while_a_service_holds_the_database(
+    pg_url: DatabaseURL, tmp_path: Path
+) -> None:
+    """`syndbot poll` exits 1 with one sentence when a service runs on the same database."""
+    cfg = str(write_config(tmp_path, feeds={"volt": str(tmp_path / "feed.xml")}))
+    with service_lock(pg_url):
+        result = CliRunner().invoke(
+            main, ["-c", cfg, "poll"], env={"SYNDBOT_DATABASE": pg_url.secret_url()}
+        )
+    assert result.exit_code == 1, result.output
+    assert "another syndbot service is already running on postgresql://" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.postgresql
+def test_health_and_db_check_see_a_read_only_server(pg_url: DatabaseURL, tmp_path: Path) -> None:
+    """A writable database passes `db check`; one that refuses writes is named a problem."""
+    from bot.web.health import database_writable
+
+    open_store(pg_url).close()
+    assert database_writable(pg_url) is None
+    text = pg_url.secret_url()
+    read_only = DatabaseURL(text + "%20-cdefault_transaction_read_only%3Don")
+    problem = database_writable(read_only)
+    assert problem is not None
+    assert "read-only" in problem
+    cfg = str(write_config(tmp_path, feeds={"volt": str(tmp_path / "feed.xml")}))
+    checks = [
+        CliRunner().invoke(main, ["-c", cfg, "db", "check"], env={"SYNDBOT_DATABASE": url})
+        for url in (text, read_only.secret_url())
+    ]
+    assert (checks[0].exit_code, checks[1].exit_code) == (0, 1), [c.output for c in checks]
+    assert f"schema version: {latest_version()}" in checks[0].output
+    assert "is read-only" in checks[1].output
