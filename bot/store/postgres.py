@@ -49,7 +49,10 @@ class _Conn:
         self._conn = conn
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor:
-        # The ledger's SQL holds no '%' and no '?' inside literals (checked by its tests).
+        # The ledger's SQL has no '?' inside a literal, so each '?' is a parameter; a '%'
+        # would mean something else to psycopg, so it is refused rather than misread.
+        if "%" in sql:
+            raise ValueError(f"'%' in ledger SQL is not portable: {sql!r}")
         params = [_text(p) for p in parameters]
         return self._conn.execute(sql.replace("?", "%s"), params)
 
