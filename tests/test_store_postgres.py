@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import load_config
-from bot.errors import StoreError
+from bot.errors import ConfigError, StoreError
 from bot.lock import ServiceLocked, nobody_sending, sending, service_lock
 from bot.store import MIGRATIONS, DatabaseURL, open_store
 from bot.store.migrations import latest_version
@@ -261,3 +261,14 @@ def test_health_and_db_check_see_a_read_only_server(pg_url: DatabaseURL, tmp_pat
     assert (checks[0].exit_code, checks[1].exit_code) == (0, 1), [c.output for c in checks]
     assert f"schema version: {latest_version()}" in checks[0].output
     assert "is read-only" in checks[1].output
+
+
+def test_another_kind_of_database_url_is_a_config_error(tmp_path: Path) -> None:
+    """mysql://... is refused naming service.database (password redacted), not made a file."""
+    cfg = write_config(tmp_path, feeds={"volt": str(tmp_path / "feed.xml")})
+    with pytest.raises(ConfigError) as caught:
+        load_config(cfg, env={"SYNDBOT_DATABASE": f"mysql://bot:{SECRET}@db/site"})
+    message = str(caught.value)
+    assert "service.database" in message
+    assert "neither a file path nor a postgresql:// URL" in message
+    assert SECRET not in message

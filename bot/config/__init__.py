@@ -172,7 +172,7 @@ def _database(sec: Section, environ: Mapping[str, str], default: Database) -> Da
     try:
         return parse_database(text)
     except ValueError as exc:
-        raise sec.error("database", f"{exc}; use postgresql://user@host/dbname") from exc
+        raise sec.error("database", str(exc)) from exc
 
 
 def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:

@@ -63,8 +63,16 @@ def is_database_url(text: str) -> bool:
 
 
 def parse_database(text: str) -> Database:
-    """A ``postgresql://`` URL as ``DatabaseURL``, anything else as a file path."""
-    return DatabaseURL(text) if is_database_url(text) else Path(text)
+    """A ``postgresql://`` URL as ``DatabaseURL``, a path as ``Path``; another kind of URL
+    (``mysql://``, ``sqlite://``) raises ``ValueError`` rather than become a file name."""
+    if is_database_url(text):
+        return DatabaseURL(text)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
+        raise ValueError(
+            f"{redact(text)} is neither a file path nor a postgresql:// URL; syndbot keeps "
+            "its state in SQLite (a path) or PostgreSQL"
+        )
+    return Path(text)
 
 
 def redact(url: str) -> str:
