@@ -25,6 +25,7 @@ from bot.summarise import ExtractiveSummariser
 from bot.words import plural
 
 if TYPE_CHECKING:
+    from bot.fleet import Leases
     from bot.web.server import HttpService
 
 log = logging.getLogger("syndbot")
@@ -122,7 +123,9 @@ def run_service(
     stop = stop or threading.Event()
     if install_signals:
         install_stop_signals(stop)
-    recover_interrupted(pipeline)
+    leases = _fleet_leases(config)
+    if leases is None:
+        recover_interrupted(pipeline)  # a fleet resolves leftovers per channel, under its lease
     fatal: list[BaseException] = []
 
     def stop_for(exc: BaseException) -> None:
@@ -137,9 +140,22 @@ def run_service(
         fatal=(DatabaseDamaged, DatabaseReadOnly),
         on_fatal=stop_for,
     )
+    poll: Callable[[str], object] = pipeline.poll_due
+    deliver: Callable[[str], object] = pipeline.deliver
+    if leases is not None:
+        from bot.fleet import deliver_if_held, poll_if_held
+
+        held = leases
+
+        def poll(feed: str) -> object:
+            return poll_if_held(pipeline, held, feed)
+
+        def deliver(channel: str) -> object:
+            return deliver_if_held(pipeline, held, channel)
+
     for feed in config.feeds:
         jobs.run_repeating(
-            pipeline.poll_due,
+            poll,
             every=feed.interval,
             jitter=config.service.jitter,
             # Spread the first polls a little so many feeds do not all start at once.
@@ -150,7 +166,7 @@ def run_service(
     for channel in config.channels:
         # One job per channel: a slow or failing channel never delays the others.
         jobs.run_repeating(
-            pipeline.deliver,
+            deliver,
             every=config.service.deliver_interval,
             first_in=1.0,
             name=f"deliver:{channel.name}",
@@ -170,9 +186,22 @@ def run_service(
         if http is not None:
             http.stop()
         jobs.stop(wait=True)
+        if leases is not None:
+            leases.close()
         log.info("stopped")
     if fatal:
         raise fatal[0]
+
+
+def _fleet_leases(config: Config) -> Leases | None:
+    """This instance's leases when it is one of a fleet (``service.fleet``), else None."""
+    if not config.service.fleet:
+        return None
+    from bot.fleet import Leases
+    from bot.store.url import DatabaseURL
+
+    assert isinstance(config.service.database, DatabaseURL)  # checked by the config
+    return Leases(config.service.database)
 
 
 def _start_http(pipeline: Pipeline, jobs: JobQueue) -> HttpService:

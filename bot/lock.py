@@ -52,9 +52,10 @@ def _open_lock_file(path: Path, database: Path) -> int:
 
 
 @contextmanager
-def service_lock(database: Database) -> Iterator[Path | None]:
+def service_lock(database: Database, *, shared: bool = False) -> Iterator[Path | None]:
     """Hold the service lock of ``database`` until the block ends; yield the lock file
-    (None on PostgreSQL, where the lock lives on the server).
+    (None on PostgreSQL, where the lock lives on the server, and ``shared`` lets the
+    instances of a fleet hold it together; a SQLite file has no fleet).
 
     Raises ``ServiceLocked`` when another process holds it, ``DatabaseReadOnly`` when the
     lock file cannot be created for want of permission, ``StoreError`` for other failures.
@@ -62,7 +63,7 @@ def service_lock(database: Database) -> Iterator[Path | None]:
     if isinstance(database, DatabaseURL):
         from bot import pglock
 
-        with pglock.service_lock(database):
+        with pglock.service_lock(database, shared=shared):
             yield None
         return
     database = Path(database)

@@ -1,6 +1,7 @@
 """The locks of ``bot.lock`` on PostgreSQL: session advisory locks instead of ``flock``.
 
-A service holds ``(SYND, 1)`` exclusively on a connection of its own for its whole life,
+A service holds ``(SYND, 1)`` exclusively (an instance of a fleet holds it shared, see
+``bot.fleet``) on a connection of its own for its whole life,
 so a second ``syndbot run`` or ``poll`` on the same database is refused with a sentence,
 exactly as two on one SQLite file are (until the fleet coordination of issue 13 point 3
 replaces it with per-feed and per-channel leases). PostgreSQL releases a session lock
@@ -47,8 +48,9 @@ def _session(url: DatabaseURL, role: str) -> Iterator[psycopg.Connection[Any]]:
         conn.close()  # ends the session, which releases its advisory locks
 
 
-def _try(conn: psycopg.Connection[Any], key: int) -> bool:
-    row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, key)).fetchone()
+def _try(conn: psycopg.Connection[Any], key: int, *, shared: bool = False) -> bool:
+    function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    row = conn.execute(f"SELECT {function}(%s, %s)".encode(), (LOCK_NAMESPACE, key)).fetchone()
     return bool(row and row[0])
 
 
@@ -65,15 +67,23 @@ def holder(conn: psycopg.Connection[Any], key: int) -> str | None:
 
 
 @contextmanager
-def service_lock(url: DatabaseURL) -> Iterator[None]:
-    """Hold the service lock of the database at ``url`` until the block ends."""
+def service_lock(url: DatabaseURL, *, shared: bool = False) -> Iterator[None]:
+    """Hold the service lock of the database at ``url`` until the block ends; ``shared``
+    for an instance of a fleet (``service.fleet``), which runs beside its peers but never
+    beside a single service (nor a single service beside a fleet)."""
     with _session(url, "service") as conn:
-        if not _try(conn, SERVICE_KEY):
+        if not _try(conn, SERVICE_KEY, shared=shared):
             who = holder(conn, SERVICE_KEY)
             raise ServiceLocked(
                 f"another syndbot service is already running on {url}"
                 + (f" ({who})" if who else "")
                 + "; stop it first or point this one at another database"
+                + (
+                    ""
+                    if not shared
+                    else " (instances of a fleet, service.fleet = true, share a database; "
+                    "a service without it runs alone)"
+                )
             )
         yield
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -157,13 +157,14 @@ class Pipeline:
                 log.info("instance limits unavailable channel=%s %s", channel.name, exc)
         return compose(article, style, summariser=self.summaries, now=self.clock())
 
-    def recover_interrupted(self) -> int:
-        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
+    def recover_interrupted(self, *, only: Sequence[Delivery] | None = None) -> int:
+        """Resolve deliveries left in ``sending`` by a crash (or just ``only`` these, for a
+        fleet taking over a channel), without blind re-sends.
 
         Each is looked for with the post stored when it was claimed; only a delivery
         claimed by a syndbot older than stored posts is composed again."""
         return self._failures().recover(
-            lambda d: self.compose_for(d.article, self.config.channel(d.channel))
+            lambda d: self.compose_for(d.article, self.config.channel(d.channel)), only=only
         )
 
     def deliver(self, channel_name: str | None = None, *, limit: int = 20) -> list[DeliveryReport]:

@@ -38,7 +38,7 @@ from bot.config.model import (
 )
 from bot.durations import parse_duration
 from bot.errors import ConfigError
-from bot.store.url import Database, parse_database
+from bot.store.url import Database, DatabaseURL, parse_database
 
 __all__ = [
     "CREDENTIALS",
@@ -148,8 +148,17 @@ def _service(sec: Section, environ: Mapping[str, str]) -> ServiceConfig:
     defaults = ServiceConfig()
     timezone = sec.text("timezone", defaults.timezone)
     sec.check_timezone("timezone", timezone)
+    database = _database(sec, environ, defaults.database)
+    fleet = sec.boolean("fleet", defaults.fleet)
+    if fleet and not isinstance(database, DatabaseURL):
+        raise sec.error(
+            "fleet",
+            "several instances need a shared PostgreSQL database: set service.database (or "
+            "$SYNDBOT_DATABASE) to a postgresql:// URL, or leave fleet out",
+        )
     return ServiceConfig(
-        database=_database(sec, environ, defaults.database),
+        database=database,
+        fleet=fleet,
         outbox=Path(sec.text("outbox", str(defaults.outbox))),
         poll_interval=sec.duration("poll_interval", defaults.poll_interval, positive=True),
         jitter=sec.duration("jitter", defaults.jitter),

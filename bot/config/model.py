@@ -114,6 +114,7 @@ class ServiceConfig:
     feed_deadline: float = 60.0  # a whole feed download, however the server drips it
     allow_private_addresses: bool = False
     timezone: str = "UTC"
+    fleet: bool = False  # several instances share a PostgreSQL database (bot.fleet)
 
 
 @dataclass(frozen=True)
