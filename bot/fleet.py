@@ -26,15 +26,17 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
+from bot.config import Config
 from bot.lock import nobody_sending
 from bot.models import Delivery
 from bot.pipeline import DeliveryReport, Pipeline, PollReport
+from bot.store.postgres import translate
 from bot.store.url import DatabaseURL
 
 log = logging.getLogger("syndbot")
@@ -163,3 +165,25 @@ def _resolve_leftovers(pipeline: Pipeline, channel: str) -> bool:
 def _claimed_at(delivery: Delivery) -> datetime:
     assert delivery.updated is not None  # every stored delivery has one
     return delivery.updated
+
+
+def lease_keys(config: Config) -> list[str]:
+    """Every lease a fleet on ``config`` takes: one per feed, one per channel."""
+    return [f"feed:{f.name}" for f in config.feeds] + [f"channel:{c.name}" for c in config.channels]
+
+
+def lease_holders(url: DatabaseURL, keys: Sequence[str]) -> dict[str, str | None]:
+    """Which instance holds each lease (its ``Leases.name``), None while nobody does."""
+    try:
+        with psycopg.connect(url.secret_url(), autocommit=True, connect_timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT k.key, a.application_name FROM unnest(%s::text[]) AS k(key)"
+                " LEFT JOIN pg_locks AS l ON l.locktype = 'advisory' AND l.granted"
+                " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND l.classid = %s::oid AND l.objid = hashtext(k.key)::oid AND l.objsubid = 2"
+                " LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid",
+                (list(keys), FLEET_NAMESPACE),
+            ).fetchall()
+    except psycopg.Error as exc:
+        raise translate(exc, url, opening=True) from exc
+    return {str(key): (str(name) if name else None) for key, name in rows}

@@ -186,3 +186,37 @@ def _key(delivery: object) -> str:
     from bot.delivery import idempotency_key
 
     return idempotency_key(delivery.feed, delivery.item_id, delivery.channel)  # type: ignore[attr-defined]
+
+
+def test_status_names_the_instance_holding_each_lease(tmp_path: Path, pg_url: DatabaseURL) -> None:
+    """`syndbot status` (text and JSON) shows which instance holds each feed and channel."""
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.store import open_store
+
+    open_store(pg_url).close()
+    cfg = write_config(
+        tmp_path,
+        feeds={"volt": str(tmp_path / "f.xml")},
+        platforms=("x",),
+        extra_service="fleet = true",
+    )
+    env = {"SYNDBOT_DATABASE": pg_url.secret_url()}
+    with _leases(pg_url) as first, _leases(pg_url) as second:
+        first.hold("feed:volt")
+        second.hold("channel:x-out")
+        text = CliRunner().invoke(main, ["-c", str(cfg), "status"], env=env)
+        raw = CliRunner().invoke(main, ["-c", str(cfg), "status", "--format", "json"], env=env)
+    assert text.exit_code == 0, text.output
+    assert f"feed:volt: {first.name}" in text.output
+    assert f"channel:x-out: {second.name}" in text.output
+    assert raw.exit_code == 0, raw.output
+    assert json.loads(raw.output)["leases"] == {
+        "feed:volt": first.name,
+        "channel:x-out": second.name,
+    }
+    idle = CliRunner().invoke(main, ["-c", str(cfg), "status", "--format", "json"], env=env)
+    assert json.loads(idle.output)["leases"] == {"feed:volt": None, "channel:x-out": None}
