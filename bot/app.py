@@ -172,7 +172,7 @@ def run_service(
             name=f"deliver:{channel.name}",
             args=(channel.name,),
         )
-    http = _start_http(pipeline, jobs) if config.http is not None else None
+    http = _start_http(pipeline, jobs, leases) if config.http is not None else None
     jobs.start()
     log.info(
         "syndbot running: %s, %s (Ctrl-C to stop)",
@@ -204,14 +204,19 @@ def _fleet_leases(config: Config) -> Leases | None:
     return Leases(config.service.database)
 
 
-def _start_http(pipeline: Pipeline, jobs: JobQueue) -> HttpService:
+def _start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> HttpService:
     """Serve /healthz and /metrics; the pipeline reports to the metrics from now on."""
     from bot.web.metrics import Metrics
     from bot.web.server import HttpService, build_app
 
     config = pipeline.config
     assert config.http is not None
-    metrics = Metrics(config, pipeline.store, scheduler_running=lambda: jobs.running)
+    metrics = Metrics(
+        config,
+        pipeline.store,
+        scheduler_running=lambda: jobs.running,
+        leases_held=None if leases is None else leases.held,
+    )
     pipeline.observer = metrics
     app = build_app(
         config,

@@ -35,6 +35,7 @@ import psycopg
 from bot.config import Config
 from bot.lock import nobody_sending
 from bot.models import Delivery
+from bot.pglock import release
 from bot.pipeline import DeliveryReport, Pipeline, PollReport
 from bot.store.postgres import translate
 from bot.store.url import DatabaseURL
@@ -119,7 +120,7 @@ class Leases:
     def _drop(self) -> None:
         self._held.clear()
         if self._conn is not None:
-            self._conn.close()  # ends the session, which releases every lease
+            release(self._conn)  # every lease goes with the session
             self._conn = None
 
 

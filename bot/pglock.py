@@ -45,7 +45,20 @@ def _session(url: DatabaseURL, role: str) -> Iterator[psycopg.Connection[Any]]:
     try:
         yield conn
     finally:
-        conn.close()  # ends the session, which releases its advisory locks
+        release(conn)
+
+
+def release(conn: psycopg.Connection[Any]) -> None:
+    """Release the session's advisory locks now, then close it. Closing alone releases them
+    too, but only once the server has noticed, a moment later; the next taker must not
+    find them still held."""
+    try:
+        if not conn.closed:
+            conn.execute("SELECT pg_advisory_unlock_all()")
+    except psycopg.Error:
+        pass  # the session is gone, and its locks with it
+    finally:
+        conn.close()
 
 
 def _try(conn: psycopg.Connection[Any], key: int, *, shared: bool = False) -> bool:

@@ -220,3 +220,30 @@ def test_status_names_the_instance_holding_each_lease(tmp_path: Path, pg_url: Da
     }
     idle = CliRunner().invoke(main, ["-c", str(cfg), "status", "--format", "json"], env=env)
     assert json.loads(idle.output)["leases"] == {"feed:volt": None, "channel:x-out": None}
+
+
+def test_metrics_show_the_leases_this_instance_holds(tmp_path: Path, pg_url: DatabaseURL) -> None:
+    """/metrics has syndbot_lease_held{lease} per feed and channel: 1 for those held here."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bot.web.metrics import Metrics
+
+    pipes = _pipeline(tmp_path, pg_url, items=1)
+    pipe = next(pipes)
+    try:
+        with _leases(pg_url) as leases, _leases(pg_url) as other:
+            leases.hold("feed:volt")
+            other.hold("channel:x-out")
+            metrics = Metrics(pipe.config, pipe.store, leases_held=leases.held)
+            text = metrics.render().decode()
+            plain = Metrics(pipe.config, pipe.store).render().decode()
+    finally:
+        pipes.close()
+    samples = {
+        s.labels["lease"]: s.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "syndbot_lease_held"
+        for s in family.samples
+    }
+    assert samples == {"feed:volt": 1.0, "channel:x-out": 0.0}
+    assert "syndbot_lease_held" not in plain  # not in a fleet: no such family
