@@ -20,11 +20,12 @@ from bot.pipeline import Pipeline
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals
-from bot.store import DatabaseDamaged, DatabaseReadOnly, SQLiteStore
+from bot.store import DatabaseDamaged, DatabaseReadOnly, open_store
 from bot.summarise import ExtractiveSummariser
 from bot.words import plural
 
 if TYPE_CHECKING:
+    from bot.fleet import Leases
     from bot.llm import LlmSummariser
     from bot.observe import Observer
     from bot.protocols import Summariser
@@ -44,7 +45,7 @@ def open_pipeline(
     service = config.service
     own_client = client is None
     http = client or make_http_client(user_agent=service.user_agent, timeout=service.timeout)
-    store = SQLiteStore.open(service.database)
+    store = open_store(service.database)
     # Publishers get their own client: feed fetching applies stricter size/address rules.
     api_http = httpx.Client(
         timeout=service.timeout,
@@ -134,7 +135,9 @@ def run_service(
     stop = stop or threading.Event()
     if install_signals:
         install_stop_signals(stop)
-    recover_interrupted(pipeline)
+    leases = _fleet_leases(config)
+    if leases is None:
+        recover_interrupted(pipeline)  # a fleet resolves leftovers per channel, under its lease
     fatal: list[BaseException] = []
 
     def stop_for(exc: BaseException) -> None:
@@ -149,9 +152,22 @@ def run_service(
         fatal=(DatabaseDamaged, DatabaseReadOnly),
         on_fatal=stop_for,
     )
+    poll: Callable[[str], object] = pipeline.poll_due
+    deliver: Callable[[str], object] = pipeline.deliver
+    if leases is not None:
+        from bot.fleet import deliver_if_held, poll_if_held
+
+        held = leases
+
+        def poll(feed: str) -> object:
+            return poll_if_held(pipeline, held, feed)
+
+        def deliver(channel: str) -> object:
+            return deliver_if_held(pipeline, held, channel)
+
     for feed in config.feeds:
         jobs.run_repeating(
-            pipeline.poll_due,
+            poll,
             every=feed.interval,
             jitter=config.service.jitter,
             # Spread the first polls a little so many feeds do not all start at once.
@@ -162,13 +178,13 @@ def run_service(
     for channel in config.channels:
         # One job per channel: a slow or failing channel never delays the others.
         jobs.run_repeating(
-            pipeline.deliver,
+            deliver,
             every=config.service.deliver_interval,
             first_in=1.0,
             name=f"deliver:{channel.name}",
             args=(channel.name,),
         )
-    http = _start_http(pipeline, jobs) if config.http is not None else None
+    http = _start_http(pipeline, jobs, leases) if config.http is not None else None
     jobs.start()
     log.info(
         "syndbot running: %s, %s (Ctrl-C to stop)",
@@ -182,6 +198,8 @@ def run_service(
         if http is not None:
             http.stop()
         jobs.stop(wait=True)
+        if leases is not None:
+            leases.close()
         log.info("stopped")
     if fatal:
         raise fatal[0]
@@ -197,14 +215,30 @@ def attach_observer(pipeline: Pipeline, observer: Observer) -> None:
             pipeline.summariser.observer = observer
 
 
-def _start_http(pipeline: Pipeline, jobs: JobQueue) -> HttpService:
+def _fleet_leases(config: Config) -> Leases | None:
+    """This instance's leases when it is one of a fleet (``service.fleet``), else None."""
+    if not config.service.fleet:
+        return None
+    from bot.fleet import Leases
+    from bot.store.url import DatabaseURL
+
+    assert isinstance(config.service.database, DatabaseURL)  # checked by the config
+    return Leases(config.service.database)
+
+
+def _start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> HttpService:
     """Serve /healthz and /metrics; the pipeline reports to the metrics from now on."""
     from bot.web.metrics import Metrics
     from bot.web.server import HttpService, build_app
 
     config = pipeline.config
     assert config.http is not None
-    metrics = Metrics(config, pipeline.store, scheduler_running=lambda: jobs.running)
+    metrics = Metrics(
+        config,
+        pipeline.store,
+        scheduler_running=lambda: jobs.running,
+        leases_held=None if leases is None else leases.held,
+    )
     attach_observer(pipeline, metrics)
     app = build_app(
         config,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.errors import StoreError
 from bot.store.migrations import latest_version
+from bot.store.url import DatabaseURL
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class BackupReport:
 
 @dataclass(frozen=True)
 class CheckReport:
-    database: Path
+    database: Path | DatabaseURL
     schema_version: int
     code_version: int
     problems: tuple[str, ...] = field(default_factory=tuple)

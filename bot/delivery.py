@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,13 +67,16 @@ class Failures:
     policy: RetryPolicy
     clock: Callable[[], datetime]
 
-    def recover(self, compose_again: Callable[[Delivery], Post]) -> int:
-        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
+    def recover(
+        self, compose_again: Callable[[Delivery], Post], *, only: Sequence[Delivery] | None = None
+    ) -> int:
+        """Resolve deliveries left in ``sending`` by a crash (``only`` these, when given),
+        without blind re-sends.
 
         ``reconcile`` looks for the post stored with the delivery when it was claimed;
         ``compose_again`` is only for a delivery claimed before posts were stored."""
         resolved = 0
-        for delivery in self.store.sending_deliveries():
+        for delivery in self.store.sending_deliveries() if only is None else only:
             resolved += 1
             now = self.clock()
             publisher = self.publishers.get(delivery.channel)

@@ -10,6 +10,9 @@ one process ever sends it.
 A second lock, ``<database>.sending``, keeps start-up recovery away from a live ``post``:
 ``post`` holds it shared while its deliveries may be in ``sending``, and recovery (which
 takes every ``sending`` delivery for a crash's leftover) waits to hold it exclusively.
+
+On PostgreSQL (``service.database`` a ``postgresql://`` URL) the same three calls take
+advisory locks on the server instead of files (``bot.pglock``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from bot.errors import StoreError
 from bot.store.opening import read_only_error
+from bot.store.url import Database, DatabaseURL
 
 _READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
 
@@ -48,12 +52,20 @@ def _open_lock_file(path: Path, database: Path) -> int:
 
 
 @contextmanager
-def service_lock(database: Path) -> Iterator[Path]:
-    """Hold the service lock of ``database`` until the block ends; yield the lock file.
+def service_lock(database: Database, *, shared: bool = False) -> Iterator[Path | None]:
+    """Hold the service lock of ``database`` until the block ends; yield the lock file
+    (None on PostgreSQL, where the lock lives on the server, and ``shared`` lets the
+    instances of a fleet hold it together; a SQLite file has no fleet).
 
     Raises ``ServiceLocked`` when another process holds it, ``DatabaseReadOnly`` when the
     lock file cannot be created for want of permission, ``StoreError`` for other failures.
     """
+    if isinstance(database, DatabaseURL):
+        from bot import pglock
+
+        with pglock.service_lock(database, shared=shared):
+            yield None
+        return
     database = Path(database)
     path = lock_path(database)
     fd = _open_lock_file(path, database)
@@ -79,9 +91,15 @@ def sending_path(database: Path) -> Path:
 
 
 @contextmanager
-def sending(database: Path) -> Iterator[None]:
+def sending(database: Database) -> Iterator[None]:
     """Held (shared) by a one-off command while deliveries it claimed may be ``sending``;
     waits only while a recovery runs."""
+    if isinstance(database, DatabaseURL):
+        from bot import pglock
+
+        with pglock.sending(database):
+            yield
+        return
     database = Path(database)
     fd = _open_lock_file(sending_path(database), database)
     try:
@@ -93,10 +111,16 @@ def sending(database: Path) -> Iterator[None]:
 
 @contextmanager
 def nobody_sending(
-    database: Path, *, wait: float, on_wait: Callable[[], None] | None = None
+    database: Database, *, wait: float, on_wait: Callable[[], None] | None = None
 ) -> Iterator[bool]:
     """Hold ``<database>.sending`` exclusively: True once no one-off command is mid-send,
     False if one still is after ``wait`` seconds (``on_wait`` is called once, on waiting)."""
+    if isinstance(database, DatabaseURL):
+        from bot import pglock
+
+        with pglock.nobody_sending(database, wait=wait, on_wait=on_wait) as free:
+            yield free
+        return
     database = Path(database)
     fd = _open_lock_file(sending_path(database), database)
     try:

@@ -155,13 +155,14 @@ class Pipeline:
             article, channel.style, summariser=self.summaries, now=self.clock(), limits=limits
         )
 
-    def recover_interrupted(self) -> int:
-        """Resolve deliveries left in ``sending`` by a crash, without blind re-sends.
+    def recover_interrupted(self, *, only: Sequence[Delivery] | None = None) -> int:
+        """Resolve deliveries left in ``sending`` by a crash (or just ``only`` these, for a
+        fleet taking over a channel), without blind re-sends.
 
         Each is looked for with the post stored when it was claimed; only a delivery
         claimed by a syndbot older than stored posts is composed again."""
         return self._failures().recover(
-            lambda d: self.compose_for(d.article, self.config.channel(d.channel))
+            lambda d: self.compose_for(d.article, self.config.channel(d.channel)), only=only
         )
 
     def deliver(self, channel_name: str | None = None, *, limit: int = 20) -> list[DeliveryReport]:

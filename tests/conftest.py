@@ -19,6 +19,9 @@ import pytest
 
 from tests.offline import OfflineGuard
 
+# A real PostgreSQL per session, and the store contract fixtures over both engines.
+pytest_plugins = ["tests.pg", "tests.stores"]
+
 
 @pytest.fixture(autouse=True)
 def offline_guard() -> Iterator[OfflineGuard]:

@@ -1,7 +1,7 @@
 """The store: contract tests for every ``Store`` backend, then SQLite-specific behaviour.
 
-Contract tests take the ``open_store`` fixture, parametrized over ``BACKENDS``; a new backend
-joins by adding one factory there.
+Contract tests take the ``open_store`` fixture (tests/stores.py), parametrized over
+``BACKENDS``; a new backend joins by adding one factory there.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -24,6 +23,7 @@ from bot.protocols import DeliveryCounts, Store
 from bot.store import MIGRATIONS, Migration, SQLiteStore, normalise_url
 from bot.store import migrations as migrations_module
 from bot.store.migrations import split_statements
+from tests.stores import ContractStore, Opener
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -33,44 +33,8 @@ TAMIL_TITLE = "சென்னையில் புதிய மின்சா
 TELUGU_TITLE = "హైదరాబాద్‌లో కొత్త ఛార్జింగ్ స్టేషన్లు"
 
 
-class ContractStore(Store, Protocol):
-    """``Store`` plus the extras every backend must offer to the pipeline and CLI."""
-
-    def sending_deliveries(self) -> list[Delivery]: ...
-    def channel_paused(self, name: str) -> str | None: ...
-    def pause_channel(self, name: str, *, reason: str, now: datetime) -> None: ...
-    def resume_channel(self, name: str) -> None: ...
-    def channel_state(self, name: str) -> dict[str, Any]: ...
-    def set_channel_state(self, name: str, state: dict[str, Any]) -> None: ...
-
-
-def _sqlite(tmp_path: Path) -> ContractStore:
-    return SQLiteStore.open(tmp_path / "state" / "syndbot.db")
-
-
-BACKENDS: dict[str, Callable[[Path], ContractStore]] = {"sqlite": _sqlite}
-
-Opener = Callable[[], ContractStore]
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
-    """Open (and reopen, to simulate a restart) one backend's store on the same data."""
-    opened: list[ContractStore] = []
-
-    def opener() -> ContractStore:
-        store = BACKENDS[request.param](tmp_path)
-        opened.append(store)
-        return store
-
-    yield opener
-    for store in opened:
-        store.close()
-
-
-@pytest.fixture
-def store(open_store: Opener) -> ContractStore:
-    return open_store()
+# ContractStore, BACKENDS and the open_store/store fixtures live in tests/stores.py, shared
+# with test_store_contract.py.
 
 
 def article(item_id: str = "1", *, url: str | None = None, **kw: Any) -> Article:

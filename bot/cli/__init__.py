@@ -15,17 +15,18 @@ from rich.progress import Progress
 
 from bot import __version__
 from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, fail, load, setup_logging
+from bot.store.url import Database
 from bot.words import plural
 
 
-def _sole_service(database: Path) -> ExitStack:
+def _sole_service(database: Database, *, fleet: bool = False) -> ExitStack:
     """Hold the database's service lock until the returned stack closes; another service
-    on the same database means exit 1 with one sentence."""
+    on the same database (other than a peer of a fleet) means exit 1 with one sentence."""
     from bot.lock import ServiceLocked, service_lock
 
     stack = ExitStack()
     try:
-        stack.enter_context(service_lock(database))
+        stack.enter_context(service_lock(database, shared=fleet))
     except ServiceLocked as exc:
         fail(exc, code=1)
     return stack
@@ -117,7 +118,8 @@ def run(ctx: Ctx) -> None:
         # One log line per post (channel, title, link, length); -v adds each post's full text.
         out = Console(soft_wrap=True, highlight=False)
         echo = (lambda text: out.print(text + "\n", markup=False)) if ctx.verbose else None
-        with _sole_service(config.service.database), open_pipeline(config, echo=echo) as pipe:
+        sole = _sole_service(config.service.database, fleet=config.service.fleet)
+        with sole, open_pipeline(config, echo=echo) as pipe:
             click.echo(
                 f"syndbot {__version__}: {plural(len(config.feeds), 'feed')} -> "
                 f"{plural(len(config.channels), 'channel')}, state in {config.service.database}",

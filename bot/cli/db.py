@@ -1,4 +1,5 @@
-"""``syndbot db backup FILE`` and ``syndbot db check``: thin layers over ``bot.backup``."""
+"""``syndbot db backup FILE``, ``db check`` and ``db migrate --to URL``: thin layers over
+``bot.backup`` and ``bot.store.transfer``."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ from pathlib import Path
 import click
 
 from bot.cli._common import Ctx, errors, load, setup_logging
+from bot.errors import StoreError
+from bot.store.url import DatabaseURL
 
 
 @click.group()
 def db() -> None:
-    """Back up the database, or check it.
+    """Back up the database, check it, or move it to PostgreSQL.
 
     \b
     Examples:
       syndbot db backup /var/backups/syndbot-$(date +%F).db
       syndbot db check
+      syndbot db migrate --to postgresql://syndbot@db.internal/syndbot
     """
 
 
@@ -40,6 +44,11 @@ def backup(ctx: Ctx, file: Path, force: bool) -> None:
 
     with errors():
         config = load(ctx)
+        if isinstance(config.service.database, DatabaseURL):
+            raise StoreError(
+                f"{config.service.database}: `db backup` copies a SQLite file; back up a "
+                f"PostgreSQL database with its own tool, e.g. `pg_dump -Fc -f {file} DBNAME`"
+            )
         report = take_backup(config.service.database, file, force=force)
     click.echo(
         f"backed up {config.service.database} to {report.target} "
@@ -63,7 +72,12 @@ def check(ctx: Ctx) -> None:
 
     with errors():
         config = load(ctx)
-    report = check_database(config.service.database)
+        if isinstance(config.service.database, DatabaseURL):
+            from bot.store.postgres import check_database as check_postgres
+
+            report = check_postgres(config.service.database)
+        else:
+            report = check_database(config.service.database)
     click.echo(f"database: {report.database}")
     click.echo(f"schema version: {report.schema_version} (this syndbot: {report.code_version})")
     for note in report.notes:
@@ -72,6 +86,61 @@ def check(ctx: Ctx) -> None:
         click.echo(f"problem: {problem}")
     click.echo("ok" if report.ok else "NOT OK")
     sys.exit(0 if report.ok else 1)
+
+
+@db.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL",
+    help="The empty PostgreSQL database, postgresql://user@host/dbname "
+    "(a password is better in PGPASSWORD or ~/.pgpass than on the command line).",
+)
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The SQLite file to copy (default: service.database).",
+)
+@click.pass_obj
+def migrate(ctx: Ctx, target: str, source: Path | None) -> None:
+    """Copy the SQLite database into an empty PostgreSQL database, posting nothing twice.
+
+    Copies seen items, deliveries with their states and stored posts, feed state and
+    channel state. Stop the service first; afterwards point service.database (or
+    $SYNDBOT_DATABASE) at the URL and start it. The SQLite file is left as it was.
+
+    \b
+    Example:
+      syndbot db migrate --to postgresql://syndbot@db.internal/syndbot
+    """
+    setup_logging(ctx.verbose, service=False)
+    from bot.store.transfer import copy_to_postgres
+    from bot.store.url import is_database_url
+
+    with errors():
+        if not is_database_url(target):
+            raise StoreError(f"--to {target!r} is not a postgresql:// URL")
+        url = DatabaseURL(target)
+        if source is None:
+            database = load(ctx).service.database
+            if isinstance(database, DatabaseURL):
+                raise StoreError(
+                    f"service.database is already {database}; name the SQLite file with --from"
+                )
+            source = database
+        report = copy_to_postgres(source, url)
+    counts = ", ".join(f"{n} {status}" for status, n in report.statuses.items()) or "none"
+    click.echo(
+        f"copied {report.source} to {report.target}: {report.rows['items']} items, "
+        f"{report.rows['deliveries']} deliveries ({counts}), {report.rows['feeds']} feeds, "
+        f"{report.rows['channels']} channels"
+    )
+    click.echo(
+        "Next: set service.database (or $SYNDBOT_DATABASE) to that URL and start the "
+        f"service; keep {report.source} as the backup of the old state."
+    )
 
 
 def register(group: click.Group) -> None:

@@ -53,13 +53,13 @@ def _ask_service(config: Config, timeout: float) -> tuple[bool, str]:
 
 
 def _check_database(config: Config) -> tuple[bool, str]:
-    from bot.store import SQLiteStore
+    from bot.store import open_store
     from bot.web.health import database_writable, evaluate
 
     problem = database_writable(config.service.database)
     if problem is not None:
         return False, problem
-    with errors(), SQLiteStore.open(config.service.database) as store:
+    with errors(), open_store(config.service.database) as store:
         states = store.feed_states()
     verdict = evaluate(
         config,

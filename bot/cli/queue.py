@@ -16,7 +16,8 @@ from rich.table import Table
 from bot.cli._common import Ctx, console, errors, load, setup_logging
 from bot.config import Config
 from bot.models import Length
-from bot.store import SQLiteStore
+from bot.store import open_store
+from bot.store.ledger import LedgerStore
 
 
 def _when(moment: datetime | None, zone: str) -> str:
@@ -32,10 +33,10 @@ def _length(length: Length | None) -> str:
 
 
 @contextmanager
-def _store(ctx: Ctx, *, read_only: bool = False) -> Iterator[tuple[Config, SQLiteStore]]:
+def _store(ctx: Ctx, *, read_only: bool = False) -> Iterator[tuple[Config, LedgerStore]]:
     with errors():
         config = load(ctx)
-        with SQLiteStore.open(config.service.database, read_only=read_only) as store:
+        with open_store(config.service.database, read_only=read_only) as store:
             yield config, store
 
 

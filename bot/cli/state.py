@@ -12,6 +12,7 @@ from rich.text import Text
 
 from bot.budget import Budget
 from bot.cli._common import Ctx, console, errors, load, setup_logging
+from bot.config import Config
 from bot.durations import format_duration
 from bot.status import DEFAULT_LIMIT, Section, StatusReport, gather_status
 from bot.words import plural
@@ -45,18 +46,20 @@ def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
       syndbot status --format json | jq '.deliveries[] | select(.status == "failed")'
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.store import SQLiteStore
+    from bot.store import open_store
 
     with errors():
         config = load(ctx)
         if channel is not None:
             config.channel(channel)  # unknown name -> ConfigError listing the real ones
         # Read-only: works beside the service and on a read-only file or mount.
-        with SQLiteStore.open(config.service.database, read_only=True) as store:
+        with open_store(config.service.database, read_only=True) as store:
             if fmt == "json":
                 from bot.cli.status_json import status_document
 
                 document = status_document(config, store, datetime.now(UTC))
+                if config.service.fleet:
+                    document["leases"] = _leases(config)
                 if channel is not None:
                     document["channels"] = [c for c in document["channels"] if c["name"] == channel]
                     document["deliveries"] = [
@@ -65,9 +68,22 @@ def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
                 click.echo(json.dumps(document, ensure_ascii=False, indent=2))
                 return
             report = gather_status(config, store, datetime.now(UTC), channel=channel, limit=limit)
+        leases = _leases(config) if config.service.fleet else None
     out = console()
     for renderable in render_status(report):
         out.print(renderable)
+    if leases is not None:
+        out.print("Leases (service.fleet): which instance polls each feed, delivers each channel")
+        for key, holder in leases.items():
+            out.print(f"  {key}: {holder or 'nobody (no instance running)'}", markup=False)
+
+
+def _leases(config: Config) -> dict[str, str | None]:
+    from bot.fleet import lease_holders, lease_keys
+    from bot.store.url import DatabaseURL
+
+    assert isinstance(config.service.database, DatabaseURL)  # fleet needs one (config)
+    return lease_holders(config.service.database, lease_keys(config))
 
 
 def render_status(report: StatusReport) -> list[RenderableType]:
@@ -160,14 +176,14 @@ def retry(ctx: Ctx, channel: str | None) -> None:
       syndbot retry --channel x-en
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.store import SQLiteStore
+    from bot.store import open_store
 
     with errors():
         config = load(ctx)
         if channel is not None:
             config.channel(channel)  # unknown name -> clear error
         now = datetime.now(UTC)
-        with SQLiteStore.open(config.service.database) as store:
+        with open_store(config.service.database) as store:
             names = [channel] if channel else [c.name for c in config.channels]
             resumed = [n for n in names if store.channel_paused(n)]
             for name in resumed:

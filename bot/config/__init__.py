@@ -36,6 +36,7 @@ from bot.config.model import (
 )
 from bot.durations import parse_duration
 from bot.errors import ConfigError
+from bot.store.url import Database, DatabaseURL, parse_database
 
 __all__ = [
     "TEMPLATE_FIELDS",
@@ -99,9 +100,9 @@ def load_config(
     root = Section(data, file=file, path="")
     root.check_known(("service", "http", "llm", "feeds", "channels"))
     _check_misplaced_channels(root)
-    service = _service(root.table("service"))
-    feeds = _feeds(root, service)
     environ = env if env is not None else os.environ
+    service = _service(root.table("service"), environ)
+    feeds = _feeds(root, service)
     unresolved: dict[str, MissingCredential] | None = {} if defer_missing_credentials else None
     http = parse_http(root.table("http"))
     llm = parse_llm(root.table("llm"), environ)
@@ -139,13 +140,22 @@ def _toml_message(exc: tomllib.TOMLDecodeError) -> str:
     return f"{text}; this is not valid TOML syntax"
 
 
-def _service(sec: Section) -> ServiceConfig:
+def _service(sec: Section, environ: Mapping[str, str]) -> ServiceConfig:
     sec.check_known(ServiceConfig.__dataclass_fields__)
     defaults = ServiceConfig()
     timezone = sec.text("timezone", defaults.timezone)
     sec.check_timezone("timezone", timezone)
+    database = _database(sec, environ, defaults.database)
+    fleet = sec.boolean("fleet", defaults.fleet)
+    if fleet and not isinstance(database, DatabaseURL):
+        raise sec.error(
+            "fleet",
+            "several instances need a shared PostgreSQL database: set service.database (or "
+            "$SYNDBOT_DATABASE) to a postgresql:// URL, or leave fleet out",
+        )
     return ServiceConfig(
-        database=Path(sec.text("database", str(defaults.database))),
+        database=database,
+        fleet=fleet,
         outbox=Path(sec.text("outbox", str(defaults.outbox))),
         poll_interval=sec.duration("poll_interval", defaults.poll_interval, positive=True),
         jitter=sec.duration("jitter", defaults.jitter),
@@ -159,6 +169,16 @@ def _service(sec: Section) -> ServiceConfig:
         ),
         timezone=timezone,
     )
+
+
+def _database(sec: Section, environ: Mapping[str, str], default: Database) -> Database:
+    """``$SYNDBOT_DATABASE`` when set (it keeps a PostgreSQL password out of the file),
+    else ``service.database``: a file path, or a ``postgresql://`` URL."""
+    text = environ.get("SYNDBOT_DATABASE", "").strip() or sec.text("database", str(default))
+    try:
+        return parse_database(text)
+    except ValueError as exc:
+        raise sec.error("database", str(exc)) from exc
 
 
 def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:

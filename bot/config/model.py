@@ -16,6 +16,7 @@ from bot.config._section import closest
 from bot.errors import ConfigError
 from bot.filters import Filters
 from bot.models import ChannelStyle
+from bot.store.url import Database
 
 # The platforms, their aliases, credentials and options are declared by each platform
 # (``bot/publishers/<platform>.py``, collected by ``bot.registry``).
@@ -79,7 +80,7 @@ class CatchUp:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    database: Path = Path("var/syndbot.db")
+    database: Database = Path("var/syndbot.db")  # a file, or a postgresql:// URL
     outbox: Path = Path("var/outbox.jsonl")
     poll_interval: float = 600.0
     jitter: float = 30.0
@@ -90,6 +91,7 @@ class ServiceConfig:
     feed_deadline: float = 60.0  # a whole feed download, however the server drips it
     allow_private_addresses: bool = False
     timezone: str = "UTC"
+    fleet: bool = False  # several instances share a PostgreSQL database (bot.fleet)
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,20 @@
 """Per-channel state kept beside the deliveries: pause flag and small JSON data.
 
-``SQLiteStore`` inherits these; they only need its ``_tx`` transaction helper.
+``LedgerStore`` inherits these; they only need its ``_tx`` transaction helper.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.store.codec import clip, to_text
+
+if TYPE_CHECKING:
+    from bot.store.ledger import Conn
 
 # Channel state is for cursors and counters; a key like these means a credential slipped in.
 _SECRET_KEY = re.compile(r"token|secret|passw|jwt|cookie|authori[sz]ation|api_?key", re.I)
@@ -21,7 +23,7 @@ _SECRET_KEY = re.compile(r"token|secret|passw|jwt|cookie|authori[sz]ation|api_?k
 class ChannelMethods:
     """Pause/resume and JSON state per channel name."""
 
-    def _tx(self, *, write: bool = False) -> AbstractContextManager[sqlite3.Connection]:
+    def _tx(self, *, write: bool = False) -> AbstractContextManager[Conn]:
         raise NotImplementedError
 
     def channel_paused(self, name: str) -> str | None:

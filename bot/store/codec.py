@@ -1,4 +1,5 @@
-"""How values cross the SQLite boundary: URL identity, UTC timestamps, rows to models.
+"""How values cross the database boundary (SQLite or PostgreSQL): URL identity, UTC
+timestamps, rows to models.
 
 Datetimes are stored as fixed-width ISO-8601 UTC text (``...T12:00:00.000000+00:00``) so
 string order is time order and ``next_attempt <= ?`` compares correctly in SQL.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -174,7 +175,7 @@ def _check_version(found: object, readable: range, what: str, where: str) -> Non
     )
 
 
-def feed_state(row: sqlite3.Row) -> FeedState:
+def feed_state(row: Mapping[str, Any]) -> FeedState:
     return FeedState(
         feed=row["name"],
         etag=row["etag"],
@@ -186,7 +187,7 @@ def feed_state(row: sqlite3.Row) -> FeedState:
     )
 
 
-def stored_item(row: sqlite3.Row) -> StoredItem:
+def stored_item(row: Mapping[str, Any]) -> StoredItem:
     first_seen = from_text(row["first_seen"])
     assert first_seen is not None  # NOT NULL column
     return StoredItem(
@@ -199,7 +200,7 @@ def stored_item(row: sqlite3.Row) -> StoredItem:
     )
 
 
-def delivery(row: sqlite3.Row, *, database: object) -> Delivery:
+def delivery(row: Mapping[str, Any], *, database: object) -> Delivery:
     """The delivery in ``row`` (with its item's article and, once attempted, its post)."""
     where = f"{database}: delivery {row['id']} ({row['feed']}/{row['item_id']} to {row['channel']})"
     post = row["post_json"]

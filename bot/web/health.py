@@ -10,11 +10,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from bot.config import Config, FeedConfig
 from bot.models import FeedState
+from bot.store.url import Database, DatabaseURL
 
 STALE_INTERVALS = 3
 
@@ -42,8 +42,12 @@ def stale_limit(config: Config, feed: FeedConfig) -> float:
     return STALE_INTERVALS * feed.interval + config.service.jitter
 
 
-def database_writable(path: Path, *, timeout: float = 5.0) -> str | None:
+def database_writable(path: Database, *, timeout: float = 5.0) -> str | None:
     """None when a write transaction can start on ``path``, else why not (nothing is written)."""
+    if isinstance(path, DatabaseURL):
+        from bot.store.postgres import writable_problem
+
+        return writable_problem(path, timeout=timeout)
     if not path.is_file():
         return f"database {path} does not exist"
     try:

@@ -15,6 +15,8 @@ process, or two tests, never share counters. Families (``_total`` added to count
     syndbot_queue_oldest_pending_age_seconds{channel}
     syndbot_channel_paused{channel}              1 while credentials need a person
     syndbot_scheduler_running                    1 while the job scheduler runs
+    syndbot_lease_held{lease}                    with service.fleet: 1 while this instance
+                                                 holds the lease (feed:NAME, channel:NAME)
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ class Metrics:
         *,
         scheduler_running: Callable[[], bool] = lambda: False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        leases_held: Callable[[], set[str]] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
+        self._leases_held = leases_held
         reg = self.registry
         self._polls = Counter(
             "syndbot_feed_polls", "Feed polls by outcome.", ["feed", "outcome"], registry=reg
@@ -138,6 +142,10 @@ class Metrics:
         self._llm_tokens.labels("completion").inc(completion)
 
     # ---- output --------------------------------------------------------------------------
+
+    def leases_held(self) -> set[str] | None:
+        """The leases this fleet instance holds; None when not in a fleet."""
+        return None if self._leases_held is None else self._leases_held()
 
     def not_modified_ratios(self) -> dict[str, float]:
         with self._lock:
@@ -231,3 +239,16 @@ class _StateCollector(Collector):
             "1 while the job scheduler runs.",
             value=1.0 if self._running() else 0.0,
         )
+        held = self._metrics.leases_held()
+        if held is not None:
+            leases = GaugeMetricFamily(
+                "syndbot_lease_held",
+                "1 while this instance of the fleet holds the lease.",
+                labels=["lease"],
+            )
+            keys = [f"feed:{f.name}" for f in self._config.feeds] + [
+                f"channel:{c}" for c in channels
+            ]
+            for key in keys:
+                leases.add_metric([key], 1.0 if key in held else 0.0)
+            yield leases
