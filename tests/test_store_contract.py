@@ -195,3 +195,32 @@ def test_a_missing_delivery_is_a_store_error_not_taken(store: ContractStore) -> 
     with pytest.raises(StoreError, match="no delivery with id 999") as caught:
         store.mark_sent(999, now=T0, remote_id=None, remote_url=None)
     assert not isinstance(caught.value, DeliveryTaken)
+
+
+def test_review_moves_hold_approve_edit_and_skip(store: ContractStore) -> None:
+    """The review queue's moves behave the same on every store: a held post waits until its
+    window, an awaiting one is never due, approval makes it due with an edited post, a
+    skip records the reason, and a move on a delivery no longer in review is refused."""
+    held, awaiting, skipped = store.queue(article("a1"), now=T0, channels=["a", "b", "c"])
+    until = T0 + timedelta(minutes=15)
+    store.hold_delivery(held, now=T0, post=_post(), review="held", until=until)
+    store.hold_delivery(awaiting, now=T0, post=_post(), review="awaiting", until=None)
+    assert {d.channel for d in store.due_deliveries(T0 + timedelta(minutes=1))} == {"c"}
+    assert {d.channel for d in store.due_deliveries(until)} == {"a", "c"}
+    with pytest.raises(DeliveryTaken):
+        store.hold_delivery(held, now=T0, post=_post(), review="held", until=until)
+    edited = _post(article_url="https://ev.example/edited")
+    store.approve_delivery(awaiting, now=T0, post=edited)
+    got = store.delivery(awaiting)
+    assert got is not None
+    assert got.review == "approved"
+    assert got.post is not None
+    assert got.post.article_url == "https://ev.example/edited"
+    assert awaiting in {d.id for d in store.due_deliveries(T0)}
+    store.skip_pending(skipped, now=T0, reason="skipped in review: off topic")
+    row = store.delivery(skipped)
+    assert row is not None
+    assert (row.status, row.last_error) == ("skipped", "skipped in review: off topic")
+    with pytest.raises(DeliveryTaken):
+        store.skip_pending(skipped, now=T0, reason="again")
+    assert store.delivery(10_000) is None
