@@ -172,11 +172,12 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
             'no feeds; add a [[feeds]] table with name and url (url = "builtin:demo" to try)',
         )
     feeds: list[FeedConfig] = []
+    taken: set[str] = set()
     for sec in sections:
         sec.check_known(
             ("name", "url", "lang", "interval", "catch_up", "full_text", "on_edit", "max_new")
         )
-        name = unique_name(sec, [f.name for f in feeds], "feed")
+        name = unique_name(sec, taken, "feed")
         lang = sec.optional_text("lang")
         if lang is not None and not _LANG.fullmatch(lang):
             raise sec.error("lang", f'"{lang}" is not a language code; use e.g. "en", "hi", "ta"')
