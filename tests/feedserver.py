@@ -49,6 +49,11 @@ class RecordedRequest:
 
 
 class _Handler(LoopbackHandler):
+    def setup(self) -> None:
+        super().setup()  # one handler per accepted TCP connection
+        with self.owner.lock:
+            self.owner.connections += 1
+
     def do_GET(self) -> None:
         owner: FeedServer = self.owner
         headers = self.lower_headers()
@@ -148,6 +153,8 @@ class FeedServer(Loopback):
         super().__init__(_Handler)
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
+        self.connections = 0  # TCP connections accepted (keep-alive reuse shows here)
+        self.lock = threading.Lock()
         self.stopping = threading.Event()
 
     def route(self, path: str, **settings: Any) -> Route:
