@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -103,9 +105,16 @@ def run_service(
             plural(recovered, "delivery", "deliveries"),
         )
     jobs = JobQueue(workers=max(4, min(16, len(config.feeds) + len(config.channels))))
+    deliveries = ChannelDeliveries(pipeline)
+
+    def poll_then_deliver(feed_name: str) -> None:
+        # What a poll queues leaves at once, not at the channel's next delivery run.
+        if pipeline.poll_due(feed_name).queued:
+            deliveries.start([c.name for c in config.channels_for(feed_name)])
+
     for feed in config.feeds:
         jobs.run_repeating(
-            pipeline.poll_due,
+            poll_then_deliver,
             every=feed.interval,
             jitter=config.service.jitter,
             # Spread the first polls a little so many feeds do not all start at once.
@@ -116,7 +125,7 @@ def run_service(
     for channel in config.channels:
         # One job per channel: a slow or failing channel never delays the others.
         jobs.run_repeating(
-            pipeline.deliver,
+            deliveries.run,
             every=config.service.deliver_interval,
             first_in=1.0,
             name=f"deliver:{channel.name}",
@@ -136,7 +145,56 @@ def run_service(
         if http is not None:
             http.stop()
         jobs.stop(wait=True)
+        deliveries.stop()
         log.info("stopped")
+
+
+class ChannelDeliveries:
+    """Runs ``pipeline.deliver`` for a channel on its timer or as soon as a poll queued
+    something, never twice at once for one channel: a request made while that channel's
+    run is busy makes the run go round once more."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+        names = [c.name for c in pipeline.config.channels]
+        self._busy = {name: threading.Lock() for name in names}
+        self._wanted = {name: threading.Event() for name in names}
+        # Poll jobs hand deliveries over instead of sending from their own thread.
+        self._kicks = ThreadPoolExecutor(
+            max_workers=max(1, min(8, len(names))), thread_name_prefix="syndbot-deliver"
+        )
+
+    def start(self, channel_names: list[str]) -> None:
+        """Deliver these channels soon, on the delivery threads."""
+        for name in channel_names:
+            if name in self._busy:
+                self._wanted[name].set()
+                with contextlib.suppress(RuntimeError):  # stopping: the next run sends it
+                    self._kicks.submit(_logged, self.run, name)
+
+    def run(self, channel_name: str) -> None:
+        """Deliver ``channel_name`` now, unless its run is busy (which then goes again)."""
+        busy, wanted = self._busy[channel_name], self._wanted[channel_name]
+        wanted.set()
+        while wanted.is_set():
+            if not busy.acquire(blocking=False):
+                return  # the running delivery sees ``wanted`` after its round
+            try:
+                while wanted.is_set():
+                    wanted.clear()
+                    self._pipeline.deliver(channel_name)
+            finally:
+                busy.release()
+
+    def stop(self) -> None:
+        self._kicks.shutdown(wait=True, cancel_futures=True)
+
+
+def _logged(func: Callable[[str], None], name: str) -> None:
+    try:
+        func(name)
+    except Exception:
+        log.exception("delivery for channel=%s failed; it runs again at its next time", name)
 
 
 def _start_http(pipeline: Pipeline, jobs: JobQueue) -> HttpService:
