@@ -16,6 +16,7 @@ import httpx
 
 from bot.config import Config
 from bot.feeds import make_http_client, open_source
+from bot.feeds.pagecache import PageCache, pages_path
 from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline
 from bot.publishers import PublisherContext, build_publisher
@@ -43,6 +44,9 @@ def open_pipeline(
     own_client = client is None
     http = client or make_http_client(user_agent=service.user_agent, timeout=service.timeout)
     store = SQLiteStore.open(service.database)
+    # Article pages read for full text, kept beside the database across restarts.
+    full_text = any(f.full_text != "never" and "://" in f.url for f in config.feeds)
+    pages = PageCache(pages_path(service.database)) if full_text else None
     # Publishers get their own client: feed fetching applies stricter size/address rules.
     api_http = httpx.Client(
         timeout=service.timeout,
@@ -69,6 +73,7 @@ def open_pipeline(
                 max_bytes=service.max_feed_bytes,
                 allow_private=service.allow_private_addresses,
                 deadline=service.feed_deadline,
+                pages=pages,
             )
             for feed in config.feeds
         }
@@ -82,6 +87,8 @@ def open_pipeline(
         )
     finally:
         store.close()
+        if pages is not None:
+            pages.close()
         api_http.close()
         if own_client:
             http.close()

@@ -13,7 +13,9 @@ test can serve gigabytes without building them) or redirect.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -53,6 +55,12 @@ class _Handler(LoopbackHandler):
         super().setup()  # one handler per accepted TCP connection
         with self.owner.lock:
             self.owner.connections += 1
+            self.owner.open_sockets.add(self.request)
+
+    def finish(self) -> None:
+        with self.owner.lock:
+            self.owner.open_sockets.discard(self.request)
+        super().finish()
 
     def do_GET(self) -> None:
         owner: FeedServer = self.owner
@@ -154,6 +162,7 @@ class FeedServer(Loopback):
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
         self.connections = 0  # TCP connections accepted (keep-alive reuse shows here)
+        self.open_sockets: set[socket.socket] = set()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
@@ -170,3 +179,8 @@ class FeedServer(Loopback):
     def close(self) -> None:
         self.stopping.set()  # endless answers (drip, stream) end, so the server can stop
         super().close()
+        # A stopped server answers nothing more, not even on a kept-alive connection.
+        with self.lock:
+            for sock in self.open_sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
