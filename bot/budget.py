@@ -10,9 +10,11 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.config import ChannelConfig
+if TYPE_CHECKING:
+    from bot.config import ChannelConfig
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

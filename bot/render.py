@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.markup import escape as esc
 from rich.table import Table
 
-from bot.budget import Budget
-from bot.models import Delivery, FeedState, Post
-from bot.pipeline import DeliveryReport, PollReport
+from bot.models import FeedState
 from bot.protocols import DeliveryCounts
 from bot.words import plural
+
+if TYPE_CHECKING:  # ``syndbot status`` renders without loading the pipeline
+    from rich.console import Console
+
+    from bot.budget import Budget
+    from bot.models import Delivery, Post
+    from bot.pipeline import DeliveryReport, PollReport
 
 
 def ago(moment: datetime | None, now: datetime) -> str:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import click
 from click.core import ParameterSource
-from rich.console import Console
-from rich.progress import Progress
 
 from bot import __version__
 from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, load, setup_logging
@@ -96,6 +94,8 @@ def run(ctx: Ctx) -> None:
     # ends the service cleanly.
     stop = threading.Event()
     install_stop_signals(stop)
+    from rich.console import Console
+
     from bot.app import open_pipeline, run_service
 
     with errors():
@@ -126,6 +126,8 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
       syndbot poll --feed ev-en
     """
     setup_logging(ctx.verbose, service=False)
+    from rich.progress import Progress
+
     from bot.app import open_pipeline
     from bot.render import delivery_table, poll_table
 
