@@ -35,6 +35,7 @@ test: $(STAMP)  ## ruff, mypy on bot/, the whole suite
 
 bench: $(STAMP)
 	$(BIN)/python bench/compose_speed.py
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/rouge.py
 	$(BIN)/python bench/poll_cycle.py
 
