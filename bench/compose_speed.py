@@ -7,6 +7,7 @@ Run: python bench/compose_speed.py [--repeat 5]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -21,7 +22,12 @@ from bot.feeds.parse import parse_feed
 from bot.models import Article, ChannelStyle
 from bot.summarise import ExtractiveSummariser
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+# ../shared/corpus/feeds beside the checkout; SYNDBOT_CORPUS names another (e.g. from a
+# git worktree). Without it only the bundled demo feed is timed.
+CORPUS = Path(
+    os.environ.get("SYNDBOT_CORPUS")
+    or Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+)
 
 
 def feed_paths() -> list[Path]:
