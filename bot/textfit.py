@@ -6,6 +6,7 @@ so the same cutter serves every profile.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import regex
@@ -37,8 +38,15 @@ _JOINING = regex.compile(
 )
 
 
+# Blocks with none of them (Latin, Greek, Cyrillic, general punctuation, currency, arrows):
+# the standard library's regex rules most text out faster than ``_JOINING`` can.
+_OUTSIDE_PLAIN_BLOCKS = re.compile(
+    "[^\x00-\u02ff\u0370-\u0482\u2000-\u200b\u200e-\u206f\u20a0-\u20cf\u2100-\u214f\u2190-\u21ff]"
+)
+
+
 def grapheme_count(text: str) -> int:
-    if not _JOINING.search(text):
+    if not _OUTSIDE_PLAIN_BLOCKS.search(text) or not _JOINING.search(text):
         return len(text) - text.count("\r\n")
     return len(_GRAPHEME.findall(text))
 
