@@ -19,6 +19,7 @@ from bot.feeds import make_http_client, open_source
 from bot.feeds.pagecache import PageCache, pages_path
 from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline
+from bot.polling import HostLimits
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from bot.web.server import HttpService
 
 log = logging.getLogger("syndbot")
+FIRST_POLLS_PER_SECOND = 50.0
 
 
 @contextmanager
@@ -111,21 +113,28 @@ def run_service(
             "resolved %s interrupted by the last shutdown",
             plural(recovered, "delivery", "deliveries"),
         )
-    jobs = JobQueue(workers=max(4, min(16, len(config.feeds) + len(config.channels))))
+    service = config.service
+    polls = min(service.poll_concurrency, len(config.feeds))
+    jobs = JobQueue(workers=max(4, polls + min(8, len(config.channels))))
     deliveries = ChannelDeliveries(pipeline)
+    hosts = HostLimits(service.poll_per_host)
 
     def poll_then_deliver(feed_name: str) -> None:
+        with hosts.hold(config.feed(feed_name).url):  # one site is never hammered
+            report = pipeline.poll_due(feed_name)
         # What a poll queues leaves at once, not at the channel's next delivery run.
-        if pipeline.poll_due(feed_name).queued:
+        if report.queued:
             deliveries.start([c.name for c in config.channels_for(feed_name)])
 
+    # First polls spread at about FIRST_POLLS_PER_SECOND (never beyond a feed's interval),
+    # so thousands of feeds do not all start at once and stay spread after.
+    spread = len(config.feeds) / FIRST_POLLS_PER_SECOND
     for feed in config.feeds:
         jobs.run_repeating(
             poll_then_deliver,
             every=feed.interval,
-            jitter=config.service.jitter,
-            # Spread the first polls a little so many feeds do not all start at once.
-            first_in=random.uniform(0, min(2.0, config.service.jitter)),
+            jitter=service.jitter,
+            first_in=random.uniform(0, min(max(spread, min(2.0, service.jitter)), feed.interval)),
             name=f"poll:{feed.name}",
             args=(feed.name,),
         )

@@ -64,6 +64,16 @@ class _Handler(LoopbackHandler):
 
     def do_GET(self) -> None:
         owner: FeedServer = self.owner
+        with owner.lock:
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            self._answer(owner)
+        finally:
+            with owner.lock:
+                owner.in_flight -= 1
+
+    def _answer(self, owner: FeedServer) -> None:
         headers = self.lower_headers()
         owner.requests.append(RecordedRequest(self.path, headers))
         route = owner.routes.get(self.path.split("?", 1)[0])
@@ -162,6 +172,8 @@ class FeedServer(Loopback):
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
         self.connections = 0  # TCP connections accepted (keep-alive reuse shows here)
+        self.in_flight = 0  # requests being answered now, and the most at any one time
+        self.max_in_flight = 0
         self.open_sockets: set[socket.socket] = set()
         self.lock = threading.Lock()
         self.stopping = threading.Event()

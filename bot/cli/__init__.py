@@ -129,6 +129,7 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
     from rich.progress import Progress
 
     from bot.app import open_pipeline
+    from bot.polling import HostLimits, poll_many
     from bot.render import delivery_table, poll_table
 
     with errors():
@@ -138,14 +139,18 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
             config.feed(name)  # unknown name -> ConfigError naming it
         with open_pipeline(config) as pipe:
             pipe.recover_interrupted()
-            reports = []
             term = console()
+            service = config.service
             with Progress(console=term, transient=True, disable=not term.is_terminal) as progress:
                 task = progress.add_task("polling", total=len(names))
-                for name in names:
-                    progress.update(task, description=f"polling {name}")
-                    reports.append(pipe.poll(name))
-                    progress.advance(task)
+                reports = poll_many(
+                    names,
+                    pipe.poll,
+                    urls=lambda name: config.feed(name).url,
+                    in_flight=service.poll_concurrency,
+                    limits=HostLimits(service.poll_per_host),
+                    done=lambda _name: progress.advance(task),
+                )
             console().print(poll_table(reports))
             if deliver:
                 sent = []

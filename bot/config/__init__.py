@@ -161,6 +161,8 @@ def _service(sec: Section) -> ServiceConfig:
             "allow_private_addresses", defaults.allow_private_addresses
         ),
         timezone=timezone,
+        poll_concurrency=sec.integer("poll_concurrency", defaults.poll_concurrency, minimum=1),
+        poll_per_host=sec.integer("poll_per_host", defaults.poll_per_host, minimum=1),
     )
 
 
