@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.compose import Summaries, _plain_text, compose
+import bot.compose
+from bot.compose import Summaries, compose
 from bot.compose.profiles import PROFILES
 from bot.feeds.parse import parse_feed
 from bot.models import Article, ChannelStyle
@@ -64,7 +65,9 @@ def naive(article: Article, limit: int) -> str:
 
 def _fresh_caches() -> ExtractiveSummariser:
     """A new summariser and no remembered plain text: each run pays what a poll pays."""
-    _plain_text.cache_clear()
+    remembered = getattr(bot.compose, "_plain_text", None)  # absent in older versions
+    if remembered is not None:
+        remembered.cache_clear()
     return ExtractiveSummariser()
 
 
