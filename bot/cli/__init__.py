@@ -7,14 +7,17 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
 
 from bot import __version__
 from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, fail, load, setup_logging
-from bot.store.url import Database
 from bot.words import plural
+
+if TYPE_CHECKING:  # the store package loads only when a command needs it
+    from bot.store.url import Database
 
 
 def _sole_service(database: Database, *, fleet: bool = False) -> ExitStack:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli._common import Ctx, console, errors, load, setup_logging
-from bot.config import Config
 from bot.durations import format_duration
 from bot.status import DEFAULT_LIMIT
 from bot.words import plural
@@ -19,6 +18,7 @@ if TYPE_CHECKING:  # rich, the config and the store load only when a command run
     from rich.table import Table
     from rich.text import Text
 
+    from bot.config import Config
     from bot.status import Section, StatusReport
 
 
