@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import jinja2
 from starlette.applications import Starlette
@@ -36,6 +36,7 @@ from bot.web.ui_auth import COOKIE, SESSION_HOURS, Guard, Refused, csrf_token, s
 log = logging.getLogger("syndbot.http")
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY_SHOWN = 50
+MAX_FORM_BYTES = 256 * 1024  # an edited thread is a few KiB
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src http: https: data:; "
@@ -53,6 +54,20 @@ def safe_url(url: object) -> str:
     """``url`` when it is http(s), else "" (a feed's ``javascript:`` link must not be a link)."""
     text = str(url or "")
     return text if urlsplit(text).scheme.lower() in ("http", "https") else ""
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The urlencoded body the page's forms send (no multipart: no upload on this page)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        raise Refused(403, f"not a form post ({kind or 'no content type'})")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise Refused(413, "form too large")
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
 
 
 def _when(moment: datetime | None) -> str:
@@ -101,7 +116,7 @@ def build_ui(  # noqa: PLR0915
             try:
                 guard.check(request, login_page=login_page)
                 if request.method == "POST":
-                    form = await request.form()
+                    form = await _read_form(request)
                     guard.check_form(request, form)
                     request.state.form = form
             except Refused as refused:
@@ -114,7 +129,9 @@ def build_ui(  # noqa: PLR0915
                     who(request),
                     refused.reason,
                 )
-                return PlainTextResponse(f"Forbidden: {refused.reason}", 403, headers=HEADERS)
+                return PlainTextResponse(
+                    f"Refused: {refused.reason}", refused.status, headers=HEADERS
+                )
             # The store is synchronous: its calls must not stall the event loop (/healthz).
             return await run_in_threadpool(handler, request)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Mapping
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from bot.config import HttpConfig
@@ -27,7 +27,7 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Refused(Exception):
-    """A request the guard turns away: ``status`` 403 (forbidden) or 303 to the login page."""
+    """A request turned away: ``status`` 403 (forbidden), 413 (too large) or 303 (log in)."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -77,7 +77,7 @@ class Guard:
         if not login_page and request.session.get("user") != USER:
             raise Refused(303, "not logged in")
 
-    def check_form(self, request: Request, form: FormData) -> None:
+    def check_form(self, request: Request, form: Mapping[str, str]) -> None:
         """Raise ``Refused(403)`` unless the form carries this session's CSRF token."""
         sent = form.get("csrf")
         expected = request.session.get("csrf")
