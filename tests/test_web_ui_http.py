@@ -6,12 +6,14 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.pipeline import Pipeline
+from bot.web.ui import safe_url
 from tests.webui import HOSTILE, PASSWORD, csrf_of, held_config, logged_in, served
 
 
@@ -132,3 +134,51 @@ def test_without_a_password_only_loopback_names_are_answered(tmp_path: Path) -> 
             f"{site.base}/queue", headers={"Host": "attacker.example"}, trust_env=False
         )
         assert rebound.status_code == 403
+
+
+def test_retry_requeues_failed_posts_and_resumes_the_channel(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failed delivery is listed with its reason; Retry makes it pending and resumes the
+    paused channel, like `syndbot retry`, and logs who did it."""
+    with served(held_config(tmp_path)) as site:
+        store = site.pipe.store
+        target = _pending(site.pipe)[0]
+        now = datetime.now(UTC)
+        store.mark_sending(target, now=now)
+        store.mark_failed(target, now=now, error="401 The access token is invalid")
+        store.pause_channel("mastodon-out", reason="credentials refused", now=now)
+        with (
+            logged_in(site.base) as (client, token),
+            caplog.at_level(logging.INFO, logger="syndbot.http"),
+        ):
+            problems = client.get(f"{site.base}/problems").text
+            assert "401 The access token is invalid" in problems
+            assert "paused" in client.get(f"{site.base}/").text
+            answer = client.post(
+                f"{site.base}/retry", data={"csrf": token, "channel": "mastodon-out"}
+            )
+            assert answer.status_code == 303
+            assert "Re-queued 1 failed" in client.get(f"{site.base}/problems").text
+        assert store.delivery(target).status == "pending"  # type: ignore[union-attr]
+        assert store.channel_paused("mastodon-out") is None
+        assert any(
+            r.getMessage().startswith("ui: retry mastodon-out (1 re-queued, resumed mastodon-out)")
+            for r in caplog.records
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://site.example/a", "https://site.example/a"),
+        ("HTTP://site.example/", "HTTP://site.example/"),
+        ("javascript:alert(1)", ""),
+        (" javascript:alert(1)", ""),
+        ("data:text/html,<script>", ""),
+        (None, ""),
+    ],
+)
+def test_only_http_links_become_links(url: str | None, shown: str) -> None:
+    """A feed's javascript: or data: link is never put in an href."""
+    assert safe_url(url) == shown
