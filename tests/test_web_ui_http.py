@@ -182,3 +182,16 @@ def test_retry_requeues_failed_posts_and_resumes_the_channel(
 def test_only_http_links_become_links(url: str | None, shown: str) -> None:
     """A feed's javascript: or data: link is never put in an href."""
     assert safe_url(url) == shown
+
+
+def test_repeated_wrong_passwords_lock_the_address_out(tmp_path: Path) -> None:
+    """After five wrong passwords even the right one is refused (429) from that address."""
+    with served(held_config(tmp_path)) as site, httpx.Client(trust_env=False) as client:
+        token = csrf_of(client.get(f"{site.base}/login").text)
+        for _ in range(5):
+            answer = client.post(f"{site.base}/login", data={"csrf": token, "password": "no"})
+            assert answer.status_code == 403
+        answer = client.post(f"{site.base}/login", data={"csrf": token, "password": PASSWORD})
+        assert answer.status_code == 429
+        assert "Too many wrong passwords" in answer.text
+        assert client.get(f"{site.base}/queue").status_code == 303  # still not logged in

@@ -78,6 +78,8 @@ def ui_routes(config: Config, store: Store, *, clock: Callable[[], datetime]) ->
     """``/ui`` mounted when ``[http] ui = true``, else nothing."""
     if config.http is None or not config.http.ui:
         return []
+    login = "password login" if config.http.ui_password else "no login: loopback only"
+    log.info("http: the web page on /ui (%s)", login)
     return [Mount("/ui", app=build_ui(config, store, clock=clock))]
 
 
@@ -142,7 +144,11 @@ def build_ui(  # noqa: PLR0915
 
     def login(request: Request) -> Response:
         password = str(request.state.form.get("password", ""))
-        if guard.log_in(request, password):
+        try:
+            ok = guard.log_in(request, password)
+        except Refused as refused:
+            return render(request, "login.html", refused.status, error=refused.reason.capitalize())
+        if ok:
             return RedirectResponse("/ui/", status_code=303, headers=HEADERS)
         return render(request, "login.html", 403, error="Wrong password.")
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 
@@ -24,10 +26,12 @@ COOKIE = "syndbot_ui"
 SESSION_HOURS = 12
 USER = "admin"  # one operator account: the password is the only credential
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_FAILURES = 5  # wrong passwords from one address within FAILURE_WINDOW...
+FAILURE_WINDOW = 300.0  # ...lock that address out of the login until the window passes
 
 
 class Refused(Exception):
-    """A request turned away: ``status`` 403 (forbidden), 413 (too large) or 303 (log in)."""
+    """A request turned away: 403 (forbidden), 413 (too large), 429 (locked out), 303 (log in)."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -59,8 +63,11 @@ def csrf_token(request: Request) -> str:
 class Guard:
     """Who may see the page and send its forms."""
 
-    def __init__(self, http: HttpConfig) -> None:
+    def __init__(self, http: HttpConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._password = http.ui_password
+        self._clock = clock
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
 
     @property
     def login_needed(self) -> bool:
@@ -87,9 +94,19 @@ class Guard:
             raise Refused(403, "wrong CSRF token")
 
     def log_in(self, request: Request, password: str) -> bool:
-        """True, and the session logged in (with a new CSRF token), for the right password."""
+        """True, and the session logged in (with a new CSRF token), for the right password.
+
+        Raises ``Refused(429)`` while the address is locked out after ``MAX_FAILURES``."""
         if self._password is None:
             return True
+        address = request.client.host if request.client else "unknown"
+        now = self._clock()
+        with self._lock:
+            recent = [t for t in self._failures.get(address, []) if now - t < FAILURE_WINDOW]
+            self._failures[address] = recent
+            if len(recent) >= MAX_FAILURES:
+                log.warning("ui: login refused for %s: too many wrong passwords", who(request))
+                raise Refused(429, "too many wrong passwords; try again in a few minutes")
         ok = hmac.compare_digest(password.encode(), self._password.get().encode())
         if ok:
             request.session.clear()
@@ -97,5 +114,7 @@ class Guard:
             csrf_token(request)
             log.info("ui: login by %s", who(request))
         else:
+            with self._lock:
+                self._failures.setdefault(address, []).append(now)
             log.warning("ui: wrong password from %s", who(request))
         return ok
