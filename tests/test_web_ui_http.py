@@ -14,7 +14,7 @@ import pytest
 
 from bot.pipeline import Pipeline
 from bot.web.ui import safe_url
-from tests.webui import HOSTILE, PASSWORD, csrf_of, held_config, logged_in, served
+from tests.webui import HOSTILE, IMAGE, PASSWORD, csrf_of, held_config, logged_in, served
 
 
 def _pending(pipe: Pipeline) -> list[int]:
@@ -124,6 +124,24 @@ def test_an_over_long_edit_is_refused_with_its_count(tmp_path: Path) -> None:
         assert answer.status_code == 422
         assert "600 / 500" in answer.text
         assert site.pipe.store.delivery(target) == before
+
+
+def test_a_post_card_shows_text_count_image_alt_and_link(tmp_path: Path) -> None:
+    """The queue renders each held post like the platform would: its text with the link,
+    the counted length against the limit, the image with its alt text, the actions."""
+    with served(held_config(tmp_path)) as site, logged_in(site.base) as (client, _):
+        target = _pending(site.pipe)[-1]
+        post = site.pipe.store.delivery(target).post  # type: ignore[union-attr]
+        assert post is not None
+        page = client.get(f"{site.base}/queue").text
+        card = page[page.index(f'id="delivery-{target}"') :]
+        card = card[: card.index("</article>")]
+        assert html.escape(post.parts[0].text, quote=False) in card
+        assert f"{post.length.value} / 500 graphemes" in card
+        assert f'<img src="{IMAGE}" alt="Story 1"' in card
+        assert "alt: Story 1" in card
+        for action in ("approve", "skip", "edit"):
+            assert f'action="/ui/queue/{target}/{action}"' in card
 
 
 def test_without_a_password_only_loopback_names_are_answered(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from tests.builders import Item, rss, write_config
 PASSWORD = "correct horse battery staple"
 PASSWORD_ENV = "SYNDBOT_TEST_UI_PASSWORD"
 HOSTILE = "<script>window.__pwned=1</script>"
+IMAGE = "https://site.example/bus.jpg"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -32,10 +33,11 @@ def csrf_of(page: str) -> str:
 
 def held_config(tmp_path: Path, *, password: bool = True, items: int = 2) -> Config:
     """An outbox mastodon channel with approval = "manual", the web page on 127.0.0.1:0;
-    item 0 is titled with a script tag."""
+    item 0 is titled with a script tag, the last one has an image."""
     feed = tmp_path / "feed.xml"
     titles = [HOSTILE, *(f"Story {i}" for i in range(1, items))]
     entries = [Item(f"g{i}", t, f"https://site.example/{i}/") for i, t in enumerate(titles)]
+    entries[-1].image = IMAGE  # never loaded: these tests read the HTML, no browser
     feed.write_text(rss(entries), encoding="utf-8")
     path = write_config(tmp_path, feeds={"f": str(feed)}, platforms=("mastodon",), catch_up="all")
     ui = f'ui_password_env = "{PASSWORD_ENV}"\n' if password else ""
