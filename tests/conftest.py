@@ -32,8 +32,8 @@ import pytest
 
 from tests.offline import OfflineGuard
 
-# A real PostgreSQL per session, and the store contract fixtures over both engines.
-pytest_plugins = ["tests.pg", "tests.stores"]
+# A real PostgreSQL per session, the store contract fixtures over both engines, Chromium.
+pytest_plugins = ["tests.pg", "tests.stores", "tests.browser"]
 
 
 @pytest.fixture(autouse=True)

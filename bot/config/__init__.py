@@ -104,7 +104,7 @@ def load_config(
     service = _service(root.table("service"), environ)
     feeds = _feeds(root, service)
     unresolved: dict[str, MissingCredential] | None = {} if defer_missing_credentials else None
-    http = parse_http(root.table("http"))
+    http = parse_http(root.table("http"), environ)
     llm = parse_llm(root.table("llm"), environ)
     channels = parse_channels(root, service, feeds, environ, unresolved)
     return Config(

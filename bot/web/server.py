@@ -28,6 +28,7 @@ from bot.errors import SyndbotError
 from bot.protocols import Store
 from bot.web.health import Health, database_writable, evaluate
 from bot.web.metrics import Metrics
+from bot.web.ui import ui_routes
 
 log = logging.getLogger("syndbot.http")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -65,6 +66,7 @@ def build_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_page, methods=["GET"]),
+            *ui_routes(config, store, clock=clock),  # /ui when [http] ui = true (bot.web.ui)
         ]
     )
 
