@@ -130,6 +130,19 @@ class ChannelConfig:
     slots: tuple[time, ...] = ()  # local times at which posts go out, one per slot
     approval: Approval = field(default_factory=Approval)  # auto, hold:<duration> or manual
 
+    def secret(self, key: str) -> str:
+        """The value of credential ``key`` (config validation checked it is set), or a
+        ``ConfigError`` naming the key: the one credential lookup every publisher uses."""
+        secret = self.credentials.get(key)
+        value = secret.get().strip() if secret is not None else ""
+        if not value:
+            raise ConfigError(
+                "missing; set it to the name of the environment variable holding the value, "
+                "and the value in .env",
+                key=f"channels.{self.name}.credentials.{key}",
+            )
+        return value
+
     def accepts(self, feed_name: str) -> bool:
         """True when this channel posts articles from ``feed_name`` (no list = every feed)."""
         return self.feeds is None or feed_name in self.feeds
