@@ -113,7 +113,7 @@ class ServiceConfig:
     feed_deadline: float = 60.0  # a whole feed download, however the server drips it
     allow_private_addresses: bool = False
     timezone: str = "UTC"
-    poll_concurrency: int = 16  # feed polls in flight at once
+    poll_concurrency: int = 64  # feed polls in flight at once
     poll_per_host: int = 4  # of those, at most this many to one host
 
 
