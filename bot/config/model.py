@@ -92,7 +92,7 @@ class ServiceConfig:
     allow_private_addresses: bool = False
     timezone: str = "UTC"
     fleet: bool = False  # several instances share a PostgreSQL database (bot.fleet)
-    poll_concurrency: int = 16  # feed polls in flight at once
+    poll_concurrency: int = 64  # feed polls in flight at once
     poll_per_host: int = 4  # of those, at most this many to one host
 
 
