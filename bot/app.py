@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bot.llm import LlmSummariser
     from bot.observe import Observer
     from bot.protocols import Summariser
+    from bot.push import Nudger
     from bot.web.server import HttpService
 
 log = logging.getLogger("syndbot")
@@ -246,5 +247,18 @@ def _start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> Ht
         metrics,
         scheduler_running=lambda: jobs.running,
         started_at=datetime.now(UTC),
+        push=_nudger(config, jobs) if config.http.push else None,
     )
     return HttpService.start(config.http, app)
+
+
+def _nudger(config: Config, jobs: JobQueue) -> Nudger:
+    """Pushes poll the named feed early through its own poll job (``poll:<feed>``)."""
+    from bot.push import Nudger
+
+    assert config.http is not None
+    return Nudger(
+        [(feed.name, feed.url) for feed in config.feeds],
+        schedule=lambda feed, delay: jobs.run_soon(f"poll:{feed}", delay=delay),
+        debounce=config.http.push_debounce,
+    )

@@ -1,4 +1,5 @@
-"""The ``[http]`` table: where ``syndbot run`` serves ``/healthz`` and ``/metrics``.
+"""The ``[http]`` table: where ``syndbot run`` serves ``/healthz`` and ``/metrics`` (and,
+with ``push = true``, the ``/ping`` and ``/websub`` endpoints of ``bot.web.push``).
 
 Off unless ``listen`` is set. A bare port (``listen = 8787`` or ``":8787"``) binds
 ``127.0.0.1``; another address (``"0.0.0.0:8787"`` in a container) must be written out.
@@ -22,6 +23,10 @@ class HttpConfig:
     port: int = 8787
     # None: three times each feed's own interval (plus the service jitter).
     stale_after: float | None = None
+    # /ping (XML-RPC weblogUpdates) and /websub (hub.mode=publish) trigger an early poll.
+    push: bool = False
+    # Pushes fetch a feed at most once per this many seconds (pings between are one).
+    push_debounce: float = 3.0
 
     @property
     def probe_host(self) -> str:
@@ -37,8 +42,10 @@ class HttpConfig:
 
 def parse_http(sec: Section) -> HttpConfig | None:
     """``HttpConfig`` from ``[http]``, or None when it has no ``listen``."""
-    sec.check_known(("listen", "stale_after"))
+    sec.check_known(("listen", "stale_after", "push", "push_debounce"))
     stale_after = sec.duration("stale_after", 0.0, positive=True) if "stale_after" in sec else None
+    push = sec.boolean("push", HttpConfig.push)
+    push_debounce = sec.duration("push_debounce", HttpConfig.push_debounce, positive=True)
     if "listen" not in sec:
         return None
     raw = sec.data["listen"]
@@ -59,4 +66,10 @@ def parse_http(sec: Section) -> HttpConfig | None:
             ipaddress.ip_address(host)
         except ValueError as exc:
             raise sec.error("listen", f'"{host}" is not an IP address; {hint}') from exc
-    return HttpConfig(host=host, port=int(port_text), stale_after=stale_after)
+    return HttpConfig(
+        host=host,
+        port=int(port_text),
+        stale_after=stale_after,
+        push=push,
+        push_debounce=push_debounce,
+    )

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from bot.config import Config, HttpConfig
 from bot.errors import SyndbotError
 from bot.protocols import Store
+from bot.push import Nudger
 from bot.web.health import Health, database_writable, evaluate
 from bot.web.metrics import Metrics
 
@@ -41,6 +42,7 @@ def build_app(
     scheduler_running: Callable[[], bool],
     started_at: datetime,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    push: Nudger | None = None,
 ) -> Starlette:
     """``GET /healthz`` (200 or 503, JSON reasons) and ``GET /metrics`` (Prometheus text)."""
 
@@ -61,12 +63,15 @@ def build_app(
     def metrics_page(request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics_page, methods=["GET"]),
-        ]
-    )
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+    ]
+    if push is not None:  # [http] push: /ping and /websub (bot.web.push)
+        from bot.web.push import push_routes
+
+        routes += push_routes(push)
+    return Starlette(routes=routes)
 
 
 class HttpService:
