@@ -5,7 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from bot.config import HttpConfig, load_config
+from bot.errors import ConfigError
 from bot.push import Nudger
 from bot.scheduler import JobQueue
 
@@ -128,3 +133,24 @@ def test_run_soon_while_the_job_runs_runs_it_again_after() -> None:
     finally:
         release.set()
         jobs.stop()
+
+
+def test_push_keys_in_the_http_table(tmp_path: Path) -> None:
+    """[http] push is off by default, push_debounce defaults to 3 s; a wrong type or a zero
+    debounce is a config error naming the key."""
+    path = tmp_path / "c.toml"
+    feed = 'channels = []\n[[feeds]]\nname = "f"\nurl = "builtin:demo"\n[http]\nlisten = 8787\n'
+
+    def load(extra: str) -> HttpConfig:
+        path.write_text(feed + extra, encoding="utf-8")
+        http = load_config(path, env={}).http
+        assert http is not None
+        return http
+
+    assert load("").push is False
+    assert load("").push_debounce == 3.0
+    on = load('push = true\npush_debounce = "10s"\n')
+    assert (on.push, on.push_debounce) == (True, 10.0)
+    for bad, key in (('push = "yes"', "push"), ('push_debounce = "0s"', "push_debounce")):
+        with pytest.raises(ConfigError, match=key):
+            load(bad + "\n")
