@@ -107,13 +107,20 @@ class Nudger:
 
     def nudge(self, urls: Sequence[str], *, source: str) -> Verdict:
         """Poll the feeds ``urls`` name soon, unless ``source`` pushes too often."""
+        return self._nudge(lambda: self.match(urls), source)
+
+    def nudge_feed(self, feed: str, *, source: str) -> Verdict:
+        """Poll ``feed`` (a verified WebSub notice names it by its callback) soon."""
+        return self._nudge(lambda: (feed,), source)
+
+    def _nudge(self, feeds_of: Callable[[], tuple[str, ...]], source: str) -> Verdict:
         now = self._clock()
         plans: list[tuple[str, float]] = []
         with self._lock:
             wait = self._take_token(source, now)
             if wait > 0:
                 return Verdict(limited=True, retry_after=wait)
-            feeds = self.match(urls)
+            feeds = feeds_of()
             for feed in feeds:
                 delay = self._plan(feed, now)
                 if delay is not None:

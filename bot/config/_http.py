@@ -27,6 +27,8 @@ class HttpConfig:
     push: bool = False
     # Pushes fetch a feed at most once per this many seconds (pings between are one).
     push_debounce: float = 3.0
+    # How hubs reach this listener ("https://bot.example"); set, it subscribes to hubs.
+    public_url: str | None = None
 
     @property
     def probe_host(self) -> str:
@@ -42,10 +44,13 @@ class HttpConfig:
 
 def parse_http(sec: Section) -> HttpConfig | None:
     """``HttpConfig`` from ``[http]``, or None when it has no ``listen``."""
-    sec.check_known(("listen", "stale_after", "push", "push_debounce"))
+    sec.check_known(("listen", "stale_after", "push", "push_debounce", "public_url"))
     stale_after = sec.duration("stale_after", 0.0, positive=True) if "stale_after" in sec else None
     push = sec.boolean("push", HttpConfig.push)
     push_debounce = sec.duration("push_debounce", HttpConfig.push_debounce, positive=True)
+    public_url = sec.optional_text("public_url")
+    if public_url is not None and not public_url.startswith(("http://", "https://")):
+        raise sec.error("public_url", f'"{public_url}" is not an http(s) URL')
     if "listen" not in sec:
         return None
     raw = sec.data["listen"]
@@ -72,4 +77,5 @@ def parse_http(sec: Section) -> HttpConfig | None:
         stale_after=stale_after,
         push=push,
         push_debounce=push_debounce,
+        public_url=public_url,
     )

@@ -22,9 +22,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.push import Nudger, Verdict
+from bot.websub import CALLBACK_PATH, Subscriber
 
 log = logging.getLogger("syndbot.push")
 MAX_BODY = 64 * 1024
+MAX_NOTICE = 10 * 1024 * 1024  # a WebSub notice carries the whole feed
 XML = "text/xml; charset=utf-8"
 # Fault codes from the XML-RPC "specification for fault code interoperability".
 PARSE_ERROR, NO_METHOD, BAD_PARAMS = -32700, -32601, -32602
@@ -88,16 +90,16 @@ def push_routes(nudger: Nudger) -> list[Route]:
     ]
 
 
-async def _body(request: Request) -> bytes:
-    """The request body, refused beyond ``MAX_BODY`` without reading the rest."""
+async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The request body, refused beyond ``limit`` bytes without reading the rest."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > limit:
             raise _TooLarge
         chunks.append(chunk)
     return b"".join(chunks)
@@ -149,3 +151,30 @@ def _log(verdict: Verdict, what: str, urls: list[str], request: Request) -> None
         )
     else:
         log.info("push %s from %s ignored: %s is no configured feed", what, _source(request), named)
+
+
+def websub_callback_routes(subscriber: Subscriber) -> list[Route]:
+    """``/websub/callback/{token}``: a hub's intent verification (GET) and notices (POST)."""
+
+    def verify(request: Request) -> Response:
+        token = request.path_params["token"]
+        challenge = subscriber.verify(token, dict(request.query_params))
+        if challenge is None:
+            return PlainTextResponse("no such subscription", status_code=404)
+        return PlainTextResponse(challenge)
+
+    async def notice(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            body = await _body(request, limit=MAX_NOTICE)
+        except _TooLarge:
+            body = b""  # still answered 2xx below; an empty body never matches a signature
+        accepted = subscriber.notified(token, body, request.headers.get("x-hub-signature"))
+        if accepted is None:
+            return PlainTextResponse("gone", status_code=410)  # tells the hub to drop it
+        return Response(status_code=202)  # a bad signature is dropped, but still 2xx
+
+    return [
+        Route(CALLBACK_PATH + "{token}", verify, methods=["GET"]),
+        Route(CALLBACK_PATH + "{token}", notice, methods=["POST"]),
+    ]
