@@ -83,14 +83,24 @@ class PushedService:
 
 @contextmanager
 def pushed_service(
-    tmp_path: Path, feeds: FeedServer, *, push: bool = True, debounce: str = "2s"
+    tmp_path: Path,
+    feeds: FeedServer,
+    *,
+    push: bool = True,
+    debounce: str = "2s",
+    websub: bool = False,
+    interval: str = "1m",
 ) -> Iterator[PushedService]:
-    """``syndbot run`` on a feed at ``feeds`` + FEED, one outbox channel, /ping and /websub."""
+    """``syndbot run`` on a feed at ``feeds`` + FEED, one outbox channel, /ping and /websub;
+    with ``websub`` its public_url is its own listener, so it subscribes to hubs."""
     path = write_config(tmp_path, feeds={"site": feeds.url(FEED)}, platforms=("x",))
     port = free_port()
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(f'[http]\nlisten = "127.0.0.1:{port}"\n')
-        fh.write(f'push = {"true" if push else "false"}\npush_debounce = "{debounce}"\n')
+    text = path.read_text(encoding="utf-8").replace('"1m"', f'"{interval}"', 1)
+    text += f'[http]\nlisten = "127.0.0.1:{port}"\n'
+    text += f'push = {"true" if push else "false"}\npush_debounce = "{debounce}"\n'
+    if websub:
+        text += f'public_url = "http://127.0.0.1:{port}"\n'
+    path.write_text(text, encoding="utf-8")
     config = load_config(path, env={})
     stop = threading.Event()
     with open_pipeline(config) as pipeline:
