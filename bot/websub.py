@@ -57,6 +57,7 @@ class Subscription:
     token: str  # the callback path segment
     secret: str
     mode: str = "subscribe"  # the intent we are waiting to have verified
+    asked_at: float = 0.0
     verified_at: float | None = None
     lease_seconds: float | None = None
 
@@ -135,6 +136,7 @@ class Subscriber:
             hub=hub,
             token=secrets.token_urlsafe(24),
             secret=secrets.token_urlsafe(32),
+            asked_at=self._clock(),
         )
         with self._lock:
             self._by_token[sub.token] = sub
@@ -211,6 +213,10 @@ class Subscriber:
         self._nudge(sub.feed)
         return True
 
+    def forget(self, sub: Subscription) -> None:
+        """Drop ``sub`` without asking the hub (its callback answers 410 from now on)."""
+        self._drop(sub)
+
     def _drop(self, sub: Subscription) -> None:
         with self._lock:
             self._by_token.pop(sub.token, None)
@@ -275,7 +281,12 @@ class Subscriptions:
     def tick(self) -> None:
         """Subscribe feeds without a live subscription (at most once per ``retry``), renew."""
         now = self._clock()
-        live = {s.feed for s in self.subscriber.subscriptions() if not s.lapsed(now)}
+        live: set[str] = set()
+        for sub in self.subscriber.subscriptions():
+            if self._alive(sub, now):
+                live.add(sub.feed)
+            else:  # never verified, or the lease lapsed: its callback answers 410 now
+                self.subscriber.forget(sub)
         for name, url in self._feeds:
             if name in live or now - self._tried.get(name, -self._retry) < self._retry:
                 continue
@@ -288,6 +299,12 @@ class Subscriptions:
             except (httpx.HTTPError, SubscribeError) as exc:
                 log.info("websub feed=%s: not subscribed (%s); polling goes on", name, exc)
         self.subscriber.renew_due()
+
+    def _alive(self, sub: Subscription, now: float) -> bool:
+        """Verified and within its lease, or still waiting for the hub's check (a while)."""
+        if sub.verified_at is None:
+            return now - sub.asked_at < self._retry
+        return not sub.lapsed(now)
 
     def close(self) -> None:
         for name, _ in self._feeds:

@@ -164,3 +164,39 @@ def test_a_refusing_or_private_hub_is_an_error_and_forgotten(hub: RecordingHub) 
     assert sub.subscriptions() == []
     assert strict.subscriptions() == []
     assert len(hub.requests) == 1
+
+
+def test_subscriptions_retry_a_silent_hub_and_a_lapsed_lease(hub: RecordingHub) -> None:
+    """Subscriptions.tick subscribes a feed that names a hub; a subscription the hub never
+    verified, or whose lease lapsed, is forgotten after the retry period and asked again."""
+    from bot.websub import Subscriptions
+    from tests.feedserver import FeedServer
+
+    clock = Clock()
+    with FeedServer() as feeds, httpx.Client(trust_env=False) as http:
+        link = f'<{hub.url("/hub")}>; rel="hub", <{feeds.url("/f.xml")}>; rel="self"'
+        feeds.route("/f.xml", body=b"<rss><channel></channel></rss>", headers={"Link": link})
+        sub = Subscriber(
+            "https://bot.example", http=http, nudge=print, clock=clock, allow_private=True
+        )
+        ticks = Subscriptions(sub, [("f", feeds.url("/f.xml"))], http, clock=clock, retry=600)
+        ticks.tick()
+        assert [r["hub.topic"] for r in hub.requests] == [feeds.url("/f.xml")]
+        clock.now = 599.0
+        ticks.tick()
+        assert len(hub.requests) == 1  # still waiting for the hub's check
+        clock.now = 600.0
+        ticks.tick()
+        assert len(hub.requests) == 2
+        (current,) = sub.subscriptions()
+        sub.verify(
+            current.token,
+            {"hub.mode": "subscribe", "hub.topic": current.topic, "hub.lease_seconds": "1000"},
+        )
+        clock.now = 1000.0
+        ticks.tick()  # at 40 % of the lease: nothing to do
+        assert len(hub.requests) == 2
+        clock.now = 1600.0
+        ticks.tick()  # lapsed without renewal (say, the hub was down): asked again
+        assert len(hub.requests) == 3
+        assert sub.notified(current.token, b"", None) is None

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
+from bot.config import HttpConfig
+from bot.web.push import websub_callback_routes
+from bot.web.server import HttpService
+from bot.websub import Subscriber
 from tests.builders import Item, rss
 from tests.feedserver import FeedServer
 from tests.pushkit import FEED, free_port, pushed_service, wait_for
@@ -61,6 +66,7 @@ def test_subscribe_verify_and_signed_notification(tmp_path: Path, feeds: FeedSer
             assert hub.publish(feeds.url(FEED)).status_code == 202
             wait_for("the new post", lambda: SECOND.link in svc.posted_links(), timeout=10)
             assert time.monotonic() - started < 5
+        assert hub.callbacks(feeds.url(FEED)) == []  # unsubscribed (and verified) at stop
 
 
 def test_a_tampered_notification_is_answered_but_ignored(tmp_path: Path, feeds: FeedServer) -> None:
@@ -99,3 +105,50 @@ def test_a_hub_that_is_down_leaves_the_feed_to_polling(tmp_path: Path, feeds: Fe
     with pushed_service(tmp_path, feeds, push=False, websub=True, interval="2s") as svc:
         _serve(feeds, [SECOND, FIRST], dead_hub, '"v2"')
         wait_for("the new post by polling", lambda: SECOND.link in svc.posted_links(), timeout=15)
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_lease_renewal_at_the_real_hub(tmp_path: Path, feeds: FeedServer) -> None:
+    """At 80 % of the lease the hub granted (clock passed in) syndbot subscribes again with
+    a new callback and secret; the hub then notifies the new one, and the old callback
+    answers 410 so the hub drops it."""
+    clock = Clock()
+    nudged: list[str] = []
+    port = free_port()
+    with WebSubHub(tmp_path) as hub, httpx.Client(trust_env=False) as http:
+        subscriber = Subscriber(
+            f"http://127.0.0.1:{port}",
+            http=http,
+            nudge=nudged.append,
+            clock=clock,
+            allow_private=True,
+            lease_seconds=100,
+        )
+        service = HttpService.start(
+            HttpConfig(port=port), Starlette(routes=websub_callback_routes(subscriber))
+        )
+        try:
+            _serve(feeds, [FIRST], hub.url, '"v1"')
+            topic = feeds.url(FEED)
+            old = subscriber.subscribe("site", topic=topic, hub=hub.url)
+            assert old.active  # the hub verified it before answering
+            assert old.lease_seconds == 100
+            clock.now = 79.0
+            assert subscriber.renew_due() == 0
+            clock.now = 80.0
+            assert subscriber.renew_due() == 1
+            (new,) = subscriber.subscriptions()
+            assert new.active
+            assert new.token != old.token
+            assert len(hub.callbacks(topic)) == 2  # the hub still has the old one
+            assert hub.publish(topic).status_code == 202
+            assert nudged == ["site"]  # once: the old callback is gone (410)
+            assert hub.callbacks(topic) == [(subscriber.callback_url(new), new.secret)]
+        finally:
+            service.stop()
