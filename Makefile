@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers for `make test` (one per core); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 # The local Bluesky server's install stamp, named as .ci/pds-setup.sh names it.
 PDS_DIR = $(or $(SYNDBOT_PDS_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bluesky-pds)
 PDS_STAMP = $(PDS_DIR)/$(shell sed -n 's|^stamp="$$dir/\(.*\)"$$|\1|p' .ci/pds-setup.sh)
@@ -31,10 +33,11 @@ test: $(STAMP)  ## ruff, mypy on bot/, the whole suite
 	  fi; \
 	  bash .ci/pds-setup.sh >/dev/null; \
 	fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python bench/compose_speed.py
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/rouge.py
 	$(BIN)/python bench/poll_cycle.py
 

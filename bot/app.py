@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -14,9 +16,11 @@ import httpx
 
 from bot.config import Config
 from bot.feeds import make_http_client, open_source
+from bot.feeds.pagecache import PageCache, pages_path
 from bot.lock import nobody_sending
 from bot.netguard import install_guard, pinned_transport
-from bot.pipeline import Pipeline
+from bot.pipeline import Pipeline, PollReport
+from bot.polling import HostLimits
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from bot.websub import Subscriptions
 
 log = logging.getLogger("syndbot")
+FIRST_POLLS_PER_SECOND = 50.0
 
 
 @contextmanager
@@ -48,6 +53,9 @@ def open_pipeline(
     own_client = client is None
     http = client or make_http_client(user_agent=service.user_agent, timeout=service.timeout)
     store = open_store(service.database)
+    # Article pages read for full text, kept beside the database across restarts.
+    full_text = any(f.full_text != "never" and "://" in f.url for f in config.feeds)
+    pages = PageCache(pages_path(service.database)) if full_text else None
     # Publishers get their own client: feed fetching applies stricter size/address rules.
     api_http = httpx.Client(
         timeout=service.timeout,
@@ -81,6 +89,7 @@ def open_pipeline(
                 max_bytes=service.max_feed_bytes,
                 allow_private=service.allow_private_addresses,
                 deadline=service.feed_deadline,
+                pages=pages,
             )
             for feed in config.feeds
         }
@@ -96,6 +105,8 @@ def open_pipeline(
         if llm is not None:
             llm.close()
         store.close()
+        if pages is not None:
+            pages.close()
         api_http.close()
         if own_client:
             http.close()
@@ -149,38 +160,40 @@ def run_service(
             log.error("stopping the service: the database is %s", what)
         stop.set()
 
+    service = config.service
+    polls = min(service.poll_concurrency, len(config.feeds))
     jobs = JobQueue(
-        workers=max(4, min(16, len(config.feeds) + len(config.channels))),
+        workers=max(4, polls + min(8, len(config.channels))),
         fatal=(DatabaseDamaged, DatabaseReadOnly),
         on_fatal=stop_for,
     )
-    poll: Callable[[str], object] = pipeline.poll_due
-    deliver: Callable[[str], object] = pipeline.deliver
-    if leases is not None:
-        from bot.fleet import deliver_if_held, poll_if_held
+    poll, deliver = _work(pipeline, leases)
+    deliveries = ChannelDeliveries(pipeline, deliver)
+    hosts = HostLimits(service.poll_per_host)
 
-        held = leases
+    def poll_then_deliver(feed_name: str) -> None:
+        with hosts.hold(config.feed(feed_name).url):  # one site is never hammered
+            report = poll(feed_name)
+        # What a poll queues leaves at once, not at the channel's next delivery run.
+        if isinstance(report, PollReport) and report.queued:
+            deliveries.start([c.name for c in config.channels_for(feed_name)])
 
-        def poll(feed: str) -> object:
-            return poll_if_held(pipeline, held, feed)
-
-        def deliver(channel: str) -> object:
-            return deliver_if_held(pipeline, held, channel)
-
+    # First polls spread at about FIRST_POLLS_PER_SECOND (never beyond a feed's interval),
+    # so thousands of feeds do not all start at once and stay spread after.
+    spread = len(config.feeds) / FIRST_POLLS_PER_SECOND
     for feed in config.feeds:
         jobs.run_repeating(
-            poll,
+            poll_then_deliver,
             every=feed.interval,
-            jitter=config.service.jitter,
-            # Spread the first polls a little so many feeds do not all start at once.
-            first_in=random.uniform(0, min(2.0, config.service.jitter)),
+            jitter=service.jitter,
+            first_in=random.uniform(0, min(max(spread, min(2.0, service.jitter)), feed.interval)),
             name=f"poll:{feed.name}",
             args=(feed.name,),
         )
     for channel in config.channels:
         # One job per channel: a slow or failing channel never delays the others.
         jobs.run_repeating(
-            deliver,
+            deliveries.run,
             every=config.service.deliver_interval,
             first_in=1.0,
             name=f"deliver:{channel.name}",
@@ -200,11 +213,80 @@ def run_service(
         if http is not None:
             http.stop()
         jobs.stop(wait=True)
+        deliveries.stop()
         if leases is not None:
             leases.close()
         log.info("stopped")
     if fatal:
         raise fatal[0]
+
+
+def _work(
+    pipeline: Pipeline, leases: Leases | None
+) -> tuple[Callable[[str], object], Callable[[str], object]]:
+    """(poll a feed, deliver a channel): the pipeline's own, or under a fleet only the
+    feeds and channels this instance holds the lease of."""
+    if leases is None:
+        return pipeline.poll_due, pipeline.deliver
+    from bot.fleet import deliver_if_held, poll_if_held
+
+    held = leases
+
+    def poll(feed: str) -> object:
+        return poll_if_held(pipeline, held, feed)
+
+    def deliver(channel: str) -> object:
+        return deliver_if_held(pipeline, held, channel)
+
+    return poll, deliver
+
+
+class ChannelDeliveries:
+    """Runs ``pipeline.deliver`` for a channel on its timer or as soon as a poll queued
+    something, never twice at once for one channel: a request made while that channel's
+    run is busy makes the run go round once more."""
+
+    def __init__(self, pipeline: Pipeline, deliver: Callable[[str], object]) -> None:
+        self._deliver = deliver  # pipeline.deliver, or under a fleet only while leased
+        names = [c.name for c in pipeline.config.channels]
+        self._busy = {name: threading.Lock() for name in names}
+        self._wanted = {name: threading.Event() for name in names}
+        # Poll jobs hand deliveries over instead of sending from their own thread.
+        self._kicks = ThreadPoolExecutor(
+            max_workers=max(1, min(8, len(names))), thread_name_prefix="syndbot-deliver"
+        )
+
+    def start(self, channel_names: list[str]) -> None:
+        """Deliver these channels soon, on the delivery threads."""
+        for name in channel_names:
+            if name in self._busy:
+                self._wanted[name].set()
+                with contextlib.suppress(RuntimeError):  # stopping: the next run sends it
+                    self._kicks.submit(_logged, self.run, name)
+
+    def run(self, channel_name: str) -> None:
+        """Deliver ``channel_name`` now, unless its run is busy (which then goes again)."""
+        busy, wanted = self._busy[channel_name], self._wanted[channel_name]
+        wanted.set()
+        while wanted.is_set():
+            if not busy.acquire(blocking=False):
+                return  # the running delivery sees ``wanted`` after its round
+            try:
+                while wanted.is_set():
+                    wanted.clear()
+                    self._deliver(channel_name)
+            finally:
+                busy.release()
+
+    def stop(self) -> None:
+        self._kicks.shutdown(wait=True, cancel_futures=True)
+
+
+def _logged(func: Callable[[str], None], name: str) -> None:
+    try:
+        func(name)
+    except Exception:
+        log.exception("delivery for channel=%s failed; it runs again at its next time", name)
 
 
 def attach_observer(pipeline: Pipeline, observer: Observer) -> None:

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from itertools import pairwise
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.config import ChannelConfig
+if TYPE_CHECKING:
+    from bot.config import ChannelConfig
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.markup import escape as esc
 from rich.table import Table
 
-from bot.budget import Budget
-from bot.models import FeedState, Post
-from bot.pipeline import DeliveryReport, PollReport
+from bot.models import FeedState
 from bot.protocols import DeliveryCounts
 from bot.words import plural
+
+if TYPE_CHECKING:  # ``syndbot status`` renders without loading the pipeline
+    from rich.console import Console
+
+    from bot.budget import Budget
+    from bot.models import Post
+    from bot.pipeline import DeliveryReport, PollReport
 
 
 def ago(moment: datetime | None, now: datetime) -> str:
@@ -48,11 +53,23 @@ def print_posts(console: Console, posts: Sequence[Post]) -> None:
         console.print()
 
 
-def poll_table(reports: Sequence[PollReport]) -> Table:
-    table = Table(title="Poll")
+POLL_ROWS = 40  # beyond this many feeds, the poll table lists only those worth a look
+
+
+def poll_table(reports: Sequence[PollReport], *, max_rows: int = POLL_ROWS) -> Table:
+    """One row per feed; for many feeds, only feeds with news, warnings or errors (errors
+    first, at most ``max_rows``) and a caption counting them all."""
+    shown = list(reports)
+    caption = None
+    if len(reports) > max_rows:
+        notable = [r for r in reports if r.error or r.new or r.queued or r.edited or r.warnings]
+        notable.sort(key=lambda r: not r.error)  # stable: errors first, then feed order
+        shown = notable[:max_rows]
+        caption = _poll_summary(reports, hidden=len(reports) - len(shown))
+    table = Table(title="Poll", caption=caption)
     for col in ("feed", "new", "queued", "edited", "result"):
         table.add_column(col)
-    for r in reports:
+    for r in shown:
         if r.error:
             result = f"[red]{'backing off: ' if r.skipped else ''}{esc(r.error)}[/red]"
         elif r.not_modified:
@@ -61,6 +78,21 @@ def poll_table(reports: Sequence[PollReport]) -> Table:
             result = "ok" + (f" ({plural(len(r.warnings), 'warning')})" if r.warnings else "")
         table.add_row(esc(r.feed), str(r.new), str(r.queued), str(r.edited), result)
     return table
+
+
+def _poll_summary(reports: Sequence[PollReport], *, hidden: int) -> str:
+    """'10,000 feeds: 9,990 not modified, 7 ok, 3 failed; 12 new, 24 queued (9,990 rows
+    not shown)'."""
+    failed = sum(1 for r in reports if r.error)
+    unchanged = sum(1 for r in reports if r.not_modified and not r.error)
+    parts = [f"{unchanged:,} not modified", f"{len(reports) - failed - unchanged:,} ok"]
+    parts.append(f"{failed:,} failed")
+    new = sum(r.new for r in reports)
+    queued = sum(r.queued for r in reports)
+    return (
+        f"{len(reports):,} feeds: {', '.join(parts)}; {new:,} new, {queued:,} queued "
+        f"({hidden:,} unremarkable rows not shown)"
+    )
 
 
 def delivery_table(reports: Sequence[DeliveryReport]) -> Table:

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.budget import Budget, budget_status
-from bot.config import Config
 from bot.models import Delivery, FeedState
 from bot.protocols import DeliveryCounts, Store
+
+if TYPE_CHECKING:  # ``syndbot --help`` imports this module for DEFAULT_LIMIT
+    from bot.config import Config
 
 DEFAULT_LIMIT = 20
 

@@ -13,7 +13,9 @@ test can serve gigabytes without building them) or redirect.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -49,8 +51,29 @@ class RecordedRequest:
 
 
 class _Handler(LoopbackHandler):
+    def setup(self) -> None:
+        super().setup()  # one handler per accepted TCP connection
+        with self.owner.lock:
+            self.owner.connections += 1
+            self.owner.open_sockets.add(self.request)
+
+    def finish(self) -> None:
+        with self.owner.lock:
+            self.owner.open_sockets.discard(self.request)
+        super().finish()
+
     def do_GET(self) -> None:
         owner: FeedServer = self.owner
+        with owner.lock:
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            self._answer(owner)
+        finally:
+            with owner.lock:
+                owner.in_flight -= 1
+
+    def _answer(self, owner: FeedServer) -> None:
         headers = self.lower_headers()
         owner.requests.append(RecordedRequest(self.path, headers))
         route = owner.routes.get(self.path.split("?", 1)[0])
@@ -148,6 +171,11 @@ class FeedServer(Loopback):
         super().__init__(_Handler)
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
+        self.connections = 0  # TCP connections accepted (keep-alive reuse shows here)
+        self.in_flight = 0  # requests being answered now, and the most at any one time
+        self.max_in_flight = 0
+        self.open_sockets: set[socket.socket] = set()
+        self.lock = threading.Lock()
         self.stopping = threading.Event()
 
     def route(self, path: str, **settings: Any) -> Route:
@@ -163,3 +191,8 @@ class FeedServer(Loopback):
     def close(self) -> None:
         self.stopping.set()  # endless answers (drip, stream) end, so the server can stop
         super().close()
+        # A stopped server answers nothing more, not even on a kept-alive connection.
+        with self.lock:
+            for sock in self.open_sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)

@@ -71,3 +71,49 @@ def test_mistakes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:
         _load(tmp_path, text)
     assert "http." in str(info.value)
+
+
+def test_ui_is_off_by_default_and_reads_its_password_by_name(tmp_path: Path) -> None:
+    """ui defaults to false; ui_password_env names a variable whose value becomes a Secret."""
+    assert _http(tmp_path, 'listen = "127.0.0.1:8787"').ui is False
+    path = tmp_path / "syndbot.toml"
+    path.write_text(
+        f'{FEED}[http]\nlisten = "0.0.0.0:8787"\nui = true\nui_password_env = "UI_PW"\n',
+        encoding="utf-8",
+    )
+    http = load_config(path, env={"UI_PW": "correct horse"}).http
+    assert http is not None
+    assert http.ui
+    assert http.ui_password is not None
+    assert http.ui_password.get() == "correct horse"
+    assert "correct horse" not in repr(http)
+
+
+def test_ui_without_a_password_is_refused_off_loopback(tmp_path: Path) -> None:
+    """ui = true on 0.0.0.0 without ui_password_env is a ConfigError; on 127.0.0.1 it is not."""
+    assert _http(tmp_path, 'listen = "127.0.0.1:8787"\nui = true').ui_password is None
+    with pytest.raises(ConfigError, match="not a loopback address") as caught:
+        _load(tmp_path, 'listen = "0.0.0.0:8787"\nui = true')
+    assert caught.value.key == "http.ui"
+
+
+@pytest.mark.parametrize(
+    ("name", "env", "message"),
+    [
+        ("ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7", {}, "looks like a secret"),
+        ("UI_PW", {}, "UI_PW is not set"),
+    ],
+)
+def test_ui_password_env_refuses_values_and_unset_names(
+    tmp_path: Path, name: str, env: dict[str, str], message: str
+) -> None:
+    """A token pasted as the name is refused without being echoed; an unset name is named."""
+    path = tmp_path / "syndbot.toml"
+    path.write_text(
+        f'{FEED}[http]\nlisten = 8787\nui = true\nui_password_env = "{name}"\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(path, env=env)
+    assert caught.value.key == "http.ui_password_env"
+    if name.startswith("ghp_"):
+        assert name not in str(caught.value)

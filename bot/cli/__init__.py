@@ -7,16 +7,17 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
-from rich.console import Console
-from rich.progress import Progress
 
 from bot import __version__
 from bot.cli._common import DEFAULT_CONFIG, Ctx, console, errors, fail, load, setup_logging
-from bot.store.url import Database
 from bot.words import plural
+
+if TYPE_CHECKING:  # the store package loads only when a command needs it
+    from bot.store.url import Database
 
 
 def _sole_service(database: Database, *, fleet: bool = False) -> ExitStack:
@@ -111,6 +112,8 @@ def run(ctx: Ctx) -> None:
     # ends the service cleanly.
     stop = threading.Event()
     install_stop_signals(stop)
+    from rich.console import Console
+
     from bot.app import open_pipeline, run_service
 
     with errors():
@@ -142,7 +145,10 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
       syndbot poll --feed ev-en
     """
     setup_logging(ctx.verbose, service=False)
+    from rich.progress import Progress
+
     from bot.app import open_pipeline, recover_interrupted
+    from bot.polling import HostLimits, poll_many
     from bot.render import delivery_table, poll_table
 
     with errors():
@@ -152,14 +158,18 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
             config.feed(name)  # unknown name -> ConfigError naming it
         with _sole_service(config.service.database), open_pipeline(config) as pipe:
             recover_interrupted(pipe)
-            reports = []
             term = console()
+            service = config.service
             with Progress(console=term, transient=True, disable=not term.is_terminal) as progress:
                 task = progress.add_task("polling", total=len(names))
-                for name in names:
-                    progress.update(task, description=f"polling {name}")
-                    reports.append(pipe.poll(name))
-                    progress.advance(task)
+                reports = poll_many(
+                    names,
+                    pipe.poll,
+                    urls=lambda name: config.feed(name).url,
+                    in_flight=service.poll_concurrency,
+                    limits=HostLimits(service.poll_per_host),
+                    done=lambda _name: progress.advance(task),
+                )
             console().print(poll_table(reports))
             if deliver:
                 sent = []

@@ -8,18 +8,24 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from bot.config import Config
 from bot.errors import SyndbotError
+
+if TYPE_CHECKING:  # rich and the config load only when a command runs: fast --help
+    from rich.console import Console
+
+    from bot.config import Config
 
 DEFAULT_CONFIG = "config/syndbot.toml"
 
 
 def console() -> Console:
     """A console on the current stdout; wide when piped so tables stay greppable."""
+    from rich.console import Console
+
     tty = sys.stdout.isatty()
     return Console(soft_wrap=True, width=None if tty else 200, highlight=tty)
 

@@ -12,19 +12,21 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
-import httpx
-from rich.table import Table
-from rich.text import Text
 
 from bot.cli._common import Ctx, console, errors, load, setup_logging
-from bot.cli._network import explain_network_error, network_cause
-from bot.config import ChannelConfig, Config, MissingCredential
 from bot.durations import format_duration
 from bot.errors import AuthError, ConfigError, RateLimited, Rejected, SyndbotError, Transient
-from bot.publishers import MemoryState, PublisherContext, build_publisher
 from bot.words import plural
+
+if TYPE_CHECKING:  # httpx, rich and the publishers load only when the check runs
+    import httpx
+    from rich.table import Table
+
+    from bot.config import ChannelConfig, Config
+    from bot.publishers import PublisherContext
 
 log = logging.getLogger("syndbot")
 
@@ -48,6 +50,8 @@ def check_channels(
     config: Config, channels: Sequence[ChannelConfig], *, http: httpx.Client
 ) -> list[CheckResult]:
     """Build each channel's publisher and call its ``check()``; never raises for a channel."""
+    from bot.publishers import MemoryState, PublisherContext
+
     service = config.service
     # Checks only read, so state goes to memory: the database is neither created nor touched.
     ctx = PublisherContext(
@@ -62,6 +66,9 @@ def check_channels(
 def _check_one(
     channel: ChannelConfig, ctx: PublisherContext, unresolved: ConfigError | None
 ) -> CheckResult:
+    from bot.config import MissingCredential
+    from bot.publishers import build_publisher
+
     name, platform = channel.name, channel.platform
     if isinstance(unresolved, MissingCredential):
         return CheckResult(name, platform, problem=unresolved.problem, advice=unresolved.advice)
@@ -88,6 +95,8 @@ _ADVICE: tuple[tuple[type[Exception], str], ...] = (
 
 def _explain(exc: Exception) -> tuple[str, str]:
     """(what is wrong, what to do) for a failed ``check()``; library dumps become a sentence."""
+    from bot.cli._network import explain_network_error, network_cause
+
     if isinstance(exc, RateLimited):
         wait = format_duration(max(1.0, exc.retry_after))
         return str(exc), f"the platform asks to wait; run channels check again in {wait}"
@@ -117,6 +126,9 @@ def _scrub(text: str, channel: ChannelConfig) -> str:
 
 def results_table(results: Sequence[CheckResult]) -> Table:
     """One row per channel: channel, platform, OK and the account, or the problem and the fix."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="Channel check")
     for column in ("channel", "platform", "result", "what to do"):
         table.add_column(column, overflow="fold")
@@ -167,6 +179,8 @@ def check(ctx: Ctx, names: Sequence[str]) -> None:
       syndbot channels check --channel x-en --channel facebook-en
     """
     setup_logging(ctx.verbose, service=False)
+    import httpx
+
     with errors():
         config = load(ctx, defer_missing_credentials=True)
         targets = [config.channel(n) for n in names] if names else list(config.channels)

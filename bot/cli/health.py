@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli._common import Ctx, errors, load, setup_logging
-from bot.config import Config
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 
 @click.command()

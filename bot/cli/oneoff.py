@@ -6,14 +6,16 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.markup import escape as esc
 
 from bot.cli._common import Ctx, console, errors, load, setup_logging
 from bot.errors import ConfigError
-from bot.models import Article, ChannelStyle, Post
 from bot.words import plural
+
+if TYPE_CHECKING:
+    from bot.models import Article, Post
 
 USER_AGENT = "syndbot-preview/0.1 (+https://github.com/syndbot/syndbot)"
 SUMMARY_HINT_CHARS = 100  # suggested when --max-chars leaves no room for a sentence
@@ -100,6 +102,7 @@ def preview(  # click passes the options by name
     setup_logging(0, service=False)
     from bot.compose import compose
     from bot.llm.preview import open_llm, provenance
+    from bot.models import ChannelStyle
     from bot.summarise import ExtractiveSummariser
 
     with errors(), open_llm(load(ctx, defer_missing_credentials=True) if use_llm else None) as llm:
@@ -164,6 +167,8 @@ def summarise(source: str, max_chars: int, lang: str | None, limit: int, fmt: st
         if fmt == "json":
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         else:
+            from rich.markup import escape as esc
+
             for row in rows:
                 console().rule(esc(str(row["title"])))
                 console().print(row["summary"], markup=False, highlight=False)

@@ -7,17 +7,17 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
 from bot.cli._common import Ctx, console, errors, load, setup_logging
-from bot.config import Config
-from bot.models import Length
-from bot.store import open_store
-from bot.store.ledger import LedgerStore
+
+if TYPE_CHECKING:  # ``syndbot --help`` loads this module: rich, config and store wait
+    from bot.config import Config
+    from bot.models import Length
+    from bot.store.ledger import LedgerStore
 
 
 def _when(moment: datetime | None, zone: str) -> str:
@@ -36,6 +36,8 @@ def _length(length: Length | None) -> str:
 def _store(ctx: Ctx, *, read_only: bool = False) -> Iterator[tuple[Config, LedgerStore]]:
     with errors():
         config = load(ctx)
+        from bot.store import open_store
+
         with open_store(config.service.database, read_only=read_only) as store:
             yield config, store
 
@@ -61,6 +63,9 @@ def queue(click_ctx: click.Context, channel: str | None) -> None:
         return
     ctx: Ctx = click_ctx.obj
     setup_logging(ctx.verbose, service=False)
+    from rich.markup import escape
+    from rich.table import Table
+
     from bot.queue import list_queue
 
     out = console()

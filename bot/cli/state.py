@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import RenderableType
-from rich.table import Table
-from rich.text import Text
 
-from bot.budget import Budget
 from bot.cli._common import Ctx, console, errors, load, setup_logging
-from bot.config import Config
 from bot.durations import format_duration
-from bot.status import DEFAULT_LIMIT, Section, StatusReport, gather_status
+from bot.status import DEFAULT_LIMIT
 from bot.words import plural
+
+if TYPE_CHECKING:  # rich, the config and the store load only when a command runs
+    from rich.console import RenderableType
+    from rich.table import Table
+    from rich.text import Text
+
+    from bot.config import Config
+    from bot.status import Section, StatusReport
 
 
 @click.command()
@@ -46,6 +50,7 @@ def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
       syndbot status --format json | jq '.deliveries[] | select(.status == "failed")'
     """
     setup_logging(ctx.verbose, service=False)
+    from bot.status import gather_status
     from bot.store import open_store
 
     with errors():
@@ -88,6 +93,9 @@ def _leases(config: Config) -> dict[str, str | None]:
 
 def render_status(report: StatusReport) -> list[RenderableType]:
     """The report as tables; sections with nothing in them are left out."""
+    from rich.text import Text
+
+    from bot.budget import Budget
     from bot.render import budget_cell, channels_table, feeds_table
 
     now = report.now
@@ -131,6 +139,9 @@ _COLUMNS = {
 
 
 def _deliveries_table(title: str, section: Section, now: datetime) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     from bot.render import ago
 
     kind = section.rows[0].status if section.rows else "failed"
@@ -156,6 +167,8 @@ def _deliveries_table(title: str, section: Section, now: datetime) -> Table:
 
 
 def _section_note(section: Section, note: str) -> Text:
+    from rich.text import Text
+
     text = note[0].upper() + note[1:] + "."
     if section.hidden:
         text += (

@@ -9,6 +9,7 @@ before the whole summary would; whatever is left is filled with the best summary
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime
 
 from bot.compose.facets import Span, build_facets, strip_marks
@@ -44,10 +45,14 @@ class _Draft:
     lang: str
 
     def render(self, summary: str, suffix: str = "") -> tuple[str, list[Span]]:
+        return self._render(self.profile.escape(summary), suffix)
+
+    def _render(self, summary: str, suffix: str = "") -> tuple[str, list[Span]]:
+        """The post with ``summary`` (already escaped) in its place."""
         escape = self.profile.escape
         values = {
             "title": escape(self.title),
-            "summary": escape(summary),
+            "summary": summary,
             "url": self.link,
             "hashtags": self.profile.format_hashtags(self.tags),
             "author": escape(self.author),
@@ -57,7 +62,23 @@ class _Draft:
         return strip_marks(render(self.template, values) + suffix)
 
     def measure(self, summary: str, suffix: str = "") -> int:
-        return self.profile.fit_measure(self.render(summary, suffix)[0])
+        escaped = self.profile.escape(summary)
+        frame = None if suffix else self._frame
+        if frame is not None and _keeps_shape(escaped):
+            # Exactly what rendering gives (see _keeps_shape), without rendering: the
+            # summariser asks this for every candidate summary.
+            return self.profile.fit_measure(frame[0] + escaped + frame[1])
+        return self.profile.fit_measure(self._render(escaped, suffix)[0])
+
+    @functools.cached_property
+    def _frame(self) -> tuple[str, str] | None:
+        """The rendered post around its summary: (before, after); None when the template
+        has no single {summary}."""
+        text = self._render(_SLOT)[0]
+        if text.count(_SLOT) != 1:
+            return None
+        before, _, after = text.partition(_SLOT)
+        return before, after
 
     def plain(self, text: str) -> str:
         """Article text as this platform shows it: plain, and without links it cannot
@@ -66,8 +87,31 @@ class _Draft:
 
 
 def _plain(profile: Profile, text: str) -> str:
+    return _plain_text(text, link_allowed=profile.link_allowed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_text(text: str, *, link_allowed: bool) -> str:
+    # Cached: every platform asks for the same candidate summaries of an article.
     text = clean_block(text)
-    return text if profile.link_allowed else drop_urls(text)
+    return text if link_allowed else drop_urls(text)
+
+
+_SLOT = "\x00"  # stands for the summary in ``_Draft._frame``; article text never has it
+
+
+def _keeps_shape(summary: str) -> bool:
+    """True when the template's tidying (``template.collapse``) and ``strip_marks`` leave
+    ``summary`` as it is and see the same line shape as with ``_SLOT`` in its place: one
+    non-empty line, nothing to trim at either end, no run of spaces, no marker."""
+    # isprintable is False for "\n", tabs, the slot and the (private-use) markers; a
+    # summary it refuses (e.g. an emoji with a ZWJ) is measured by rendering.
+    return (
+        bool(summary)
+        and summary.isprintable()
+        and summary.strip() == summary
+        and "  " not in summary
+    )
 
 
 def compose(

@@ -80,6 +80,8 @@ def render(template: str, values: Mapping[str, str]) -> str:
 
 def collapse(text: str) -> str:
     """Trim each line, squeeze runs of spaces, keep at most one blank line between blocks."""
+    if "\n" not in text and "\t" not in text and "  " not in text:
+        return text.strip()  # one line, nothing to squeeze: the same result, sooner
     lines = [_SPACES.sub(" ", line).strip(" \t") for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 

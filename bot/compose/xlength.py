@@ -26,6 +26,9 @@ TRANSFORMED_URL_LENGTH = 23
 _SCALE = 100
 _DEFAULT_WEIGHT = 200
 _LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+_FIRST_LIGHT_END = chr(_LIGHT_RANGES[0][1])
+_HEAVY = re.compile("[^" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _LIGHT_RANGES) + "]")
+_DOT_LETTER = re.compile(r"\.[^\W\d_]")  # "." then a letter: where a TLD could start
 _INVALID_CHARS = frozenset("\ufffe\ufeff\uffff")
 _MAX_URL_LENGTH = 4096
 _MAX_LABEL_LENGTH = 63
@@ -112,11 +115,34 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def extract_urls(text: str) -> list[UrlEntity]:
     """URLs twitter-text would link in ``text``, with or without protocol, in order."""
-    if "." not in text:
-        return []
+    return _extract(text, _windows(text) if "." in text else [])
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Where URLs can be: each run of text without " ", tab or newline that has a dot
+    followed by a letter (every URL has a domain, a dot, then a TLD, which starts with a
+    letter; none has those three characters), widened by one character on each side so
+    the big URL pattern sees what precedes and follows, as it would in the whole text."""
+    windows: list[tuple[int, int]] = []
+    for found in _DOT_LETTER.finditer(text):
+        dot = found.start()
+        if windows and dot < windows[-1][1]:
+            continue  # in the run already taken
+        start = max(text.rfind(" ", 0, dot), text.rfind("\t", 0, dot), text.rfind("\n", 0, dot))
+        ends = [
+            i for i in (text.find(" ", dot), text.find("\t", dot), text.find("\n", dot)) if i >= 0
+        ]
+        end = min(ends) + 1 if ends else len(text)
+        windows.append((max(start, 0), end))
+    return windows
+
+
+def _extract(text: str, windows: list[tuple[int, int]]) -> list[UrlEntity]:
+    """``extract_urls`` searching only ``windows`` of ``text`` (pos, endpos)."""
     url_re, ascii_domain_re = _patterns()
     found: list[UrlEntity] = []
-    for match in url_re.finditer(text):
+    matches = (m for pos, endpos in windows for m in url_re.finditer(text, pos, endpos))
+    for match in matches:
         before, url, protocol, domain, path = match.group(1, 2, 3, 4, 5)
         end = match.end()
         start = end - len(url)
@@ -163,6 +189,12 @@ def emoji_spans(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in _EMOJI.finditer(text)]
 
 
+def _segment_weight(segment: str) -> int:
+    """Summed weights of ``segment``'s characters: all light but the heavy ones."""
+    heavy = len(_HEAVY.findall(segment)) if segment and max(segment) > _FIRST_LIGHT_END else 0
+    return len(segment) * _SCALE + heavy * (_DEFAULT_WEIGHT - _SCALE)
+
+
 def _char_weight(char: str) -> int:
     code = ord(char)
     for low, high in _LIGHT_RANGES:
@@ -178,15 +210,13 @@ def x_weighted_length(text: str) -> int:
     for start, end in emoji_spans(text):
         spans.setdefault(start, (end, _DEFAULT_WEIGHT))
     total, index = 0, 0
-    while index < len(text):
-        span = spans.get(index)
-        if span is not None:
-            index, weight = span
-            total += weight
-        else:
-            total += _char_weight(text[index])
-            index += 1
-    return total // _SCALE
+    for start in sorted(spans):
+        if start < index:
+            continue  # inside the URL or emoji before it
+        end, weight = spans[start]
+        total += _segment_weight(text[index:start]) + weight
+        index = end
+    return (total + _segment_weight(text[index:])) // _SCALE
 
 
 def x_has_invalid_characters(text: str) -> bool:

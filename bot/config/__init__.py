@@ -104,7 +104,7 @@ def load_config(
     service = _service(root.table("service"), environ)
     feeds = _feeds(root, service)
     unresolved: dict[str, MissingCredential] | None = {} if defer_missing_credentials else None
-    http = parse_http(root.table("http"))
+    http = parse_http(root.table("http"), environ)
     llm = parse_llm(root.table("llm"), environ)
     channels = parse_channels(root, service, feeds, environ, unresolved)
     return Config(
@@ -168,6 +168,8 @@ def _service(sec: Section, environ: Mapping[str, str]) -> ServiceConfig:
             "allow_private_addresses", defaults.allow_private_addresses
         ),
         timezone=timezone,
+        poll_concurrency=sec.integer("poll_concurrency", defaults.poll_concurrency, minimum=1),
+        poll_per_host=sec.integer("poll_per_host", defaults.poll_per_host, minimum=1),
     )
 
 
@@ -189,6 +191,7 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
             'no feeds; add a [[feeds]] table with name and url (url = "builtin:demo" to try)',
         )
     feeds: list[FeedConfig] = []
+    taken: set[str] = set()
     for sec in sections:
         sec.check_known(
             (
@@ -196,7 +199,7 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
                 *("max_new", *FILTER_KEYS),
             )
         )
-        name = unique_name(sec, [f.name for f in feeds], "feed")
+        name = unique_name(sec, taken, "feed")
         lang = sec.optional_text("lang")
         if lang is not None and not _LANG.fullmatch(lang):
             raise sec.error("lang", f'"{lang}" is not a language code; use e.g. "en", "hi", "ta"')

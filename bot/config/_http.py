@@ -3,14 +3,21 @@ with ``push = true``, the ``/ping`` and ``/websub`` endpoints of ``bot.web.push`
 
 Off unless ``listen`` is set. A bare port (``listen = 8787`` or ``":8787"``) binds
 ``127.0.0.1``; another address (``"0.0.0.0:8787"`` in a container) must be written out.
+The web page (``ui = true``, served under ``/ui``) logs in with the value of the variable
+named by ``ui_password_env``; without one it is refused on any but a loopback address.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.config._section import Section
+
+if TYPE_CHECKING:  # bot.config.model imports this module
+    from bot.config.model import Secret
 
 LOOPBACK = "127.0.0.1"
 
@@ -29,6 +36,15 @@ class HttpConfig:
     push_debounce: float = 3.0
     # How hubs reach this listener ("https://bot.example"); set, it subscribes to hubs.
     public_url: str | None = None
+    ui: bool = False  # the web page under /ui
+    ui_password: Secret | None = None  # None: no login (only allowed on loopback)
+
+    @property
+    def loopback(self) -> bool:
+        """True when only this machine can connect."""
+        if self.host == "localhost":
+            return True
+        return ipaddress.ip_address(self.host).is_loopback
 
     @property
     def probe_host(self) -> str:
@@ -42,9 +58,11 @@ class HttpConfig:
         return f"http://{host}:{self.port}{path}"
 
 
-def parse_http(sec: Section) -> HttpConfig | None:
+def parse_http(sec: Section, env: Mapping[str, str]) -> HttpConfig | None:
     """``HttpConfig`` from ``[http]``, or None when it has no ``listen``."""
-    sec.check_known(("listen", "stale_after", "push", "push_debounce", "public_url"))
+    sec.check_known(
+        ("listen", "stale_after", "ui", "ui_password_env", "push", "push_debounce", "public_url")
+    )
     stale_after = sec.duration("stale_after", 0.0, positive=True) if "stale_after" in sec else None
     push = sec.boolean("push", HttpConfig.push)
     push_debounce = sec.duration("push_debounce", HttpConfig.push_debounce, positive=True)
@@ -71,7 +89,7 @@ def parse_http(sec: Section) -> HttpConfig | None:
             ipaddress.ip_address(host)
         except ValueError as exc:
             raise sec.error("listen", f'"{host}" is not an IP address; {hint}') from exc
-    return HttpConfig(
+    http = HttpConfig(
         host=host,
         port=int(port_text),
         stale_after=stale_after,
@@ -79,3 +97,35 @@ def parse_http(sec: Section) -> HttpConfig | None:
         push_debounce=push_debounce,
         public_url=public_url,
     )
+    return _with_ui(sec, http, env) if sec.boolean("ui", False) else http
+
+
+def _with_ui(sec: Section, http: HttpConfig, env: Mapping[str, str]) -> HttpConfig:
+    """``http`` with the web page on, its password read from the variable named in config."""
+    from bot.config._credentials import looks_like_secret
+    from bot.config.model import DOTENV_HINT, Secret
+
+    password: Secret | None = None
+    name = sec.optional_text("ui_password_env")
+    if name is not None:
+        if looks_like_secret(name):  # never echo it: it may be the password itself
+            raise sec.error(
+                "ui_password_env",
+                "this looks like a secret value; put the NAME of an environment variable "
+                'here (e.g. "SYNDBOT_UI_PASSWORD") and the password in .env',
+            )
+        value = env.get(name, "").strip()
+        if not value:
+            raise sec.error(
+                "ui_password_env",
+                f"the environment variable {name} is not set or empty; {DOTENV_HINT}",
+            )
+        password = Secret(value)
+    elif not http.loopback:
+        raise sec.error(
+            "ui",
+            f"the web page on {http.host} (not a loopback address) would let anyone who can "
+            "reach it approve and skip posts; set ui_password_env to the name of a variable "
+            'holding a password (e.g. "SYNDBOT_UI_PASSWORD"), or listen on 127.0.0.1',
+        )
+    return replace(http, ui=True, ui_password=password)

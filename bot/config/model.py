@@ -92,6 +92,8 @@ class ServiceConfig:
     allow_private_addresses: bool = False
     timezone: str = "UTC"
     fleet: bool = False  # several instances share a PostgreSQL database (bot.fleet)
+    poll_concurrency: int = 16  # feed polls in flight at once
+    poll_per_host: int = 4  # of those, at most this many to one host
 
 
 @dataclass(frozen=True)
@@ -144,20 +146,27 @@ class Config:
     # Only filled by load_config(defer_missing_credentials=True): channel name -> why it has
     # no credentials. A ConfigError (subclass), so the service never runs with one.
     unresolved: Mapping[str, ConfigError] = field(default_factory=dict)
+    # Name -> entry, built once: the pipeline looks feeds and channels up on every poll.
+    _feeds_by_name: dict[str, FeedConfig] = field(init=False, repr=False, compare=False)
+    _channels_by_name: dict[str, ChannelConfig] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_feeds_by_name", {f.name: f for f in self.feeds})
+        object.__setattr__(self, "_channels_by_name", {c.name: c for c in self.channels})
 
     def feed(self, name: str) -> FeedConfig:
         """The feed called ``name``; ``ConfigError`` listing the real names otherwise."""
-        for feed in self.feeds:
-            if feed.name == name:
-                return feed
-        raise self._unknown("feed", name, [f.name for f in self.feeds], "feeds")
+        found = self._feeds_by_name.get(name)
+        if found is None:
+            raise self._unknown("feed", name, [f.name for f in self.feeds], "feeds")
+        return found
 
     def channel(self, name: str) -> ChannelConfig:
         """The channel called ``name``; ``ConfigError`` listing the real names otherwise."""
-        for channel in self.channels:
-            if channel.name == name:
-                return channel
-        raise self._unknown("channel", name, [c.name for c in self.channels], "channels")
+        found = self._channels_by_name.get(name)
+        if found is None:
+            raise self._unknown("channel", name, [c.name for c in self.channels], "channels")
+        return found
 
     def channels_for(self, feed_name: str) -> list[ChannelConfig]:
         """Channels that post articles of ``feed_name``, in config order."""

@@ -27,6 +27,7 @@ class RawItem:
     image: Media | None = None  # an explicitly declared image (media:*, enclosure, JSON)
     lang: str | None = None
     author: str | None = None
+    content_base: str = ""  # xml:base in scope for the item's HTML (may be relative)
 
 
 @dataclass

@@ -8,6 +8,7 @@ httpx only has per-operation timeouts; ``bot.feeds.watchdog`` enforces the whole
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zlib
 from collections.abc import Iterator
@@ -172,6 +173,10 @@ def _read(
         "last_modified": response.headers.get("Last-Modified"),
     }
     if response.status_code == 304:
+        # Read the (empty) body to its end: only then does httpx keep the connection for
+        # the next feed on this host, instead of a new TCP (and TLS) handshake per 304.
+        with contextlib.suppress(httpx.HTTPError):
+            response.read()
         return RawResponse(304, b"", None, final_url=final_url, not_modified=True, **validators)
     if response.status_code >= 400:
         raise HTTPStatusError(_status_message(response), url=url, status=response.status_code)

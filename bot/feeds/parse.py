@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -36,6 +36,11 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
+# A URL attribute feedparser's resolver rewrites whose value is not plainly http(s)://...
+_URL_ATTRIBUTES = "href|src|cite|background|action|longdesc|profile|usemap|codebase|classid|data"
+_NOT_ABSOLUTE = re.compile(
+    rf"\b(?:{_URL_ATTRIBUTES}|poster)\s*+=\s*+[\"']?+\s*+(?!https?://)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,11 @@ def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDo
     # No Content-Location: feedparser would resolve relative guids against it, and item
     # identity must not change when the feed moves. ``_finalise`` resolves links instead.
     headers = {"content-type": prepared.content_type} if prepared.content_type else {}
-    result = feedparser.parse(io.BytesIO(prepared.body), response_headers=headers)
+    # Links in content are resolved once, by ``_resolve_links`` (feedparser would make a
+    # second, slow pass over every item's HTML; ``content_base`` keeps its xml:base).
+    result = feedparser.parse(
+        io.BytesIO(prepared.body), response_headers=headers, resolve_relative_uris=False
+    )
     feed = result.get("feed", {})
     entries = result.get("entries", [])
     if not entries and (not result.get("version") or not feed.get("title")):
@@ -135,7 +144,16 @@ def _raw_item(entry: Any) -> RawItem:
         image=_declared_image(entry),
         lang=normalise_lang(entry.get("language") or title_detail.get("language")),
         author=author_detail.get("name") or entry.get("author") or None,
+        content_base=_content_base(entry),
     )
+
+
+def _content_base(entry: Any) -> str:
+    """The xml:base feedparser saw around the entry's HTML ("" when none)."""
+    for detail in (*entry.get("content", []), entry.get("summary_detail") or {}):
+        if detail.get("base"):
+            return str(detail["base"])
+    return ""
 
 
 def _as_html(value: str, detail: Any) -> str:
@@ -230,12 +248,22 @@ def _finalise(
                 item_id=item_id,
                 link=link,
                 lang=doc.lang or default_lang,
-                base=base or link,
+                base=_html_base(item, base or link),
             )
         )
     return ParsedFeed(
         title=doc.title, articles=tuple(articles), warnings=tuple(warnings), link=home or None
     )
+
+
+def _html_base(item: RawItem, base: str) -> str:
+    """What relative links in the item's HTML are relative to: its xml:base, else ``base``."""
+    if not item.content_base:
+        return base
+    try:
+        return urljoin(base, item.content_base)
+    except ValueError:  # a malformed xml:base
+        return base
 
 
 def _bad_link(position: int, item: RawItem) -> str:
@@ -250,8 +278,13 @@ def _bad_link(position: int, item: RawItem) -> str:
 
 
 def _resolve_links(fragment: str, base: str) -> str:
-    """Relative and protocol-relative ``href``/``src`` in ``fragment`` made absolute."""
-    if not base or ("href=" not in fragment and "src=" not in fragment):
+    """Relative and protocol-relative ``href``/``src`` in ``fragment`` made absolute.
+
+    Most feeds write absolute links: then the HTML is not parsed at all. Anything else
+    (relative, ``javascript:``, an entity-encoded scheme) goes through feedparser's
+    resolver, which also drops unsafe schemes.
+    """
+    if not base or not _NOT_ABSOLUTE.search(fragment):
         return fragment
     resolved: str = feedparser.urls.resolve_relative_uris(fragment, base, "utf-8", "text/html")
     return resolved

@@ -19,6 +19,7 @@ import httpx
 from bot.errors import ExtractError, FeedError, FetchError, ParseError
 from bot.feeds.extract import article_from_page, extract_page
 from bot.feeds.fetch import RawResponse, fetch
+from bot.feeds.pagecache import CachedPage, PageCache
 from bot.feeds.parse import parse_feed
 from bot.htmltext import inline_text
 from bot.models import Article
@@ -47,6 +48,7 @@ class HttpFeedSource:
         full_text: str = "auto",
         max_bytes: int = 10_000_000,
         allow_private: bool = False,
+        pages: PageCache | None = None,
     ) -> None:
         if full_text not in FULL_TEXT_MODES:
             raise ValueError(f"full_text must be one of {FULL_TEXT_MODES}, not {full_text!r}")
@@ -62,8 +64,8 @@ class HttpFeedSource:
         self.deadline = FEED_DEADLINE
         self.page_deadline = PAGE_DEADLINE
         self.pages_budget = PAGES_BUDGET
-        # item id + excerpt hash -> the page-filled article, so later polls do not refetch.
-        self._pages: dict[str, Article] = {}
+        # Pages already read, so later polls (and, with a file, restarts) do not refetch.
+        self._pages = pages
 
     def fetch(self, *, etag: str | None = None, last_modified: str | None = None) -> FetchOutcome:
         raw = fetch(
@@ -115,9 +117,15 @@ class HttpFeedSource:
         stop_at = time.monotonic() + self.pages_budget
         result: list[Article] = []
         for article in articles:
+            if not self._wants_page(article):
+                result.append(article)
+                continue
+            if self._pages is None:
+                self._pages = PageCache()  # this process only
             key = article.item_id + "\0" + _digest(article.excerpt_html + article.content_html)
-            if not self._wants_page(article) or key in self._pages:
-                result.append(self._pages.get(key, article))
+            cached = self._pages.get(article.url)
+            if cached is not None and cached.serves(key):
+                result.append(cached.fill(article))
                 continue
             remaining = stop_at - time.monotonic()
             if budget == 0 or remaining <= 0:
@@ -126,53 +134,67 @@ class HttpFeedSource:
                 continue
             budget -= 1
             try:
-                filled = fill_from_page(
+                page = read_page(
                     self.client,
                     article,
+                    key=key,
+                    cached=cached,
                     allow_private=self.allow_private,
                     deadline=min(self.page_deadline, remaining),
                 )
             except (FeedError, ExtractError) as exc:
                 warnings.append(f"full text unavailable, using the excerpt: {exc}")
-                filled = article
-            self._pages[key] = filled  # failures too: do not hammer a broken page every poll
-            result.append(filled)
+                page = CachedPage(key=key, failed=True)  # do not hammer a broken page
+            self._pages.put(article.url, page)
+            result.append(page.fill(article))
         if postponed:
             warnings.append(
                 f"{postponed} article pages not fetched yet (at most {MAX_PAGES_PER_POLL} "
                 f"pages and {self.pages_budget:g} s per poll); they are fetched on later polls"
             )
-        if len(self._pages) > 5000:
-            self._pages.clear()  # bound memory; refetching now and then is harmless
         return tuple(result)
 
 
-def fill_from_page(
+def read_page(
     client: httpx.Client,
     article: Article,
     *,
+    key: str,
+    cached: CachedPage | None,
     allow_private: bool,
     deadline: float = PAGE_DEADLINE,
-) -> Article:
-    """``article`` with its page's main text as ``content_html`` and a missing image filled."""
+) -> CachedPage:
+    """The article page's text for item version ``key``; a 304 to the validators of
+    ``cached`` (an earlier version) reuses what was extracted then."""
+    usable = cached if cached is not None and not cached.failed else None
     raw = fetch(
         client,
         article.url,
+        etag=usable.etag if usable else None,
+        last_modified=usable.last_modified if usable else None,
         max_bytes=PAGE_MAX_BYTES,
         deadline=deadline,
         trusted=False,
         allow_private=allow_private,
     )
+    if raw.not_modified and usable is not None:
+        return dataclasses.replace(
+            usable,
+            key=key,
+            etag=raw.etag or usable.etag,
+            last_modified=raw.last_modified or usable.last_modified,
+        )
     if not _is_html(raw):
         raise ExtractError(f"{article.url}: not an HTML page ({raw.content_type})")
     page = extract_page(raw.body, url=raw.final_url)
-    return dataclasses.replace(
+    filled = dataclasses.replace(
         article,
         content_html=page.text_html,
         image=article.image or page.image,
         lang=article.lang or page.lang,
         author=article.author or page.author,
     )
+    return CachedPage.of(key, filled, etag=raw.etag, last_modified=raw.last_modified)
 
 
 class FileFeedSource:
@@ -232,10 +254,12 @@ def open_source(
     max_bytes: int = 10_000_000,
     allow_private: bool = False,
     deadline: float = FEED_DEADLINE,
+    pages: PageCache | None = None,
 ) -> HttpFeedSource | FileFeedSource:
     """The ``FeedSource`` for a config ``url``: http(s), ``builtin:NAME``, else a file path.
 
-    ``deadline`` bounds a whole feed download (a server that drips bytes forever)."""
+    ``deadline`` bounds a whole feed download (a server that drips bytes forever);
+    ``pages`` is where article pages read for full text are kept (shared by all feeds)."""
     if url.startswith(("http://", "https://")):
         source = HttpFeedSource(
             name,
@@ -245,6 +269,7 @@ def open_source(
             full_text=full_text,
             max_bytes=max_bytes,
             allow_private=allow_private,
+            pages=pages,
         )
         source.deadline = deadline
         return source

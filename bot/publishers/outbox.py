@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,12 +19,61 @@ from bot.errors import Transient
 from bot.models import Post, PublishResult
 
 _LOCKS: dict[Path, threading.Lock] = {}
+_INDEXES: dict[Path, _Index] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
 def _lock_for(path: Path) -> threading.Lock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(path.resolve(), threading.Lock())
+
+
+@dataclass
+class _Index:
+    """Idempotency key -> line number of one outbox file, read once, then kept up to date.
+
+    ``identity`` (inode, size) is what the file looked like after our last read or write;
+    a file changed behind our back (rotated, truncated, written by another process) is
+    read again, so the dedupe-by-key guarantee never rests on a stale index.
+    """
+
+    keys: dict[str, int] = field(default_factory=dict)
+    lines: int = 0
+    identity: tuple[int, int] | None = None
+    torn: bool = False  # the last line has no newline (a crash mid-write)
+
+
+def _index_for(path: Path) -> _Index:
+    """The up-to-date index of ``path``; call with the path's lock held."""
+    resolved = path.resolve()
+    index = _INDEXES.get(resolved)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        index = _INDEXES[resolved] = _Index()
+        return index
+    if index is None or index.identity != (stat.st_ino, stat.st_size):
+        index = _INDEXES[resolved] = _read_index(path)
+    return index
+
+
+def _read_index(path: Path) -> _Index:
+    index = _Index()
+    with path.open("rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            index.lines = line_no
+            index.torn = not raw.endswith(b"\n")
+            # A torn last line (crash mid-write) is not valid JSON: ignore it.
+            try:
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            key = record.get("idempotency_key") if isinstance(record, dict) else None
+            if isinstance(key, str):
+                index.keys.setdefault(key, line_no)
+        stat = os.fstat(fh.fileno())
+    index.identity = (stat.st_ino, stat.st_size)
+    return index
 
 
 class OutboxPublisher:
@@ -67,37 +117,33 @@ class OutboxPublisher:
         return PublishResult(remote_id=f"{self.path.name}:{line_no}")
 
     def _find(self, key: str) -> PublishResult | None:
-        if not self.path.exists():
-            return None
-        with self.path.open(encoding="utf-8") as fh:
-            for line_no, line in enumerate(fh, start=1):
-                # A torn last line (crash mid-write) is not valid JSON: ignore it.
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if record.get("idempotency_key") == key:
-                    return PublishResult(remote_id=f"{self.path.name}:{line_no}")
-        return None
+        line_no = _index_for(self.path).keys.get(key)
+        return None if line_no is None else PublishResult(remote_id=f"{self.path.name}:{line_no}")
 
     def _append(self, post: Post, key: str) -> int:
+        """Write one line; the file is not read again (the index knows its keys and lines)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        index = _index_for(self.path)
         record = {
             "idempotency_key": key,
             "published_at": self._clock().isoformat(timespec="seconds"),
             **post.to_dict(),
         }
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        # After a torn last line, start a new one: glued to it, this record could not be read.
+        line = ("\n" if index.torn else "") + json.dumps(record, ensure_ascii=False) + "\n"
         try:
-            with self.path.open("a+", encoding="utf-8") as fh:
-                fh.seek(0)
-                count = sum(1 for _ in fh)
+            with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(line)
                 fh.flush()
                 os.fsync(fh.fileno())
+                stat = os.fstat(fh.fileno())
         except OSError as exc:
             raise Transient(f"cannot write {self.path}: {exc.strerror}", channel=self.name) from exc
-        return count + 1
+        index.lines += 1
+        index.keys[key] = index.lines
+        index.torn = False
+        index.identity = (stat.st_ino, stat.st_size)
+        return index.lines
 
 
 def render_post(post: Post) -> str:

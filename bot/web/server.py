@@ -29,6 +29,7 @@ from bot.protocols import Store
 from bot.push import Nudger
 from bot.web.health import Health, database_writable, evaluate
 from bot.web.metrics import Metrics
+from bot.web.ui import ui_routes
 from bot.websub import Subscriber
 
 log = logging.getLogger("syndbot.http")
@@ -68,6 +69,7 @@ def build_app(
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
+        *ui_routes(config, store, clock=clock),  # /ui when [http] ui = true (bot.web.ui)
     ]
     if push is not None:  # [http] push: /ping and /websub (bot.web.push)
         from bot.web.push import push_routes

@@ -1,0 +1,76 @@
+"""Start-up time of the CLI beside the interpreter's own, from one run.
+
+Wall time of ``syndbot --help`` and ``syndbot status`` (on a fresh state database) beside
+``python -c pass``, the floor any Python command pays. Median of ``--repeat`` runs each,
+interleaved so a noisy neighbour slows all three alike. Goal (issue 14): at most 0.3 s.
+
+Run: python bench/startup.py [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _config(directory: Path) -> Path:
+    path = directory / "syndbot.toml"
+    path.write_text(
+        f"""[service]
+database = "{directory / "state.db"}"
+outbox = "{directory / "outbox.jsonl"}"
+[[feeds]]
+name = "demo"
+url = "builtin:demo"
+[[channels]]
+name = "x-out"
+platform = "x"
+publisher = "outbox"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _wall(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def main(repeat: int) -> None:
+    python = sys.executable
+    script = Path(python).with_name("syndbot")  # the installed entry point users run
+    syndbot = [str(script)] if script.exists() else [python, "-m", "bot"]
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        config = _config(directory)
+        commands = {
+            "python -c pass (the floor)": [python, "-c", "pass"],
+            "syndbot --help": [*syndbot, "--help"],
+            "syndbot status": [*syndbot, "-c", str(config), "status"],
+        }
+        _wall(commands["syndbot status"], directory)  # creates the database: not timed
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(repeat):
+            for name, command in commands.items():
+                times[name].append(_wall(command, directory))
+    floor = statistics.median(times["python -c pass (the floor)"])
+    print(f"start-up wall time, median of {repeat} runs (shared machine: noisy)")
+    print(f"{'':<30}{'seconds':>10}{'minus floor':>14}")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"{name:<30}{median:>10.3f}{median - floor:>14.3f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=15)
+    main(parser.parse_args().repeat)

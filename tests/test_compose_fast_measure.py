@@ -1,0 +1,68 @@
+"""The shortcuts that make compose fast measure exactly what the slow way measured."""
+
+from __future__ import annotations
+
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.compose import PROFILES, _Draft
+from bot.compose.xlength import _char_weight, _extract, _segment_weight, extract_urls
+from bot.models import ChannelStyle
+from bot.textfit import grapheme_count
+
+_PIECES = st.sampled_from(
+    [
+        " ", "\n", "\t", "\r\n", ".", ",", "(", ")", "/", "-", "_", "@", "#", "a", "Z", "9",
+        "example.com", "https://", "http://x.org/a?b=1", "t.co/abc", "www.", "xn--p1ai", ".in",
+        ".рф", "рф", "e\u0301", "क्ष", "क्\u200dष", "ᄀ", "ᅡ", "가", "🇮🇳", "👨‍👩‍👧", "1️⃣",
+        "\u200d", "\u0308", "“", "”", "…", "—", "\u00a0", "\u3000", "日本", "。", "\u202e",
+    ]
+)  # fmt: skip
+_TEXTS = st.one_of(st.lists(_PIECES, max_size=40).map("".join), st.text(max_size=80))
+
+
+@given(text=_TEXTS)
+def test_grapheme_count_equals_splitting_into_graphemes(text: str) -> None:
+    """The no-joining-character shortcut counts what splitting by \\X counts."""
+    assert grapheme_count(text) == len(regex.findall(r"\X", text))
+
+
+@given(text=_TEXTS)
+def test_url_windows_find_what_the_whole_text_scan_finds(text: str) -> None:
+    """Scanning only around "." + letter finds the same URLs as scanning everything."""
+    assert extract_urls(text) == _extract(text, [(0, len(text))])
+
+
+@given(text=_TEXTS)
+def test_segment_weight_is_the_sum_of_character_weights(text: str) -> None:
+    """X's per-character weights, summed without a Python loop."""
+    assert _segment_weight(text) == sum(_char_weight(c) for c in text)
+
+
+_SUMMARIES = st.one_of(
+    _TEXTS,
+    st.lists(
+        st.sampled_from(["Battery", "prices", "fell", "12%", "<b>", "&", "*x*"]), max_size=30
+    ).map(" ".join),
+)
+
+
+@given(summary=_SUMMARIES, platform=st.sampled_from(sorted(PROFILES)))
+def test_in_context_measure_equals_rendering_the_post(summary: str, platform: str) -> None:
+    """Measuring a summary in its frame gives the length of the post rendered with it."""
+    profile = PROFILES[platform]
+    draft = _Draft(
+        profile=profile,
+        template=profile.default_template,
+        limit=profile.limit,
+        title="Tata cuts Nexon EV prices",
+        link=profile.format_link("https://evnews.example/a", ChannelStyle(platform=platform)),
+        tags=("EV", "Tata"),
+        author="Asha",
+        feed="ev",
+        lang="en",
+    )
+    assert draft._frame is not None  # the shortcut is there to be compared
+    rendered = draft.render(summary)[0]
+    assert draft.measure(summary) == profile.fit_measure(rendered)
