@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from bot.llm import LlmSummariser
     from bot.observe import Observer
     from bot.protocols import Summariser
+    from bot.push import Nudger
     from bot.web.server import HttpService
+    from bot.websub import Subscriptions
 
 log = logging.getLogger("syndbot")
 FIRST_POLLS_PER_SECOND = 50.0
@@ -322,11 +324,48 @@ def _start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> Ht
         leases_held=None if leases is None else leases.held,
     )
     attach_observer(pipeline, metrics)
+    nudger = _nudger(config, jobs)
+    websub = _subscriptions(config, nudger) if config.http.public_url else None
     app = build_app(
         config,
         pipeline.store,
         metrics,
         scheduler_running=lambda: jobs.running,
         started_at=datetime.now(UTC),
+        push=nudger if config.http.push else None,
+        websub=None if websub is None else websub.subscriber,
     )
-    return HttpService.start(config.http, app)
+    service = HttpService.start(config.http, app)
+    if websub is not None:
+        jobs.run_repeating(websub.tick, every=60.0, first_in=1.0, name="websub")
+        service.before_stop.append(websub.close)  # hubs verify the unsubscribe through us
+    return service
+
+
+def _nudger(config: Config, jobs: JobQueue) -> Nudger:
+    """Pushes poll the named feed early through its own poll job (``poll:<feed>``)."""
+    from bot.push import Nudger
+
+    assert config.http is not None
+    return Nudger(
+        [(feed.name, feed.url) for feed in config.feeds],
+        schedule=lambda feed, delay: jobs.run_soon(f"poll:{feed}", delay=delay),
+        debounce=config.http.push_debounce,
+    )
+
+
+def _subscriptions(config: Config, nudger: Nudger) -> Subscriptions:
+    """WebSub subscriptions for feeds that name a hub; a verified notice nudges the feed."""
+    from bot.websub import Subscriber, Subscriptions
+
+    assert config.http is not None
+    assert config.http.public_url is not None
+    service = config.service
+    http = httpx.Client(timeout=service.timeout, headers={"User-Agent": service.user_agent})
+    subscriber = Subscriber(
+        config.http.public_url,
+        http=http,
+        nudge=lambda feed: nudger.nudge_feed(feed, source="websub"),
+        allow_private=service.allow_private_addresses,
+    )
+    return Subscriptions(subscriber, [(f.name, f.url) for f in config.feeds], http)

@@ -8,6 +8,7 @@ here the first skip of each slow spell is one INFO line and the rest are DEBUG.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_SUBMITTED,
     JobEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -59,8 +61,12 @@ class JobQueue:
             logger=_apscheduler_log,
         )
         self._slow: set[str] = set()  # jobs whose current run has already been reported slow
+        self._soon: set[str] = set()  # asked to run early (run_soon), not yet submitted
+        self._rerun: set[str] = set()  # ... and found busy: run again when the run ends
+        self._soon_lock = threading.Lock()
         self._scheduler.add_listener(self._on_skip, EVENT_JOB_MAX_INSTANCES)
         self._scheduler.add_listener(self._on_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        self._scheduler.add_listener(self._on_submit, EVENT_JOB_SUBMITTED)
 
     def run_repeating(
         self,
@@ -84,6 +90,20 @@ class JobQueue:
             name=name,
         )
 
+    def run_soon(self, name: str, *, delay: float = 0.0) -> bool:
+        """Run job ``name`` in ``delay`` s unless it is due sooner; its interval then counts
+        from that run. A run asked for while the job is busy follows when it ends.
+        False when there is no such job."""
+        job = self._scheduler.get_job(name)
+        if job is None:
+            return False
+        at = datetime.now(UTC) + timedelta(seconds=max(delay, 0.0))
+        with self._soon_lock:
+            self._soon.add(name)
+        if job.next_run_time is None or at < job.next_run_time:
+            self._scheduler.modify_job(name, next_run_time=at)
+        return True
+
     def start(self) -> None:
         self._scheduler.start()
 
@@ -92,7 +112,14 @@ class JobQueue:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
 
+    def _on_submit(self, event: JobEvent) -> None:
+        with self._soon_lock:
+            self._soon.discard(event.job_id)
+
     def _on_skip(self, event: JobEvent) -> None:
+        with self._soon_lock:
+            if event.job_id in self._soon:
+                self._rerun.add(event.job_id)
         if event.job_id in self._slow:
             log.debug("job %s still running; skipped another run", event.job_id)
             return
@@ -101,6 +128,11 @@ class JobQueue:
 
     def _on_done(self, event: JobEvent) -> None:
         self._slow.discard(event.job_id)
+        with self._soon_lock:
+            again = event.job_id in self._rerun
+            self._rerun.discard(event.job_id)
+        if again:
+            self.run_soon(event.job_id)
 
     @property
     def running(self) -> bool:

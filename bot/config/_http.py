@@ -1,4 +1,5 @@
-"""The ``[http]`` table: where ``syndbot run`` serves ``/healthz`` and ``/metrics``.
+"""The ``[http]`` table: where ``syndbot run`` serves ``/healthz`` and ``/metrics`` (and,
+with ``push = true``, the ``/ping`` and ``/websub`` endpoints of ``bot.web.push``).
 
 Off unless ``listen`` is set. A bare port (``listen = 8787`` or ``":8787"``) binds
 ``127.0.0.1``; another address (``"0.0.0.0:8787"`` in a container) must be written out.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.config._section import Section
@@ -29,6 +30,12 @@ class HttpConfig:
     port: int = 8787
     # None: three times each feed's own interval (plus the service jitter).
     stale_after: float | None = None
+    # /ping (XML-RPC weblogUpdates) and /websub (hub.mode=publish) trigger an early poll.
+    push: bool = False
+    # Pushes fetch a feed at most once per this many seconds (pings between are one).
+    push_debounce: float = 3.0
+    # How hubs reach this listener ("https://bot.example"); set, it subscribes to hubs.
+    public_url: str | None = None
     ui: bool = False  # the web page under /ui
     ui_password: Secret | None = None  # None: no login (only allowed on loopback)
 
@@ -53,8 +60,15 @@ class HttpConfig:
 
 def parse_http(sec: Section, env: Mapping[str, str]) -> HttpConfig | None:
     """``HttpConfig`` from ``[http]``, or None when it has no ``listen``."""
-    sec.check_known(("listen", "stale_after", "ui", "ui_password_env"))
+    sec.check_known(
+        ("listen", "stale_after", "ui", "ui_password_env", "push", "push_debounce", "public_url")
+    )
     stale_after = sec.duration("stale_after", 0.0, positive=True) if "stale_after" in sec else None
+    push = sec.boolean("push", HttpConfig.push)
+    push_debounce = sec.duration("push_debounce", HttpConfig.push_debounce, positive=True)
+    public_url = sec.optional_text("public_url")
+    if public_url is not None and not public_url.startswith(("http://", "https://")):
+        raise sec.error("public_url", f'"{public_url}" is not an http(s) URL')
     if "listen" not in sec:
         return None
     raw = sec.data["listen"]
@@ -75,7 +89,14 @@ def parse_http(sec: Section, env: Mapping[str, str]) -> HttpConfig | None:
             ipaddress.ip_address(host)
         except ValueError as exc:
             raise sec.error("listen", f'"{host}" is not an IP address; {hint}') from exc
-    http = HttpConfig(host=host, port=int(port_text), stale_after=stale_after)
+    http = HttpConfig(
+        host=host,
+        port=int(port_text),
+        stale_after=stale_after,
+        push=push,
+        push_debounce=push_debounce,
+        public_url=public_url,
+    )
     return _with_ui(sec, http, env) if sec.boolean("ui", False) else http
 
 
@@ -107,6 +128,4 @@ def _with_ui(sec: Section, http: HttpConfig, env: Mapping[str, str]) -> HttpConf
             "reach it approve and skip posts; set ui_password_env to the name of a variable "
             'holding a password (e.g. "SYNDBOT_UI_PASSWORD"), or listen on 127.0.0.1',
         )
-    return HttpConfig(
-        host=http.host, port=http.port, stale_after=http.stale_after, ui=True, ui_password=password
-    )
+    return replace(http, ui=True, ui_password=password)

@@ -26,9 +26,11 @@ from starlette.routing import Route
 from bot.config import Config, HttpConfig
 from bot.errors import SyndbotError
 from bot.protocols import Store
+from bot.push import Nudger
 from bot.web.health import Health, database_writable, evaluate
 from bot.web.metrics import Metrics
 from bot.web.ui import ui_routes
+from bot.websub import Subscriber
 
 log = logging.getLogger("syndbot.http")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -42,6 +44,8 @@ def build_app(
     scheduler_running: Callable[[], bool],
     started_at: datetime,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    push: Nudger | None = None,
+    websub: Subscriber | None = None,
 ) -> Starlette:
     """``GET /healthz`` (200 or 503, JSON reasons) and ``GET /metrics`` (Prometheus text)."""
 
@@ -62,13 +66,20 @@ def build_app(
     def metrics_page(request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics_page, methods=["GET"]),
-            *ui_routes(config, store, clock=clock),  # /ui when [http] ui = true (bot.web.ui)
-        ]
-    )
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+        *ui_routes(config, store, clock=clock),  # /ui when [http] ui = true (bot.web.ui)
+    ]
+    if push is not None:  # [http] push: /ping and /websub (bot.web.push)
+        from bot.web.push import push_routes
+
+        routes += push_routes(push)
+    if websub is not None:  # [http] public_url: hubs call back here (bot.websub)
+        from bot.web.push import websub_callback_routes
+
+        routes += websub_callback_routes(websub)
+    return Starlette(routes=routes)
 
 
 class HttpService:
@@ -77,6 +88,7 @@ class HttpService:
     def __init__(self, server: uvicorn.Server, sock: socket.socket) -> None:
         self._server = server
         self._socket = sock
+        self.before_stop: list[Callable[[], object]] = []  # while still serving
         self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="syndbot-http", daemon=True
         )
@@ -109,6 +121,11 @@ class HttpService:
         return int(self._socket.getsockname()[1])
 
     def stop(self, *, timeout: float = 10.0) -> None:
+        for call in self.before_stop:
+            try:
+                call()
+            except Exception:
+                log.exception("http: a clean-up before stopping failed")
         self._server.should_exit = True
         self._thread.join(timeout)
         self._socket.close()
