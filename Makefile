@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/rouge.py
 	$(BIN)/python bench/poll_cycle.py
+	$(BIN)/python bench/latency.py
 
 # Opt-in: the LLM summariser and its fact gate against a real OpenAI-compatible server
 # (SYNDBOT_LLM_SMOKE_URL, e.g. http://127.0.0.1:8080/v1; SYNDBOT_LLM_SMOKE_MODEL). Skips
