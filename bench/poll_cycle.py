@@ -30,8 +30,8 @@ import requests
 
 from bot.app import open_pipeline
 from bot.config import load_config
+from bot.engine.polling import HostLimits, poll_many
 from bot.pipeline import Pipeline
-from bot.polling import HostLimits, poll_many
 
 
 def make_feed(index: int, items: int) -> bytes:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bot.config import Config
+from bot.engine.polling import HostLimits
 from bot.feeds import make_http_client, open_source
 from bot.feeds.pagecache import PageCache, pages_path
 from bot.lock import nobody_sending
 from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline, PollReport
-from bot.polling import HostLimits
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
 from bot.stopping import install_stop_signals

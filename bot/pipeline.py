@@ -5,7 +5,7 @@
 
 Every state change goes through the store in one transaction, so a crash at any point
 leaves each delivery pending, sending (resolved by ``recover_interrupted``) or final.
-What a failed or interrupted send leads to is decided in ``bot.delivery``.
+What a failed or interrupted send leads to is decided in ``bot.engine.delivery``.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.budget import Budget, next_allowed
 from bot.compose import Summaries, compose
 from bot.compose.validate import validate_post
 from bot.config import ChannelConfig, Config
-from bot.delivery import Failures, already_posted, idempotency_key, reconcile_retry
+from bot.engine.budget import Budget, next_allowed
+from bot.engine.delivery import Failures, already_posted, idempotency_key, reconcile_retry
+from bot.engine.gate import filter_refusal
+from bot.engine.intake import record_items
+from bot.engine.retry import RetryPolicy, feed_backoff
 from bot.errors import AlreadyPosted, FeedError, PublishError, Transient
-from bot.gate import filter_refusal
-from bot.intake import record_items
 from bot.models import Article, Delivery, Outcome, Post
 from bot.observe import NullObserver, Observer
 from bot.platform import InstanceLimits
 from bot.protocols import FeedSource, Publisher, Store, Summariser
 from bot.publishers.outbox import post_line
-from bot.retry import RetryPolicy, feed_backoff
 from bot.store.errors import DeliveryTaken
 
 log = logging.getLogger("syndbot")
@@ -169,7 +169,7 @@ class Pipeline:
         """Send what is due, oldest first, within each channel's budget.
 
         ``channel_name`` restricts to one channel. Posts beyond a budget stay pending, in
-        order, and go out when the budget allows (see ``bot.budget``).
+        order, and go out when the budget allows (see ``bot.engine.budget``).
         """
         # Each channel's job asks only for its own deliveries (the store filters them).
         due = self.store.due_deliveries(self.clock(), limit=1000, channel=channel_name)
@@ -225,7 +225,7 @@ class Pipeline:
 
     def admit(self, delivery: Delivery) -> Delivery | DeliveryReport:
         """``delivery`` if it may be sent now (budget permitting), else the report of what
-        became of it: skipped by a filter, held for review (see ``bot.approval``), or
+        became of it: skipped by a filter, held for review (see ``bot.engine.approval``), or
         failed/skipped because no valid post can be composed.
 
         Only ``deliver`` admits; ``deliver_one`` (``syndbot post``, a person's decision)
@@ -255,7 +255,7 @@ class Pipeline:
         return _report(delivery, Outcome.HELD, detail, post)
 
     def _filtered(self, delivery: Delivery) -> DeliveryReport | None:
-        """Record ``delivery`` as skipped when a filter refuses its article (see bot.gate)."""
+        """Record ``delivery`` as skipped when a filter refuses its article (bot.engine.gate)."""
         found = filter_refusal(self.config, delivery, now=self.clock())
         if found is None:
             return None

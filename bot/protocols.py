@@ -145,7 +145,7 @@ class Store(Protocol):
     def hold_delivery(
         self, delivery_id: int, *, now: datetime, post: Post, review: str, until: datetime | None
     ) -> None:
-        """Enter a pending delivery with no review state into review (see ``bot.approval``):
+        """Enter a pending delivery with no review state into review (see ``bot.engine.approval``):
         store ``post`` (unless one is stored), ``review`` and its due time ``until`` (None:
         never due until approved), atomically. Raises ``DeliveryTaken`` otherwise."""
         ...

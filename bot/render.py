@@ -16,7 +16,7 @@ from bot.words import plural
 if TYPE_CHECKING:  # ``syndbot status`` renders without loading the pipeline
     from rich.console import Console
 
-    from bot.budget import Budget
+    from bot.engine.budget import Budget
     from bot.models import Post
     from bot.pipeline import DeliveryReport, PollReport
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.budget import Budget, budget_status
+from bot.engine.budget import Budget, budget_status
 from bot.models import Delivery, FeedState
 from bot.protocols import DeliveryCounts, Store
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_pipeline
-from bot.approval import Approval
 from bot.config import load_config
+from bot.engine.approval import Approval
 from bot.errors import ConfigError
 from bot.pipeline import Pipeline
 from tests.builders import Item, rss, write_config

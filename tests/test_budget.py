@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.app import open_pipeline
-from bot.budget import Budget, budget_status, next_allowed, used
 from bot.cli import main
 from bot.config import load_config
+from bot.engine.budget import Budget, budget_status, next_allowed, used
 from bot.errors import ConfigError
 from tests.builders import Item, rss, write_config
 

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.catchup import newest_first, select_for_first_poll
 from bot.config import CatchUp
+from bot.engine.catchup import newest_first, select_for_first_poll
 from bot.models import Article
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)

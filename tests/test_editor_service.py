@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.app import open_pipeline, run_service
 from bot.config import Config, load_config
-from bot.queue import approve, edit, skip
+from bot.engine.queue import approve, edit, skip
 from bot.store import SQLiteStore
 from tests.builders import Item, rss
 

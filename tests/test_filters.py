@@ -10,8 +10,8 @@ import pytest
 
 from bot.app import open_pipeline
 from bot.config import load_config
+from bot.engine.filters import Filters, refusal
 from bot.errors import ConfigError
-from bot.filters import Filters, refusal
 from bot.models import Article
 from tests.builders import Item, rss, write_config
 

@@ -183,7 +183,7 @@ def test_a_dead_instances_sending_delivery_is_reconciled_after_the_grace(
 
 
 def _key(delivery: object) -> str:
-    from bot.delivery import idempotency_key
+    from bot.engine.delivery import idempotency_key
 
     return idempotency_key(delivery.feed, delivery.item_id, delivery.channel)  # type: ignore[attr-defined]
 

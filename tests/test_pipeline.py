@@ -327,7 +327,7 @@ def test_a_sudden_burst_of_unseen_items_is_capped(tmp_path: Path) -> None:
 
 def test_correction_label_follows_the_article_language() -> None:
     """Hindi, Tamil and Telugu corrections start with the word in that language."""
-    from bot.intake import correction_label
+    from bot.engine.intake import correction_label
 
     assert correction_label("hi") == "सुधार"
     assert correction_label("ta-IN") == "திருத்தம்"

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import load_config
+from bot.engine.polling import HostLimits, poll_many
 from bot.errors import ConfigError
-from bot.polling import HostLimits, poll_many
 from tests.builders import Item, rss
 from tests.feedserver import FeedServer
 

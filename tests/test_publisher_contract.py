@@ -16,11 +16,11 @@ import pytest
 
 import tests.harnesses
 from bot.compose.profiles import profile_for
-from bot.delivery import Failures, already_posted
+from bot.engine.delivery import Failures, already_posted
+from bot.engine.retry import RetryPolicy
 from bot.errors import AlreadyPosted, AuthError, PublishError, RateLimited, Rejected, Transient
 from bot.models import Delivery, Length, Post, PublishResult
 from bot.protocols import Publisher
-from bot.retry import RetryPolicy
 from bot.store.sqlite import SQLiteStore
 from tests.contract import Harness
 from tests.harnesses import NOW, sample_article
@@ -199,7 +199,7 @@ def _retry(publisher: Publisher, post: Post, key: str) -> PublishResult:
 def _engine_outcome(
     tmp_path: Path, publisher: Publisher, error: PublishError
 ) -> tuple[str, str, Delivery]:
-    """What the delivery engine (``bot.delivery.Failures``) makes of ``error`` on a first
+    """What the delivery engine (``bot.engine.delivery.Failures``) makes of ``error`` on a first
     attempt, recorded in a real SQLite store: (outcome, detail, the stored delivery)."""
     store = SQLiteStore.open(tmp_path / "contract.db")
     try:

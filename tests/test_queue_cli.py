@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.app import open_pipeline
-from bot.budget import Budget, next_allowed
 from bot.cli import main
 from bot.compose.facets import facet_problems
 from bot.config import load_config
-from bot.queue import NotEditable, NotQueued, edit, list_queue
+from bot.engine.budget import Budget, next_allowed
+from bot.engine.queue import NotEditable, NotQueued, edit, list_queue
 from bot.store import SQLiteStore
 from tests.builders import Item, rss, write_config
 

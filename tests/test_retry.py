@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.engine.retry import RetryPolicy, feed_backoff
 from bot.errors import RateLimited, Transient
 from bot.publishers.edge import MAX_WAIT, wait_or, wait_seconds
-from bot.retry import RetryPolicy, feed_backoff
 
 
 def test_rate_limit_waits_at_least_what_the_platform_asked() -> None:

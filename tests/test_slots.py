@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import open_pipeline
-from bot.budget import SLOT_GRACE, Budget, next_allowed
 from bot.config import load_config
+from bot.engine.budget import SLOT_GRACE, Budget, next_allowed
 from bot.errors import ConfigError
 from tests.builders import Item, rss, write_config
 

@@ -24,11 +24,11 @@ from bot.app import open_pipeline
 from bot.cli import main
 from bot.compose import PROFILES, compose
 from bot.config import load_config
+from bot.engine.retry import RetryPolicy
 from bot.errors import PublishError, StoreError
 from bot.models import Article, ChannelStyle, Media, Post, PublishResult
 from bot.pipeline import Pipeline
 from bot.protocols import Publisher
-from bot.retry import RetryPolicy
 from bot.store import MIGRATIONS, SQLiteStore, codec, normalise_url
 from bot.store.migrations import migrate
 from bot.summarise import ExtractiveSummariser

@@ -148,7 +148,7 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
     from rich.progress import Progress
 
     from bot.app import open_pipeline, recover_interrupted
-    from bot.polling import HostLimits, poll_many
+    from bot.engine.polling import HostLimits, poll_many
     from bot.render import delivery_table, poll_table
 
     with errors():

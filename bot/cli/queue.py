@@ -1,5 +1,5 @@
 """``syndbot queue``: what waits per channel, and approve / skip / edit. A thin layer over
-``bot.queue``, which a web page calls the same way."""
+``bot.engine.queue``, which a web page calls the same way."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def queue(click_ctx: click.Context, channel: str | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from bot.queue import list_queue
+    from bot.engine.queue import list_queue
 
     out = console()
     with _store(ctx, read_only=True) as (config, store):
@@ -106,7 +106,7 @@ def show(ctx: Ctx, delivery_id: int) -> None:
       syndbot queue show 12
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.queue import show as show_entry
+    from bot.engine.queue import show as show_entry
 
     with _store(ctx, read_only=True) as (config, store):
         entry = show_entry(store, config, delivery_id, datetime.now(UTC))
@@ -137,8 +137,8 @@ def approve(ctx: Ctx, delivery_ids: Sequence[int]) -> None:
       syndbot queue approve 12 13
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.queue import QueueError
-    from bot.queue import approve as approve_one
+    from bot.engine.queue import QueueError
+    from bot.engine.queue import approve as approve_one
 
     failed = False
     with _store(ctx) as (_config, store):
@@ -166,7 +166,7 @@ def skip(ctx: Ctx, delivery_id: int, reason: str) -> None:
       syndbot queue skip 12 --reason "wrong photo"
     """
     setup_logging(ctx.verbose, service=False)
-    from bot.queue import skip as skip_one
+    from bot.engine.queue import skip as skip_one
 
     with _store(ctx) as (_config, store):
         d = skip_one(store, delivery_id, datetime.now(UTC), reason=reason)
@@ -191,8 +191,8 @@ def edit(ctx: Ctx, delivery_id: int, text: str | None) -> None:
     """
     setup_logging(ctx.verbose, service=False)
     from bot.compose.edit import editable_text
-    from bot.queue import edit as edit_one
-    from bot.queue import show as show_entry
+    from bot.engine.queue import edit as edit_one
+    from bot.engine.queue import show as show_entry
 
     with _store(ctx) as (config, store):
         if text is None:

@@ -95,7 +95,7 @@ def render_status(report: StatusReport) -> list[RenderableType]:
     """The report as tables; sections with nothing in them are left out."""
     from rich.text import Text
 
-    from bot.budget import Budget
+    from bot.engine.budget import Budget
     from bot.render import budget_cell, channels_table, feeds_table
 
     now = report.now

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.budget import Budget, budget_status
 from bot.config import Config
+from bot.engine.budget import Budget, budget_status
 from bot.models import Delivery
 from bot.protocols import Store
 
@@ -88,7 +88,7 @@ def _delivery(delivery: Delivery) -> dict[str, Any]:
         "title": delivery.article.title,
         "url": delivery.article.url,
         "status": delivery.status,
-        "review": delivery.review,  # null, "held", "awaiting" or "approved" (bot.approval)
+        "review": delivery.review,  # null, "held", "awaiting" or "approved" (bot.engine.approval)
         "attempts": delivery.attempts,
         "next_attempt": _time(delivery.next_attempt),
         "error": delivery.last_error,

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 
-from bot.approval import Approval
 from bot.config._credentials import MissingCredential, resolve_credentials
 from bot.config._filters import FILTER_KEYS, parse_filters
 from bot.config._section import Section, closest
@@ -26,6 +25,7 @@ from bot.config.model import (
     Secret,
     ServiceConfig,
 )
+from bot.engine.approval import Approval
 from bot.errors import ConfigError
 from bot.models import ChannelStyle
 

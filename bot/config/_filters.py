@@ -1,11 +1,11 @@
-"""The filter keys allowed in ``[[channels]]`` and ``[[feeds]]`` tables (see ``bot.filters``)."""
+"""The filter keys allowed in ``[[channels]]`` and ``[[feeds]]`` (see ``bot.engine.filters``)."""
 
 from __future__ import annotations
 
 import regex
 
 from bot.config._section import Section
-from bot.filters import Filters, compile_regex
+from bot.engine.filters import Filters, compile_regex
 
 _LISTS = (
     *("include", "exclude", "include_tags", "exclude_tags"),

@@ -9,12 +9,12 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from bot.approval import Approval
 from bot.config._http import HttpConfig
 from bot.config._llm import LlmConfig
 from bot.config._section import closest
+from bot.engine.approval import Approval
+from bot.engine.filters import Filters
 from bot.errors import ConfigError
-from bot.filters import Filters
 from bot.models import ChannelStyle
 from bot.store.url import Database
 

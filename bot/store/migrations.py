@@ -113,7 +113,7 @@ MIGRATIONS: list[Migration] = [
         3,
         "review",
         # NULL, 'held' (veto window until next_attempt), 'awaiting' (a person must approve;
-        # next_attempt is NULL so it is never due) or 'approved'; see bot.approval.
+        # next_attempt is NULL so it is never due) or 'approved'; see bot.engine.approval.
         """
         ALTER TABLE deliveries ADD COLUMN review TEXT
             CHECK (review IS NULL OR review IN ('held', 'awaiting', 'approved'));

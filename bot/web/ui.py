@@ -2,7 +2,7 @@
 
 Server-rendered (Jinja2, autoescaped: feed text is hostile input), no script at all; the
 Content-Security-Policy forbids scripts, so an escape that slipped would still not run. The
-actions call the same library functions as the CLI (``bot.queue``, ``Store.retry_failed``)
+actions call the same library functions as the CLI (``bot.engine.queue``, ``Store.retry_failed``)
 and each is logged with who did what: ``ui: approve delivery 12 by admin@127.0.0.1``.
 
     routes = ui_routes(config, store, clock=clock)  # [Mount("/ui", ...)] or []
@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot import queue
 from bot.compose.edit import editable_text
 from bot.config import Config
+from bot.engine import queue
 from bot.protocols import Store
 from bot.status import gather_status
 from bot.web.ui_auth import COOKIE, SESSION_HOURS, Guard, Refused, csrf_token, session_key, who

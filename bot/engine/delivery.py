@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.engine.retry import RetryPolicy
 from bot.errors import (
     AlreadyPosted,
     AuthError,
@@ -27,7 +28,6 @@ from bot.errors import (
 from bot.models import Delivery, Outcome, Post, PublishResult
 from bot.platform import Reconciles
 from bot.protocols import Publisher, Store
-from bot.retry import RetryPolicy
 
 log = logging.getLogger("syndbot")
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.catchup import newest_first, select_for_first_poll
 from bot.config import Config, FeedConfig
+from bot.engine.catchup import newest_first, select_for_first_poll
 from bot.models import Article
 from bot.protocols import Store
 

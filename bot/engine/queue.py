@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.budget import Budget, next_allowed
 from bot.compose.edit import EditRefused, edit_post
 from bot.config import Config
+from bot.engine.budget import Budget, next_allowed
 from bot.errors import ConfigError, SyndbotError
 from bot.models import Delivery, Length, Post
 from bot.protocols import Store

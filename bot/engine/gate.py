@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.config import Config
-from bot.filters import Refusal, refusal
-from bot.intake import is_correction
+from bot.engine.filters import Refusal, refusal
+from bot.engine.intake import is_correction
 from bot.models import Delivery
 
 
