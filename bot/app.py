@@ -366,7 +366,7 @@ def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue) -> Subscripti
     subscriber = Subscriber(
         config.http.public_url,
         http=http,
-        nudge=lambda feed: nudger.nudge_feed(feed, source="websub"),
+        nudge=lambda feed: nudger.nudge_feed(feed, source=f"websub:{feed}"),
         allow_private=service.allow_private_addresses,
     )
 
