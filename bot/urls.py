@@ -40,7 +40,11 @@ def normalise_url(url: str) -> str:
     except ValueError:  # e.g. an unclosed or invalid IPv6 bracket: compare it as written
         return written
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.netloc:
+    try:
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if scheme not in _DEFAULT_PORTS or not host:  # no host (e.g. "http://:80//x"): as written
         return written
     netloc = parts.netloc.lower().removesuffix(_DEFAULT_PORTS[scheme])
     path = _escaped(parts.path, _PATH_SAFE).rstrip("/")

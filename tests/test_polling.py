@@ -102,8 +102,8 @@ def test_syndbot_poll_polls_feeds_concurrently(tmp_path: Path) -> None:
 
 
 def test_concurrency_settings_are_checked(tmp_path: Path) -> None:
-    """poll_concurrency and poll_per_host are positive integers; defaults 16 and 4."""
+    """poll_concurrency and poll_per_host are positive integers; defaults 64 and 4."""
     config = load_config(_config(tmp_path, ["https://a.example/f.xml"]), env={})
-    assert (config.service.poll_concurrency, config.service.poll_per_host) == (16, 4)
+    assert (config.service.poll_concurrency, config.service.poll_per_host) == (64, 4)
     with pytest.raises(ConfigError, match="at least 1"):
         load_config(_config(tmp_path, ["https://a.example/f.xml"], "poll_per_host = 0"), env={})

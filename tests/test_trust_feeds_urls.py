@@ -159,3 +159,11 @@ def test_normalise_is_idempotent_and_never_raises(url: str) -> None:
     once = normalise_url(url)
     assert normalise_url(once) == once
     assert REPLACEMENT not in once or REPLACEMENT in url.upper()
+
+
+def test_a_url_with_a_port_but_no_host_is_kept_as_written() -> None:
+    """``http://:80//टाटा`` has no host: it is compared as written, and normalising it
+    twice gives the same text (found by the idempotency property)."""
+    url = "http://:80//टाटा"
+    assert normalise_url(url) == url
+    assert normalise_url(normalise_url(url)) == normalise_url(url)

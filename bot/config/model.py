@@ -92,7 +92,7 @@ class ServiceConfig:
     allow_private_addresses: bool = False
     timezone: str = "UTC"
     fleet: bool = False  # several instances share a PostgreSQL database (bot.fleet)
-    poll_concurrency: int = 16  # feed polls in flight at once
+    poll_concurrency: int = 64  # feed polls in flight at once
     poll_per_host: int = 4  # of those, at most this many to one host
 
 
@@ -129,6 +129,19 @@ class ChannelConfig:
     filters: Filters = field(default_factory=Filters)  # the rest are recorded as skipped
     slots: tuple[time, ...] = ()  # local times at which posts go out, one per slot
     approval: Approval = field(default_factory=Approval)  # auto, hold:<duration> or manual
+
+    def secret(self, key: str) -> str:
+        """The value of credential ``key`` (config validation checked it is set), or a
+        ``ConfigError`` naming the key: the one credential lookup every publisher uses."""
+        secret = self.credentials.get(key)
+        value = secret.get().strip() if secret is not None else ""
+        if not value:
+            raise ConfigError(
+                "missing; set it to the name of the environment variable holding the value, "
+                "and the value in .env",
+                key=f"channels.{self.name}.credentials.{key}",
+            )
+        return value
 
     def accepts(self, feed_name: str) -> bool:
         """True when this channel posts articles from ``feed_name`` (no list = every feed)."""

@@ -72,8 +72,8 @@ class BlueskyPublisher:
             ctx,
             channel=channel.name,
             base=self._pds,
-            identifier=_credential(channel, "handle"),
-            password=_credential(channel, "app_password"),
+            identifier=channel.secret("handle"),
+            password=channel.secret("app_password"),
         )
         self._notes = DeliveryNotes(ctx, channel.name)
 
@@ -264,16 +264,6 @@ def _links_to(record: Any, url: str) -> bool:
         for facet in record.get("facets", [])
         for feature in facet.get("features", [])
     )
-
-
-def _credential(channel: ChannelConfig, key: str) -> str:
-    secret = channel.credentials.get(key)
-    if secret is None or not secret.get():
-        raise ConfigError(
-            "missing; set it to the name of the environment variable holding the value",
-            key=f"channels.{channel.name}.credentials.{key}",
-        )
-    return secret.get()
 
 
 def build(channel: ChannelConfig, ctx: PublisherContext) -> BlueskyPublisher:

@@ -62,13 +62,7 @@ def graph_url(
 def require(channel: ChannelConfig, *, credential: str = "", option: str = "") -> str:
     """A credential or option value, or ``ConfigError`` naming the key to set."""
     if credential:
-        secret = channel.credentials.get(credential)
-        if secret is None or not secret.get():
-            raise ConfigError(
-                "missing; set it to the name of the environment variable holding the token",
-                key=f"channels.{channel.name}.credentials.{credential}",
-            )
-        return secret.get()
+        return channel.secret(credential)
     value = channel.options.get(option, "").strip()
     if not value:
         raise ConfigError("missing", key=f"channels.{channel.name}.options.{option}")

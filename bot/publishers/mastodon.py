@@ -71,8 +71,7 @@ class MastodonPublisher:
                 f'"{instance}" is not a base URL; write it like "https://mastodon.social"',
                 key=f"channels.{channel.name}.options.instance",
             )
-        secret = channel.credentials.get("access_token")
-        self._token = secret.get() if secret is not None else ""
+        self._token = channel.secret("access_token")
         self._visibility = channel.options.get("visibility", "public").strip() or "public"
         if self._visibility not in VISIBILITIES:
             raise ConfigError(

@@ -79,8 +79,7 @@ class TelegramPublisher:
 
     def __init__(self, channel: ChannelConfig, ctx: PublisherContext) -> None:
         self.name = channel.name
-        secret = channel.credentials.get("bot_token")
-        self._token = secret.get() if secret is not None else ""
+        self._token = channel.secret("bot_token")
         self._edge = Edge(
             ctx.http, TABLE, channel=self.name, secrets=[self._token], clock=ctx.clock
         )

@@ -61,8 +61,7 @@ def webhook_url(channel: ChannelConfig, *, hosts: tuple[str, ...], path_prefix: 
 
 
 def _raw_url(channel: ChannelConfig) -> str:
-    secret = channel.credentials.get("webhook_url")
-    return secret.get().strip() if secret is not None else ""
+    return channel.secret("webhook_url")
 
 
 class WebhookPublisher:

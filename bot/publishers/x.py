@@ -53,14 +53,7 @@ def build(channel: ChannelConfig, ctx: PublisherContext) -> XPublisher:
     lookup) and ``timeout`` (seconds per HTTP call, default 30)."""
     values: dict[str, str] = {}
     for key in CREDENTIAL_KEYS:
-        secret = channel.credentials.get(key)
-        if secret is None or not secret.get().strip():
-            raise ConfigError(
-                f"X channels need {key} (OAuth 1.0a user context); name its environment "
-                "variable in [channels.credentials] and set it in .env",
-                key=f"channels.{channel.name}.credentials.{key}",
-            )
-        values[key] = secret.get().strip()
+        values[key] = channel.secret(key)
     try:
         timeout = float(channel.options.get("timeout", DEFAULT_TIMEOUT))
     except ValueError as exc:
