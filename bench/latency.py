@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.app import open_pipeline, run_service
 from bot.config import load_config
 
-DELIVER_INTERVAL = 1.0  # seconds; also the most a queued post waits for its channel's run
+DELIVER_INTERVAL = 15.0  # the default: a poll that queues a post starts its delivery at once
 
 
 class Feeds(BaseHTTPRequestHandler):

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bot.websub import Subscriptions
 
 log = logging.getLogger("syndbot")
+PUSHED_POLL_FACTOR = 4  # a feed with a verified WebSub lease is polled 4 times less often
 FIRST_POLLS_PER_SECOND = 50.0
 
 
@@ -325,7 +326,7 @@ def _start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> Ht
     )
     attach_observer(pipeline, metrics)
     nudger = _nudger(config, jobs)
-    websub = _subscriptions(config, nudger) if config.http.public_url else None
+    websub = _subscriptions(config, nudger, jobs) if config.http.public_url else None
     app = build_app(
         config,
         pipeline.store,
@@ -354,7 +355,7 @@ def _nudger(config: Config, jobs: JobQueue) -> Nudger:
     )
 
 
-def _subscriptions(config: Config, nudger: Nudger) -> Subscriptions:
+def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue) -> Subscriptions:
     """WebSub subscriptions for feeds that name a hub; a verified notice nudges the feed."""
     from bot.websub import Subscriber, Subscriptions
 
@@ -365,7 +366,16 @@ def _subscriptions(config: Config, nudger: Nudger) -> Subscriptions:
     subscriber = Subscriber(
         config.http.public_url,
         http=http,
-        nudge=lambda feed: nudger.nudge_feed(feed, source="websub"),
+        nudge=lambda feed: nudger.nudge_feed(feed, source=f"websub:{feed}"),
         allow_private=service.allow_private_addresses,
     )
-    return Subscriptions(subscriber, [(f.name, f.url) for f in config.feeds], http)
+
+    def pace(feed: str, pushed: bool) -> None:
+        every = config.feed(feed).interval * (PUSHED_POLL_FACTOR if pushed else 1)
+        jobs.set_interval(f"poll:{feed}", every=every, jitter=service.jitter)
+        log.info(
+            "feed=%s polled every %.0f s (%s)", feed, every, "pushed" if pushed else "not pushed"
+        )
+
+    feeds = [(f.name, f.url) for f in config.feeds]
+    return Subscriptions(subscriber, feeds, http, pace=pace)

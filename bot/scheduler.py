@@ -104,6 +104,12 @@ class JobQueue:
             self._scheduler.modify_job(name, next_run_time=at)
         return True
 
+    def set_interval(self, name: str, *, every: float, jitter: float = 0.0) -> None:
+        """Run job ``name`` every ``every`` s (+ up to ``jitter``) from now on."""
+        self._scheduler.reschedule_job(
+            name, trigger="interval", seconds=max(every, 0.1), jitter=int(jitter) or None
+        )
+
     def start(self) -> None:
         self._scheduler.start()
 

@@ -270,8 +270,11 @@ class Subscriptions:
         *,
         clock: Callable[[], float] = time.monotonic,
         retry: float = 600.0,
+        pace: Callable[[str, bool], object] | None = None,
     ) -> None:
         self.subscriber = subscriber
+        self._pace = pace  # pace(feed, True): it is pushed to, poll it less often
+        self._paced: set[str] = set()
         self._feeds = [(n, u) for n, u in feeds if u.startswith(("http://", "https://"))]
         self._http = http
         self._clock = clock
@@ -299,6 +302,21 @@ class Subscriptions:
             except (httpx.HTTPError, SubscribeError) as exc:
                 log.info("websub feed=%s: not subscribed (%s); polling goes on", name, exc)
         self.subscriber.renew_due()
+        self._set_pace(now)
+
+    def _set_pace(self, now: float) -> None:
+        """Slow the polling of feeds with a verified lease; back to normal once it lapses."""
+        pushed = {
+            s.feed
+            for s in self.subscriber.subscriptions()
+            if s.verified_at is not None and s.mode != "unsubscribe" and not s.lapsed(now)
+        }
+        if self._pace is not None:
+            for feed in sorted(pushed - self._paced):
+                self._pace(feed, True)
+            for feed in sorted(self._paced - pushed):
+                self._pace(feed, False)
+        self._paced = pushed
 
     def _alive(self, sub: Subscription, now: float) -> bool:
         """Verified and within its lease, or still waiting for the hub's check (a while)."""

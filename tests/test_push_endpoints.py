@@ -12,6 +12,7 @@ import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.builders import Item, rss
@@ -175,3 +176,34 @@ def test_without_push_the_endpoints_do_not_exist(tmp_path: Path, feeds: FeedServ
         assert svc.post("/websub", b"hub.mode=publish", "text/plain").status_code == 404
         time.sleep(QUIET)
         assert svc.feed_requests() == before
+
+
+def test_the_bytes_wordpress_core_sends(svc: PushedService, feeds: FeedServer) -> None:
+    """The request WordPress core's IXR client makes for an Update Service (its XML layout,
+    Content-Type and User-Agent; home URL with a trailing slash, then the RSS2 feed URL)
+    is answered flerror=false and fetches the feed."""
+    time.sleep(0.3)
+    before = svc.feed_requests()
+    body = (
+        '<?xml version="1.0"?>\n<methodCall>\n'
+        "<methodName>weblogUpdates.extendedPing</methodName>\n<params>\n"
+        "<param><value><string>Volt Lane &amp; Co</string></value></param>\n"
+        f"<param><value><string>{feeds.url('/')}</string></value></param>\n"
+        f"<param><value><string>{feeds.url(FEED)}</string></value></param>\n"
+        "</params></methodCall>"
+    ).encode()
+    response = httpx.post(
+        f"{svc.base}/ping",
+        content=body,
+        headers={
+            "Content-Type": "text/xml",
+            "User-Agent": "The Incutio XML-RPC PHP Library -- WordPress/6.8",
+        },
+        timeout=5,
+        trust_env=False,
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/xml")
+    (answer,), _ = xmlrpc.client.loads(response.content)
+    assert answer == {"flerror": False, "message": "Thanks for the ping."}
+    wait_for("a fetch", lambda: svc.feed_requests() > before, timeout=1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs
 
@@ -200,3 +201,60 @@ def test_subscriptions_retry_a_silent_hub_and_a_lapsed_lease(hub: RecordingHub) 
         ticks.tick()  # lapsed without renewal (say, the hub was down): asked again
         assert len(hub.requests) == 3
         assert sub.notified(current.token, b"", None) is None
+
+
+def test_polling_slows_while_a_lease_holds_and_returns_when_it_lapses(
+    hub: RecordingHub,
+) -> None:
+    """Once the hub verified a subscription the feed's polling is slowed (pace True); a
+    renewal keeps it slowed; when the lease lapses it returns to normal (pace False)."""
+    from bot.websub import Subscriptions
+    from tests.feedserver import FeedServer
+
+    clock = Clock()
+    paced: list[tuple[str, bool]] = []
+    with FeedServer() as feeds, httpx.Client(trust_env=False) as http:
+        link = f'<{hub.url("/hub")}>; rel="hub"'
+        feeds.route("/f.xml", body=b"<rss><channel></channel></rss>", headers={"Link": link})
+        sub = Subscriber(
+            "https://bot.example", http=http, nudge=print, clock=clock, allow_private=True
+        )
+        ticks = Subscriptions(
+            sub,
+            [("f", feeds.url("/f.xml"))],
+            http,
+            clock=clock,
+            pace=lambda f, on: paced.append((f, on)),
+        )
+        ticks.tick()
+        assert paced == []  # asked, not verified yet
+        (first,) = sub.subscriptions()
+        sub.verify(
+            first.token,
+            {"hub.mode": "subscribe", "hub.topic": first.topic, "hub.lease_seconds": "100"},
+        )
+        ticks.tick()
+        assert paced == [("f", True)]
+        clock.now = 85.0
+        ticks.tick()  # renewing at 80 %: the old lease still holds
+        assert len(hub.requests) == 2
+        assert paced == [("f", True)]
+        clock.now = 100.0
+        ticks.tick()  # the hub never verified the renewal and the lease lapsed
+        assert paced == [("f", True), ("f", False)]
+
+
+def test_set_interval_changes_a_jobs_pace() -> None:
+    """JobQueue.set_interval makes a job that ran once a minute run every 0.2 s."""
+    from bot.scheduler import JobQueue
+
+    runs: list[int] = []
+    jobs = JobQueue(workers=2)
+    jobs.run_repeating(lambda: runs.append(1), every=60, first_in=60, name="poll:f")
+    jobs.start()
+    try:
+        jobs.set_interval("poll:f", every=0.2)
+        time.sleep(1.1)
+    finally:
+        jobs.stop()
+    assert len(runs) >= 3
