@@ -33,7 +33,7 @@ import pytest
 from tests.offline import OfflineGuard
 
 # A real PostgreSQL per session, the store contract fixtures over both engines, Chromium.
-pytest_plugins = ["tests.pg", "tests.stores", "tests.browser"]
+pytest_plugins = ["tests.pg", "tests.stores", "tests.browser", "tests.ci_required"]
 
 
 @pytest.fixture(autouse=True)
