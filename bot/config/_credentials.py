@@ -60,6 +60,26 @@ def looks_like_secret(value: str) -> bool:
     return False
 
 
+def secret_from_env(
+    sec: Section, key: str, env: Mapping[str, str], *, example: str, what: str
+) -> Secret | None:
+    """The secret held by the environment variable whose NAME ``sec[key]`` gives (None
+    without the key). A value that looks like the secret itself is refused, never echoed."""
+    name = sec.optional_text(key)
+    if name is None:
+        return None
+    if looks_like_secret(name):
+        raise sec.error(
+            key,
+            "this looks like a secret value; put the NAME of an environment variable here "
+            f'(e.g. "{example}") and the {what} in .env (see .env.example)',
+        )
+    value = env.get(name, "").strip()
+    if not value:
+        raise sec.error(key, f"the environment variable {name} is not set or empty; {DOTENV_HINT}")
+    return Secret(value)
+
+
 def credential_names(platform: str) -> tuple[str, ...]:
     """The logical credential names ``platform`` declares (``api_key``, ``bot_token``...)."""
     from bot import registry  # the platform modules import this package

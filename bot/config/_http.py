@@ -102,26 +102,12 @@ def parse_http(sec: Section, env: Mapping[str, str]) -> HttpConfig | None:
 
 def _with_ui(sec: Section, http: HttpConfig, env: Mapping[str, str]) -> HttpConfig:
     """``http`` with the web page on, its password read from the variable named in config."""
-    from bot.config._credentials import looks_like_secret
-    from bot.config.model import DOTENV_HINT, Secret
+    from bot.config._credentials import secret_from_env
 
-    password: Secret | None = None
-    name = sec.optional_text("ui_password_env")
-    if name is not None:
-        if looks_like_secret(name):  # never echo it: it may be the password itself
-            raise sec.error(
-                "ui_password_env",
-                "this looks like a secret value; put the NAME of an environment variable "
-                'here (e.g. "SYNDBOT_UI_PASSWORD") and the password in .env',
-            )
-        value = env.get(name, "").strip()
-        if not value:
-            raise sec.error(
-                "ui_password_env",
-                f"the environment variable {name} is not set or empty; {DOTENV_HINT}",
-            )
-        password = Secret(value)
-    elif not http.loopback:
+    password = secret_from_env(
+        sec, "ui_password_env", env, example="SYNDBOT_UI_PASSWORD", what="password"
+    )
+    if password is None and not http.loopback:
         raise sec.error(
             "ui",
             f"the web page on {http.host} (not a loopback address) would let anyone who can "

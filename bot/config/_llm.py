@@ -50,8 +50,7 @@ class LlmConfig:
 
 def parse_llm(sec: Section, env: Mapping[str, str]) -> LlmConfig | None:
     """``LlmConfig`` from ``[llm]``, or None when the table is absent or disabled."""
-    from bot.config._credentials import looks_like_secret
-    from bot.config.model import DOTENV_HINT, Secret
+    from bot.config._credentials import secret_from_env
 
     sec.check_known(LLM_KEYS)
     if not sec.boolean("enabled", True) or not list(sec):
@@ -68,21 +67,7 @@ def parse_llm(sec: Section, env: Mapping[str, str]) -> LlmConfig | None:
             "base_url", f'"{base_url}" is not an http(s) URL; e.g. "http://127.0.0.1:8080/v1"'
         )
     base_url = base_url.removesuffix("/chat/completions")
-    api_key: Secret | None = None
-    name = sec.optional_text("api_key_env")
-    if name is not None:
-        if looks_like_secret(name):  # never echo it: it may be the key itself
-            raise sec.error(
-                "api_key_env",
-                "this looks like a secret value; put the NAME of an environment variable "
-                'here (e.g. "SYNDBOT_LLM_API_KEY") and the key in .env (see .env.example)',
-            )
-        value = env.get(name, "").strip()
-        if not value:
-            raise sec.error(
-                "api_key_env", f"the environment variable {name} is not set or empty; {DOTENV_HINT}"
-            )
-        api_key = Secret(value)
+    api_key = secret_from_env(sec, "api_key_env", env, example="SYNDBOT_LLM_API_KEY", what="key")
     languages = tuple(sec.text_list("languages")) if "languages" in sec else LLM_LANGUAGES
     for index, lang in enumerate(languages):
         if lang not in LLM_LANGUAGES:
