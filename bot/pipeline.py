@@ -239,12 +239,9 @@ class Pipeline:
         if channel.approval.mode == "auto":
             return delivery
         now = self.clock()
-        post = delivery.post
-        if post is None:
-            fresh = self._fresh_post(delivery, channel, now)
-            if isinstance(fresh, DeliveryReport):
-                return fresh
-            post = fresh
+        post = self._post_for(delivery, channel, now)
+        if isinstance(post, DeliveryReport):
+            return post
         review, until = channel.approval.entry(now)
         try:
             self.store.hold_delivery(delivery.id, now=now, post=post, review=review, until=until)
@@ -272,13 +269,9 @@ class Pipeline:
         def report(outcome: Outcome, detail: str = "", post: Post | None = None) -> DeliveryReport:
             return _report(delivery, outcome, detail, post)
 
-        # Attempted before: publish the text stored then, not what today's config composes.
-        post = delivery.post
-        if post is None:
-            fresh = self._fresh_post(delivery, channel, now)
-            if isinstance(fresh, DeliveryReport):
-                return fresh
-            post = fresh
+        post = self._post_for(delivery, channel, now)
+        if isinstance(post, DeliveryReport):
+            return post
         key = idempotency_key(delivery.feed, delivery.item_id, delivery.channel)
         try:
             self.store.mark_sending(delivery.id, now=now, post=post)
@@ -317,6 +310,16 @@ class Pipeline:
             result.remote_id or result.note,
         )
         return report(Outcome.SENT, result.url or result.remote_id or result.note, post)
+
+    def _post_for(
+        self, delivery: Delivery, channel: ChannelConfig, now: datetime
+    ) -> Post | DeliveryReport:
+        """The post stored when the delivery was first attempted or held (never recomposed
+        from today's config), else one composed and checked now, or the report of a
+        delivery recorded as failed or skipped because it cannot be sent."""
+        if delivery.post is not None:
+            return delivery.post
+        return self._fresh_post(delivery, channel, now)
 
     def _fresh_post(
         self, delivery: Delivery, channel: ChannelConfig, now: datetime
