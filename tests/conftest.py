@@ -32,8 +32,9 @@ import pytest
 
 from tests.offline import OfflineGuard
 
-# A real PostgreSQL per session, the store contract fixtures over both engines, Chromium.
-pytest_plugins = ["tests.pg", "tests.stores", "tests.browser"]
+# A real PostgreSQL per session, the store contract fixtures over both engines, Chromium,
+# a real WordPress.
+pytest_plugins = ["tests.pg", "tests.stores", "tests.browser", "tests.wordpress"]
 
 
 @pytest.fixture(autouse=True)
