@@ -304,7 +304,10 @@ class Subscriber:
                 check_public_url(sub.hub)
             response = self._http.post(sub.hub, data=form)
         except (FetchError, httpx.HTTPError) as exc:
-            self._drop(sub)
+            # A hub verifies before it answers: if it did, it holds the subscription even
+            # though its answer was lost (e.g. syndbot stopping mid-request), so keep it.
+            if not (mode == "subscribe" and sub.active):
+                self._drop(sub)
             raise SubscribeError(f"hub {sub.hub}: {exc}") from exc
         if response.status_code not in (202, 204):
             self._drop(sub)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -15,7 +17,8 @@ import pytest
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.store import SQLiteStore
-from bot.websub import Subscriber, Subscriptions
+from bot.websub import SubscribeError, Subscriber, Subscriptions
+from tests.fakes.loopback import Loopback, LoopbackHandler
 from tests.test_push_websub_core import TOPIC, Clock, RecordingHub, _sign
 
 KEY = b"k" * 40
@@ -123,6 +126,35 @@ def test_a_feed_that_left_the_config_is_unsubscribed(tmp_path: Path, hub: Record
         assert store.websub_subscriptions() == []
         subs.close()
         assert len(hub.requests) == 1
+
+
+class _VerifyThenHangUp(LoopbackHandler):
+    """A hub that verifies the intent (through ``owner.verify``) and then loses its answer."""
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        self.owner.verify(form["hub.callback"].rsplit("/", 1)[1], {**LEASE, "hub.challenge": "c"})
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def test_a_verified_subscription_is_kept_when_the_hubs_answer_is_lost(tmp_path: Path) -> None:
+    """A hub verifies before it answers: when its answer is then lost (syndbot stopping
+    mid-request, a dropped connection), the subscription it verified is kept, in memory
+    and in the database, instead of being dropped while the hub holds it."""
+    with (
+        httpx.Client(trust_env=False) as http,
+        SQLiteStore.open(tmp_path / "s.db") as store,
+        Loopback(_VerifyThenHangUp) as hub,
+    ):
+        sub = _subscriber(http, store, Clock(), Wall())
+        hub.verify = sub.verify
+        with pytest.raises(SubscribeError):
+            sub.subscribe("f", topic=TOPIC, hub=hub.url("/"))
+        (kept,) = sub.subscriptions()
+        assert kept.active
+        assert [row.token for row in store.websub_subscriptions()] == [kept.token]
 
 
 def test_without_a_key_nothing_is_stored(tmp_path: Path, hub: RecordingHub) -> None:
