@@ -326,7 +326,9 @@ def _start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> Ht
     )
     attach_observer(pipeline, metrics)
     nudger = _nudger(config, jobs)
-    websub = _subscriptions(config, nudger, jobs) if config.http.public_url else None
+    websub = (
+        _subscriptions(config, nudger, jobs, pipeline.store) if config.http.public_url else None
+    )
     app = build_app(
         config,
         pipeline.store,
@@ -355,8 +357,10 @@ def _nudger(config: Config, jobs: JobQueue) -> Nudger:
     )
 
 
-def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue) -> Subscriptions:
-    """WebSub subscriptions for feeds that name a hub; a verified notice nudges the feed."""
+def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue, store: object) -> Subscriptions:
+    """WebSub subscriptions for feeds that name a hub; a verified notice nudges the feed.
+    With ``websub_key`` they are kept in ``store`` and re-used after a restart."""
+    from bot.store import LedgerStore
     from bot.websub import Subscriber, Subscriptions
 
     assert config.http is not None
@@ -368,6 +372,8 @@ def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue) -> Subscripti
         http=http,
         nudge=lambda feed: nudger.nudge_feed(feed, source=f"websub:{feed}"),
         allow_private=service.allow_private_addresses,
+        key=None if config.http.websub_key is None else config.http.websub_key.get().encode(),
+        store=store if isinstance(store, LedgerStore) else None,
     )
 
     def pace(feed: str, pushed: bool) -> None:

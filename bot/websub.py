@@ -17,8 +17,12 @@
 - A hub link comes from the feed's author, not the operator: unless private addresses
   are allowed, only hubs on public addresses are contacted.
 
-Subscriptions live in memory: after a restart syndbot subscribes again with new tokens
-(the old callbacks answer 410 Gone, which tells a hub to drop them).
+Without a key, subscriptions live in memory: at stop syndbot unsubscribes, after a
+restart it subscribes again with new tokens (old callbacks answer 410 Gone, which tells a
+hub to drop them). With a key (``[http] websub_key_env``) each secret is
+HMAC-SHA256(key, token), so only topic, hub, token and lease are stored (``store``):
+verified subscriptions are re-used after a restart, and those of feeds that left the
+config are unsubscribed.
 """
 
 from __future__ import annotations
@@ -31,11 +35,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
 
 import httpx
 
 from bot.errors import FetchError
 from bot.netguard import check_public_url
+from bot.store.websub import StoredSubscription
 
 log = logging.getLogger("syndbot.websub")
 CALLBACK_PATH = "/websub/callback/"
@@ -43,6 +50,12 @@ LEASE_SECONDS = 7 * 86400  # asked for; the hub decides
 RENEW_AT = 0.8  # of the lease
 ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384}
 ALGORITHMS["sha512"] = hashlib.sha512
+
+
+class SubscriptionStore(Protocol):
+    def websub_subscriptions(self) -> list[StoredSubscription]: ...
+    def save_websub_subscription(self, sub: StoredSubscription) -> None: ...
+    def delete_websub_subscription(self, token: str) -> None: ...
 
 
 class SubscribeError(Exception):
@@ -111,8 +124,14 @@ class Subscriber:
         clock: Callable[[], float] = time.monotonic,
         allow_private: bool = False,
         lease_seconds: int = LEASE_SECONDS,
+        key: bytes | None = None,
+        store: SubscriptionStore | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._base = public_url.rstrip("/")
+        self._key = key
+        self._store = store if key is not None else None  # no key: nothing to re-use
+        self._wall = wall
         self._http = http
         self._nudge = nudge
         self._clock = clock
@@ -130,18 +149,62 @@ class Subscriber:
 
     def subscribe(self, feed: str, *, topic: str, hub: str) -> Subscription:
         """Ask ``hub`` for ``topic`` with a new callback and secret; the hub verifies later."""
+        token = secrets.token_urlsafe(24)
         sub = Subscription(
             feed=feed,
             topic=topic,
             hub=hub,
-            token=secrets.token_urlsafe(24),
-            secret=secrets.token_urlsafe(32),
+            token=token,
+            secret=self._secret_for(token),
             asked_at=self._clock(),
         )
         with self._lock:
             self._by_token[sub.token] = sub
         self._request(sub, "subscribe")
         return sub
+
+    @property
+    def persistent(self) -> bool:
+        """True when verified subscriptions are kept in the database across restarts."""
+        return self._store is not None
+
+    def _secret_for(self, token: str) -> str:
+        if self._key is None:
+            return secrets.token_urlsafe(32)
+        return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()
+
+    def restore(self, feeds: set[str]) -> set[str]:
+        """Take back the stored subscriptions whose lease runs; return the feeds among
+        them that are not in ``feeds`` (they left the config: unsubscribe them)."""
+        if self._store is None:
+            return set()
+        now, wall = self._clock(), self._wall()
+        for row in self._store.websub_subscriptions():
+            left = row.lease_expires.timestamp() - wall
+            if left <= 0:
+                self._store.delete_websub_subscription(row.token)
+                continue
+            sub = Subscription(
+                feed=row.feed,
+                topic=row.topic,
+                hub=row.hub,
+                token=row.token,
+                secret=self._secret_for(row.token),
+                verified_at=now - max(row.lease_seconds - left, 0.0),
+                lease_seconds=float(row.lease_seconds),
+            )
+            with self._lock:
+                self._by_token[sub.token] = sub
+        return {s.feed for s in self.subscriptions()} - feeds
+
+    def _save(self, sub: Subscription) -> None:
+        if self._store is None or sub.lease_seconds is None:
+            return
+        lease = int(sub.lease_seconds)
+        expires = datetime.fromtimestamp(self._wall() + lease, UTC)
+        self._store.save_websub_subscription(
+            StoredSubscription(sub.token, sub.feed, sub.topic, sub.hub, lease, expires)
+        )
 
     def unsubscribe(self, feed: str) -> None:
         """Ask the hub to stop sending ``feed``; its callbacks answer 404/410 from now on."""
@@ -153,8 +216,7 @@ class Subscriber:
                 self._request(sub, "unsubscribe")
             except SubscribeError as exc:
                 log.info("websub unsubscribe feed=%s failed: %s", feed, exc)
-                with self._lock:
-                    self._by_token.pop(sub.token, None)
+                self._drop(sub)
 
     def renew_due(self) -> int:
         """Subscribe again (a new token and secret) for each lease at 80 %; the old
@@ -193,10 +255,15 @@ class Subscriber:
         except ValueError:
             lease = float(self._lease)
         sub.verified_at, sub.lease_seconds = self._clock(), max(lease, 1.0)
+        self._save(sub)
         with self._lock:  # the subscription it renews is no longer needed
-            for old in list(self._by_token.values()):
-                if old is not sub and old.feed == sub.feed and old.mode == "renewing":
-                    del self._by_token[old.token]
+            renewed = [
+                old
+                for old in self._by_token.values()
+                if old is not sub and old.feed == sub.feed and old.mode == "renewing"
+            ]
+        for old in renewed:
+            self._drop(old)
         log.info("websub subscribed feed=%s lease=%.0fs", sub.feed, sub.lease_seconds)
         return params.get("hub.challenge", "")
 
@@ -220,6 +287,8 @@ class Subscriber:
     def _drop(self, sub: Subscription) -> None:
         with self._lock:
             self._by_token.pop(sub.token, None)
+        if self._store is not None:
+            self._store.delete_websub_subscription(sub.token)
 
     def _request(self, sub: Subscription, mode: str) -> None:
         form = {
@@ -235,7 +304,10 @@ class Subscriber:
                 check_public_url(sub.hub)
             response = self._http.post(sub.hub, data=form)
         except (FetchError, httpx.HTTPError) as exc:
-            self._drop(sub)
+            # A hub verifies before it answers: if it did, it holds the subscription even
+            # though its answer was lost (e.g. syndbot stopping mid-request), so keep it.
+            if not (mode == "subscribe" and sub.active):
+                self._drop(sub)
             raise SubscribeError(f"hub {sub.hub}: {exc}") from exc
         if response.status_code not in (202, 204):
             self._drop(sub)
@@ -280,9 +352,16 @@ class Subscriptions:
         self._clock = clock
         self._retry = retry
         self._tried: dict[str, float] = {}
+        self._restored = False
 
     def tick(self) -> None:
-        """Subscribe feeds without a live subscription (at most once per ``retry``), renew."""
+        """Subscribe feeds without a live subscription (at most once per ``retry``), renew.
+        The first tick takes back stored subscriptions and drops those of removed feeds."""
+        if not self._restored:
+            self._restored = True
+            for feed in sorted(self.subscriber.restore({name for name, _ in self._feeds})):
+                log.info("websub feed=%s left the config: unsubscribing", feed)
+                self.subscriber.unsubscribe(feed)
         now = self._clock()
         live: set[str] = set()
         for sub in self.subscriber.subscriptions():
@@ -325,6 +404,8 @@ class Subscriptions:
         return not sub.lapsed(now)
 
     def close(self) -> None:
-        for name, _ in self._feeds:
-            self.subscriber.unsubscribe(name)
+        """Unsubscribe every feed, unless the subscriptions are kept for the next start."""
+        if not self.subscriber.persistent:
+            for name, _ in self._feeds:
+                self.subscriber.unsubscribe(name)
         self._http.close()

@@ -15,6 +15,7 @@ import pytest
 REQUIRED_IN_CI = {
     "postgresql": "PostgreSQL",
     "browser": "browser",
+    "wordpress": "WordPress",
 }
 
 

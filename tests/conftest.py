@@ -32,8 +32,15 @@ import pytest
 
 from tests.offline import OfflineGuard
 
-# A real PostgreSQL per session, the store contract fixtures over both engines, Chromium.
-pytest_plugins = ["tests.pg", "tests.stores", "tests.browser", "tests.ci_required"]
+# A real PostgreSQL per session, the store contract fixtures over both engines, Chromium,
+# a real WordPress; and the rule that CI may not skip tests of real components.
+pytest_plugins = [
+    "tests.pg",
+    "tests.stores",
+    "tests.browser",
+    "tests.wordpress",
+    "tests.ci_required",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -90,18 +90,25 @@ def pushed_service(
     debounce: str = "2s",
     websub: bool = False,
     interval: str = "1m",
+    port: int | None = None,
+    websub_key: str | None = None,
 ) -> Iterator[PushedService]:
     """``syndbot run`` on a feed at ``feeds`` + FEED, one outbox channel, /ping and /websub;
-    with ``websub`` its public_url is its own listener, so it subscribes to hubs."""
+    with ``websub`` its public_url is its own listener, so it subscribes to hubs; with
+    ``websub_key`` (the key's value) its subscriptions are kept in the database."""
     path = write_config(tmp_path, feeds={"site": feeds.url(FEED)}, platforms=("x",))
-    port = free_port()
+    port = port or free_port()
     text = path.read_text(encoding="utf-8").replace('"1m"', f'"{interval}"', 1)
     text += f'[http]\nlisten = "127.0.0.1:{port}"\n'
     text += f'push = {"true" if push else "false"}\npush_debounce = "{debounce}"\n'
     if websub:
         text += f'public_url = "http://127.0.0.1:{port}"\n'
+    env: dict[str, str] = {}
+    if websub_key is not None:
+        text += 'websub_key_env = "SYNDBOT_WEBSUB_KEY"\n'
+        env["SYNDBOT_WEBSUB_KEY"] = websub_key
     path.write_text(text, encoding="utf-8")
-    config = load_config(path, env={})
+    config = load_config(path, env=env)
     stop = threading.Event()
     with open_pipeline(config) as pipeline:
         runner = threading.Thread(

@@ -18,6 +18,7 @@ from bot.cli import main
 from bot.lock import service_lock
 from bot.store import DatabaseURL, SQLiteStore, open_store
 from bot.store.ledger import LedgerStore
+from bot.store.websub import StoredSubscription
 from tests.builders import Item, rss, write_config
 
 SECRET = "pw-not-for-output"
@@ -52,6 +53,7 @@ def _ledger(store: LedgerStore) -> dict[str, object]:
         "paused": store.paused_channels(),
         "state": {n: store.channel_state(n) for n in ("x-out", "bluesky-out")},
         "counts": store.delivery_counts(),
+        "websub": store.websub_subscriptions(),
     }
 
 
@@ -65,8 +67,9 @@ def _with_password(url: DatabaseURL) -> str:
 def test_migrate_round_trip_then_a_poll_posts_nothing_twice(
     tmp_path: Path, pg_url: DatabaseURL
 ) -> None:
-    """Every delivery (status, attempts, stored post), feed and channel state arrives in
-    PostgreSQL; polling there posts only the story that is new, once per channel."""
+    """Every delivery (status, attempts, stored post), feed and channel state, and WebSub
+    subscription arrives in PostgreSQL; polling there posts only the story that is new,
+    once per channel."""
     cfg, feed, outbox = _site(tmp_path)
     assert _cli(cfg, "poll").exit_code == 0
     with SQLiteStore.open(tmp_path / "state.db") as store:
@@ -80,6 +83,11 @@ def test_migrate_round_trip_then_a_poll_posts_nothing_twice(
         store.mark_failed(story, now=NOW, error="400 rejected")
         store.pause_channel("bluesky-out", reason="token revoked", now=NOW)
         store.set_channel_state("x-out", {"cursor": 7})
+        store.save_websub_subscription(
+            StoredSubscription(
+                "tok", "volt", "https://volt.example/feed/", "https://hub.example/", 60, NOW
+            )
+        )
         before = _ledger(store)
     posted = outbox.read_text().splitlines()
     assert len(posted) == 6

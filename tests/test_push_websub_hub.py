@@ -107,6 +107,32 @@ def test_a_hub_that_is_down_leaves_the_feed_to_polling(tmp_path: Path, feeds: Fe
         wait_for("the new post by polling", lambda: SECOND.link in svc.posted_links(), timeout=15)
 
 
+def test_a_kept_subscription_is_reused_after_a_restart(tmp_path: Path, feeds: FeedServer) -> None:
+    """With websub_key_env set, stopping syndbot leaves the subscription at the hub; the
+    restarted service (same database, same listener) subscribes nothing new and accepts
+    the hub's notification on the old callback, signed with the secret derived from the
+    key, and the new item is posted."""
+    key, port = "k" * 40, free_port()
+    with WebSubHub(tmp_path) as hub:
+        _serve(feeds, [FIRST], hub.url, '"v1"')
+        topic = feeds.url(FEED)
+        with pushed_service(tmp_path, feeds, push=False, websub=True, port=port, websub_key=key):
+            wait_for("a verified subscription", lambda: len(hub.callbacks(topic)) == 1)
+        kept = hub.callbacks(topic)
+        ((callback, secret),) = kept
+        token = callback.rsplit("/", 1)[1]
+        assert secret == hmac.new(key.encode(), token.encode(), hashlib.sha256).hexdigest()
+        with pushed_service(
+            tmp_path, feeds, push=False, websub=True, port=port, websub_key=key
+        ) as svc:
+            time.sleep(1.5)  # the first websub tick (1 s) restores rather than subscribes
+            assert hub.callbacks(topic) == kept
+            _serve(feeds, [SECOND, FIRST], hub.url, '"v2"')
+            assert hub.publish(topic).status_code == 202
+            wait_for("the new post", lambda: SECOND.link in svc.posted_links(), timeout=10)
+        assert hub.callbacks(topic) == kept
+
+
 class Clock:
     now = 0.0
 

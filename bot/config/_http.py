@@ -36,6 +36,9 @@ class HttpConfig:
     push_debounce: float = 3.0
     # How hubs reach this listener ("https://bot.example"); set, it subscribes to hubs.
     public_url: str | None = None
+    # Derives each WebSub subscription's secret from its callback token (HMAC-SHA256), so
+    # subscriptions are kept in the database and re-used after a restart; None: in memory.
+    websub_key: Secret | None = None
     ui: bool = False  # the web page under /ui
     ui_password: Secret | None = None  # None: no login (only allowed on loopback)
 
@@ -61,7 +64,16 @@ class HttpConfig:
 def parse_http(sec: Section, env: Mapping[str, str]) -> HttpConfig | None:
     """``HttpConfig`` from ``[http]``, or None when it has no ``listen``."""
     sec.check_known(
-        ("listen", "stale_after", "ui", "ui_password_env", "push", "push_debounce", "public_url")
+        (
+            "listen",
+            "stale_after",
+            "ui",
+            "ui_password_env",
+            "push",
+            "push_debounce",
+            "public_url",
+            "websub_key_env",
+        )
     )
     stale_after = sec.duration("stale_after", 0.0, positive=True) if "stale_after" in sec else None
     push = sec.boolean("push", HttpConfig.push)
@@ -96,8 +108,37 @@ def parse_http(sec: Section, env: Mapping[str, str]) -> HttpConfig | None:
         push=push,
         push_debounce=push_debounce,
         public_url=public_url,
+        websub_key=_websub_key(sec, env),
     )
     return _with_ui(sec, http, env) if sec.boolean("ui", False) else http
+
+
+def _websub_key(sec: Section, env: Mapping[str, str]) -> Secret | None:
+    """The key in the environment variable named by ``websub_key_env`` (at least 32 chars)."""
+    from bot.config._credentials import looks_like_secret
+    from bot.config.model import DOTENV_HINT, Secret
+
+    name = sec.optional_text("websub_key_env")
+    if name is None:
+        return None
+    if looks_like_secret(name):  # never echo it: it may be the key itself
+        raise sec.error(
+            "websub_key_env",
+            "this looks like a secret value; put the NAME of an environment variable here "
+            '(e.g. "SYNDBOT_WEBSUB_KEY") and the key in .env',
+        )
+    value = env.get(name, "").strip()
+    if not value:
+        raise sec.error(
+            "websub_key_env", f"the environment variable {name} is not set or empty; {DOTENV_HINT}"
+        )
+    if len(value) < 32:
+        raise sec.error(
+            "websub_key_env",
+            f"the key in {name} is shorter than 32 characters; make one with "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`",
+        )
+    return Secret(value)
 
 
 def _with_ui(sec: Section, http: HttpConfig, env: Mapping[str, str]) -> HttpConfig:

@@ -29,6 +29,7 @@ from bot.store.channels import ChannelMethods
 from bot.store.codec import clip, to_text
 from bot.store.errors import DeliveryTaken
 from bot.store.review import ReviewMethods
+from bot.store.websub import WebSubMethods
 from bot.urls import normalise_url
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
@@ -56,7 +57,7 @@ class Conn(Protocol):
     def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
 
 
-class LedgerStore(ChannelMethods, ReviewMethods):
+class LedgerStore(ChannelMethods, ReviewMethods, WebSubMethods):
     """The durable state of one syndbot installation, whichever database holds it."""
 
     _where: str

@@ -119,6 +119,23 @@ MIGRATIONS: list[Migration] = [
             CHECK (review IS NULL OR review IN ('held', 'awaiting', 'approved'));
         """,
     ),
+    Migration(
+        4,
+        "websub_subscriptions",
+        # Verified WebSub subscriptions, re-used after a restart (bot.websub). No secret is
+        # stored: each one's secret is derived from the callback token and a key held in
+        # an environment variable. lease_expires is an ISO time in UTC.
+        """
+        CREATE TABLE websub_subscriptions (
+            token TEXT PRIMARY KEY,
+            feed TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            hub TEXT NOT NULL,
+            lease_seconds INTEGER NOT NULL,
+            lease_expires TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 _CREATE_TABLE = """

@@ -27,7 +27,7 @@ from bot.store.postgres import PostgresStore, translate
 from bot.store.sqlite import SQLiteStore
 from bot.store.url import DatabaseURL
 
-TABLES = ("feeds", "items", "deliveries", "channels")  # parents before children
+TABLES = ("feeds", "items", "deliveries", "channels", "websub_subscriptions")  # parents first
 
 
 @dataclass(frozen=True)
