@@ -1,8 +1,9 @@
 """Start-up time of the CLI beside the interpreter's own, from one run.
 
 Wall time of ``syndbot --help``, ``syndbot preview --help`` and ``syndbot status`` (on a
-fresh state database) beside ``python -c pass``, the floor any Python command pays. Median of ``--repeat`` runs each,
-interleaved so a noisy neighbour slows all alike. Goal (issue 14): at most 0.3 s.
+fresh state database) beside ``python -c pass``, the floor any Python command pays.
+Median of ``--repeat`` runs each, interleaved so a noisy neighbour slows all alike.
+Goal (issue 14): at most 0.3 s.
 
 Run: python bench/startup.py [--repeat 15]
 """
