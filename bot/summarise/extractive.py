@@ -13,6 +13,7 @@ deterministic.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
@@ -64,7 +65,13 @@ class _Sentence:
     text: str
     words: frozenset[str]
     score: float
-    short: str  # ``text`` trimmed of asides, for when nothing whole fits; else ``text``
+
+    @functools.cached_property
+    def short(self) -> str:
+        """``text`` trimmed of asides, for when nothing whole fits; else ``text``.
+
+        Asked for a few sentences only, so worked out on first use."""
+        return trimmed(self.text)
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,7 @@ def _with_predecessors(sentences: list[_Sentence]) -> list[_Sentence]:
 def _joined(before: _Sentence, after: _Sentence) -> _Sentence:
     text = f"{before.text} {after.text}"
     score = (before.score * len(before.text) + after.score * len(after.text)) / len(text)
-    return _Sentence(before.index, text, before.words | after.words, score, trimmed(text))
+    return _Sentence(before.index, text, before.words | after.words, score)
 
 
 def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
@@ -296,7 +303,7 @@ def _score(
         score = (
             weights.position * position + weights.centrality * centrality + weights.title * overlap
         )
-        out.append(_Sentence(index, text, frozenset(ws), score, trimmed(text)))
+        out.append(_Sentence(index, text, frozenset(ws), score))
     return out
 
 
