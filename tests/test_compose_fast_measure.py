@@ -66,3 +66,24 @@ def test_in_context_measure_equals_rendering_the_post(summary: str, platform: st
     assert draft._frame is not None  # the shortcut is there to be compared
     rendered = draft.render(summary)[0]
     assert draft.measure(summary) == profile.fit_measure(rendered)
+
+
+@given(summary=_SUMMARIES, platform=st.sampled_from(["x", "mastodon", "discord", "linkedin"]))
+def test_line_break_shortcut_measures_what_rendering_measures(summary: str, platform: str) -> None:
+    """Where the summary has a line of its own and the count adds up over line breaks,
+    the frame is counted once and only the summary's line per candidate: same number."""
+    profile = PROFILES[platform]
+    style = ChannelStyle(platform=platform)
+    draft = _Draft(
+        profile=profile,
+        template=profile.default_template,
+        limit=profile.limit,
+        title="Tata cuts https://evnews.example prices 🇮🇳",
+        link=profile.format_link("https://evnews.example/a", style),
+        tags=("EV",),
+        author="",
+        feed="",
+        lang="en",
+    )
+    assert draft._frame_length is not None  # the shortcut is taken for these platforms
+    assert draft.measure(summary) == profile.fit_measure(draft.render(summary)[0])

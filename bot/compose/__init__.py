@@ -12,12 +12,20 @@ import dataclasses
 import functools
 from datetime import datetime
 
+from bot.compose.counting import (
+    code_points,
+    graphemes,
+    mastodon_length,
+    utf8_bytes,
+    utf16_units,
+)
 from bot.compose.facets import Span, build_facets, strip_marks
 from bot.compose.hashtags import make_hashtags
 from bot.compose.links import add_utm, ascii_url, drop_urls
 from bot.compose.profiles import PROFILES, Profile, profile_for
 from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline, render
+from bot.compose.xlength import x_weighted_length
 from bot.models import Article, ChannelStyle, Length, Limits, Media, Post, PostPart
 from bot.protocols import Summariser
 from bot.textfit import ELLIPSIS, fit_text, grapheme_count
@@ -67,8 +75,26 @@ class _Draft:
         if frame is not None and _keeps_shape(escaped):
             # Exactly what rendering gives (see _keeps_shape), without rendering: the
             # summariser asks this for every candidate summary.
+            if self._frame_length is not None:  # the summary between line breaks
+                return self._frame_length + self.profile.measure(f"\n{escaped}\n")
             return self.profile.fit_measure(frame[0] + escaped + frame[1])
         return self.profile.fit_measure(self._render(escaped, suffix)[0])
+
+    @functools.cached_property
+    def _frame_length(self) -> int | None:
+        """What the frame adds to the summary's length, when the summary sits on a line of
+        its own and the count adds up over a line break (``_ADDS_UP_OVER_LINES``): then
+        measure(before + s + after) = measure(before + after) + measure("\\n" + s + "\\n")
+        - measure("\\n\\n"), each line break being counted once on both sides."""
+        frame, profile = self._frame, self.profile
+        if frame is None or profile.max_links is not None:
+            return None
+        before, after = frame
+        if profile.measure not in _ADDS_UP_OVER_LINES:
+            return None
+        if not (before.endswith("\n") and after.startswith("\n")):
+            return None
+        return profile.measure(before + after) - profile.measure("\n\n")
 
     @functools.cached_property
     def _frame(self) -> tuple[str, str] | None:
@@ -96,6 +122,14 @@ def _plain_text(text: str, *, link_allowed: bool) -> str:
     text = clean_block(text)
     return text if link_allowed else drop_urls(text)
 
+
+# Counts that add up over a line break: no URL, emoji, grapheme cluster or composed
+# character spans one, and what a line break ends or starts does not depend on the other
+# side, so the text before a line break and the text after it are counted apart.
+# (Not Bluesky's max of two counts, nor Telegram's, whose tags may span lines.)
+_ADDS_UP_OVER_LINES = frozenset(
+    {len, code_points, graphemes, utf16_units, utf8_bytes, mastodon_length, x_weighted_length}
+)
 
 _SLOT = "\x00"  # stands for the summary in ``_Draft._frame``; article text never has it
 
