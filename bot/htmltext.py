@@ -38,7 +38,8 @@ _BLOCK_TAGS = frozenset(
 
 # Spaces of every width (incl. &nbsp;) become a plain space; invisible format characters
 # (zero-width, BOM, soft hyphen) and the code points X rejects are dropped.
-_SPACES = regex.compile(r"[^\S\n]+")
+# A run of whitespace other than newlines, but not a lone space (already what it becomes).
+_SPACES = regex.compile(r"[^\S\n]{2,}|[^\S\n ]")
 # Control, format, surrogate and private-use characters, and the two non-characters; but
 # not newline and tab, nor ZWNJ/ZWJ, which shape Indic conjuncts and emoji.
 _INVISIBLE = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Co}\uFFFE\uFFFF]--[\n\t\u200c\u200d]]")
