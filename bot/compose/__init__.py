@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from datetime import datetime
 
-from bot.compose.counting import (
-    code_points,
-    graphemes,
-    mastodon_length,
-    utf8_bytes,
-    utf16_units,
-)
+from bot.compose.counting import LINE_PARTS
 from bot.compose.facets import Span, build_facets, strip_marks
 from bot.compose.hashtags import make_hashtags
 from bot.compose.links import add_utm, ascii_url, drop_urls
-from bot.compose.profiles import PROFILES, Profile, profile_for
+from bot.compose.profiles import BROKEN, PROFILES, Profile, profile_for
 from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline, render
-from bot.compose.xlength import x_weighted_length
+from bot.compose.xlength import extract_urls
 from bot.models import Article, ChannelStyle, Length, Limits, Media, Post, PostPart
 from bot.protocols import Summariser
 from bot.textfit import ELLIPSIS, fit_text, grapheme_count
@@ -75,26 +70,26 @@ class _Draft:
         if frame is not None and _keeps_shape(escaped):
             # Exactly what rendering gives (see _keeps_shape), without rendering: the
             # summariser asks this for every candidate summary.
-            if self._frame_length is not None:  # the summary between line breaks
-                return self._frame_length + self.profile.measure(f"\n{escaped}\n")
+            if self._line_frame is not None:  # the summary between line breaks
+                return self._line_frame.measure(f"\n{escaped}\n")
             return self.profile.fit_measure(frame[0] + escaped + frame[1])
         return self.profile.fit_measure(self._render(escaped, suffix)[0])
 
     @functools.cached_property
-    def _frame_length(self) -> int | None:
-        """What the frame adds to the summary's length, when the summary sits on a line of
-        its own and the count adds up over a line break (``_ADDS_UP_OVER_LINES``): then
-        measure(before + s + after) = measure(before + after) + measure("\\n" + s + "\\n")
-        - measure("\\n\\n"), each line break being counted once on both sides."""
+    def _line_frame(self) -> _LineFrame | None:
+        """The frame counted once, when the summary sits on a line of its own and the
+        platform's counts add up over a line break (``counting.LINE_PARTS``)."""
         frame, profile = self._frame, self.profile
-        if frame is None or profile.max_links is not None:
+        parts = LINE_PARTS.get(profile.measure)
+        if frame is None or parts is None:
             return None
         before, after = frame
-        if profile.measure not in _ADDS_UP_OVER_LINES:
-            return None
         if not (before.endswith("\n") and after.startswith("\n")):
             return None
-        return profile.measure(before + after) - profile.measure("\n\n")
+        counts, combine = parts
+        links = None if profile.max_links is None else len(extract_urls(before + after))
+        frame_counts = tuple(count(before + after) - count("\n\n") for count in counts)
+        return _LineFrame(frame_counts, counts, combine, links, profile.max_links)
 
     @functools.cached_property
     def _frame(self) -> tuple[str, str] | None:
@@ -112,6 +107,28 @@ class _Draft:
         return _plain(self.profile, text)
 
 
+@dataclasses.dataclass(frozen=True)
+class _LineFrame:
+    """A post's frame, counted: each count of before + "\\n" + s + "\\n" + after is the
+    frame's plus that of "\\n" + s + "\\n" less the two line breaks counted twice."""
+
+    frame_counts: tuple[int, ...]
+    counts: tuple[Callable[[str], int], ...]
+    combine: Callable[..., int]
+    links: int | None  # URLs in the frame, when the platform limits them
+    max_links: int | None
+
+    def measure(self, line: str) -> int:
+        """``profile.fit_measure`` of the post whose summary line is ``line``."""
+        if self.links is not None and self.max_links is not None:
+            links = self.links + len(extract_urls(line))
+            if links > self.max_links:
+                return BROKEN
+        pairs = zip(self.frame_counts, self.counts, strict=True)
+        totals = (base + count(line) for base, count in pairs)
+        return self.combine(*totals)
+
+
 def _plain(profile: Profile, text: str) -> str:
     return _plain_text(text, link_allowed=profile.link_allowed)
 
@@ -122,14 +139,6 @@ def _plain_text(text: str, *, link_allowed: bool) -> str:
     text = clean_block(text)
     return text if link_allowed else drop_urls(text)
 
-
-# Counts that add up over a line break: no URL, emoji, grapheme cluster or composed
-# character spans one, and what a line break ends or starts does not depend on the other
-# side, so the text before a line break and the text after it are counted apart.
-# (Not Bluesky's max of two counts, nor Telegram's, whose tags may span lines.)
-_ADDS_UP_OVER_LINES = frozenset(
-    {len, code_points, graphemes, utf16_units, utf8_bytes, mastodon_length, x_weighted_length}
-)
 
 _SLOT = "\x00"  # stands for the summary in ``_Draft._frame``; article text never has it
 
