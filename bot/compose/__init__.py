@@ -65,6 +65,8 @@ class _Draft:
         return strip_marks(render(self.template, values) + suffix)
 
     def measure(self, summary: str, suffix: str = "") -> int:
+        if not summary and not suffix:
+            return self._bare_length
         escaped = self.profile.escape(summary)
         frame = None if suffix else self._frame
         if frame is not None and _keeps_shape(escaped):
@@ -74,6 +76,11 @@ class _Draft:
                 return self._line_frame.measure(f"\n{escaped}\n")
             return self.profile.fit_measure(frame[0] + escaped + frame[1])
         return self.profile.fit_measure(self._render(escaped, suffix)[0])
+
+    @functools.cached_property
+    def _bare_length(self) -> int:
+        """The post without a summary: fitting asks it of each draft again and again."""
+        return self.profile.fit_measure(self._render(self.profile.escape(""))[0])
 
     @functools.cached_property
     def _line_frame(self) -> _LineFrame | None:
