@@ -273,6 +273,7 @@ def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
     return [_singular(w) for w in words if w not in stopwords and (len(w) > 1 or not w.isascii())]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every article repeats its words
 def _singular(word: str) -> str:
     """English plural folded to its singular ("logs" matches "log"); other words as they are."""
     if not word.isascii() or len(word) <= 3:
