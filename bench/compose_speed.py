@@ -21,7 +21,7 @@ from bot.compose import Summaries, compose
 from bot.compose.profiles import PROFILES
 from bot.feeds.parse import parse_feed
 from bot.models import Article, ChannelStyle
-from bot.summarise import ExtractiveSummariser
+from bot.summarise import ExtractiveSummariser, extractive
 
 # ../shared/corpus/feeds beside the checkout; SYNDBOT_CORPUS names another (e.g. from a
 # git worktree). Without it only the bundled demo feed is timed.
@@ -65,9 +65,10 @@ def naive(article: Article, limit: int) -> str:
 
 def _fresh_caches() -> ExtractiveSummariser:
     """A new summariser and no remembered plain text: each run pays what a poll pays."""
-    remembered = getattr(bot.compose, "_plain_text", None)  # absent in older versions
-    if remembered is not None:
-        remembered.cache_clear()
+    for module, name in ((bot.compose, "_plain_text"), (extractive, "_singular")):
+        remembered = getattr(module, name, None)  # absent in older versions
+        if remembered is not None and hasattr(remembered, "cache_clear"):
+            remembered.cache_clear()
     return ExtractiveSummariser()
 
 

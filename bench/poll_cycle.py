@@ -6,6 +6,11 @@ beside a naive poller (one feed after the other, GET + feedparser every time).
 ``service.poll_concurrency`` feeds at once (at most ``poll_per_host`` per host: raised
 here, since every local feed is on one host).
 
+Ours and the naive poller each run in a fresh child process (the feed server stays in
+this one), so the peak resident memory printed for each (``VmHWM``, else ``ru_maxrss``)
+is the poller's own: its interpreter, config, store and HTTP client, not the server's
+copy of the feeds.
+
 Run: python bench/poll_cycle.py [--feeds 200] [--items 20] [--latency 0.1]
 """
 
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
+import resource
 import sys
 import tempfile
 import threading
@@ -21,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -57,7 +64,7 @@ def make_feed(index: int, items: int) -> bytes:
 
 class Handler(BaseHTTPRequestHandler):
     feeds: ClassVar[dict[str, bytes]] = {}
-    conditional = True
+    no_validators: ClassVar[Any] = None  # an Event: set, the server sends no ETag, no 304
     latency = 0.0
     protocol_version = "HTTP/1.1"  # keep-alive, as real feed servers offer
     # Headers and body go out in two writes: without this, Nagle + delayed ACK add 40 ms
@@ -72,7 +79,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         etag = '"' + hashlib.sha1(body).hexdigest() + '"'
-        if self.conditional and self.headers.get("If-None-Match") == etag:
+        conditional = not self.no_validators.is_set()
+        if conditional and self.headers.get("If-None-Match") == etag:
             self.send_response(304)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -80,7 +88,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/rss+xml")
         self.send_header("Content-Length", str(len(body)))
-        if self.conditional:
+        if conditional:
             self.send_header("ETag", etag)
         self.end_headers()
         self.wfile.write(body)
@@ -107,6 +115,50 @@ def cycle(pipe: Pipeline, names: list[str]) -> tuple[float, int]:
     return elapsed, len(failed)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    On Linux ``ru_maxrss`` keeps, across the exec that starts a spawned child, the size
+    of the forked copy of its parent (here the feed server holding every feed), so the
+    memory's own high-water mark since the exec, ``VmHWM``, is read there instead.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def ours(cfg: str, no_validators: Any) -> list[tuple[float, int]]:
+    """First run, steady state, then steady state once the server drops its validators."""
+    config = load_config(Path(cfg), env={})
+    names = [f.name for f in config.feeds]
+    with open_pipeline(config) as pipe:
+        first = cycle(pipe, names)
+        steady = cycle(pipe, names)
+        no_validators.set()  # baseline: a server/client without validators
+        no_cond = cycle(pipe, names)
+    return [first, steady, no_cond]
+
+
+def _child(job: Any, args: tuple[Any, ...], out: Any) -> None:
+    out.put((job(*args), peak_rss_mb()))
+
+
+def in_child(job: Any, *args: Any) -> tuple[Any, float]:
+    """``job(*args)`` in a fresh interpreter: its result and that process's peak RSS (MB)."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(target=_child, args=(job, args, out))
+    process.start()
+    result, rss = out.get()
+    process.join()
+    return result, rss
+
+
 def naive_cycle(urls: list[str]) -> float:
     """What a simple bot does: each feed in turn, downloaded and parsed every time.
     Seconds per feed (it is timed on a sample: at 100 ms a feed, 10,000 take 20 minutes)."""
@@ -120,6 +172,7 @@ def naive_cycle(urls: list[str]) -> float:
 def run(n_feeds: int, n_items: int, latency: float, concurrency: int, sample: int) -> None:
     Handler.feeds = {f"/feed/{i}.xml": make_feed(i, n_items) for i in range(n_feeds)}
     Handler.latency = latency
+    Handler.no_validators = multiprocessing.get_context("spawn").Event()
     ThreadingHTTPServer.request_queue_size = 1024  # the default 5 drops bursts of connects
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -140,27 +193,27 @@ def run(n_feeds: int, n_items: int, latency: float, concurrency: int, sample: in
             lines += ["[[feeds]]", f'name = "f{i}"', f'url = "{url}"', 'full_text = "never"']
         lines += ["[[channels]]", 'name = "x-out"', 'platform = "x"', 'publisher = "outbox"']
         cfg.write_text("\n".join(lines) + "\n")
-        config = load_config(cfg, env={})
-        names = [f.name for f in config.feeds]
-        with open_pipeline(config) as pipe:
-            first = cycle(pipe, names)
-            steady = cycle(pipe, names)
-            Handler.conditional = False  # baseline: a server/client without validators
-            no_cond = cycle(pipe, names)
-    naive = naive_cycle(urls[:sample]) * n_feeds
+        (first, steady, no_cond), our_rss = in_child(ours, str(cfg), Handler.no_validators)
+    Handler.no_validators.clear()  # the naive poller gets every feed whole anyway
+    per_feed, naive_rss = in_child(naive_cycle, urls[:sample])
+    naive = per_feed * n_feeds
     server.shutdown()
     print(
         f"poll cycle over {n_feeds} local feeds x {n_items} items, {latency * 1000:g} ms "
         f"latency, {concurrency} in flight (one run; shared machine: noisy)"
     )
-    print(f"{'run':<46}{'seconds':>10}{'feeds/s':>10}{'failed':>8}")
-    for label, (secs, failed) in (
-        ("ours: first run (record all items)", first),
-        ("ours: steady state, conditional GET (304s)", steady),
-        ("ours: steady state, server without validators", no_cond),
-        (f"baseline: naive serial poller ({min(sample, n_feeds)} timed)", (naive, 0)),
+    print(f"{'run':<46}{'seconds':>10}{'feeds/s':>10}{'failed':>8}{'peak MB':>9}")
+    for label, (secs, failed), rss in (
+        ("ours: first run (record all items)", first, our_rss),
+        ("ours: steady state, conditional GET (304s)", steady, our_rss),
+        ("ours: steady state, server without validators", no_cond, our_rss),
+        (f"baseline: naive serial poller ({min(sample, n_feeds)} timed)", (naive, 0), naive_rss),
     ):
-        print(f"{label:<46}{secs:>10.3f}{n_feeds / secs:>10.0f}{failed:>8}")
+        print(f"{label:<46}{secs:>10.3f}{n_feeds / secs:>10.0f}{failed:>8}{rss:>9.0f}")
+    print(
+        "peak MB: peak resident memory of the poller's own process (VmHWM), ours over "
+        "its three runs; the naive poller holds one feed at a time"
+    )
     print(
         f"steady state: {naive / steady[0]:.1f}x the naive poller's feeds/s; without "
         f"validators {naive / no_cond[0]:.1f}x; first run {naive / first[0]:.1f}x"

@@ -38,9 +38,11 @@ _BLOCK_TAGS = frozenset(
 
 # Spaces of every width (incl. &nbsp;) become a plain space; invisible format characters
 # (zero-width, BOM, soft hyphen) and the code points X rejects are dropped.
-_SPACES = regex.compile(r"[^\S\n]+")
-_INVISIBLE = regex.compile(r"[\p{Cc}\p{Cf}\p{Cs}\p{Co}\uFFFE\uFFFF]")
-_KEEP_CF = {"\u200c", "\u200d"}  # ZWNJ/ZWJ shape Indic conjuncts and emoji: keep them
+# A run of whitespace other than newlines, but not a lone space (already what it becomes).
+_SPACES = regex.compile(r"[^\S\n]{2,}|[^\S\n ]")
+# Control, format, surrogate and private-use characters, and the two non-characters; but
+# not newline and tab, nor ZWNJ/ZWJ, which shape Indic conjuncts and emoji.
+_INVISIBLE = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Co}\uFFFE\uFFFF]--[\n\t\u200c\u200d]]")
 BLANK_LINES = regex.compile(r"\n\s*\n+")
 
 
@@ -103,7 +105,7 @@ def html_to_text(html: str) -> str:
 def normalise_text(text: str) -> str:
     """NFC, one space between words, lines trimmed, paragraphs separated by one blank line."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _INVISIBLE.sub(lambda m: m.group() if m.group() in _KEEP_CF | {"\n", "\t"} else "", text)
+    text = _INVISIBLE.sub("", text)
     text = _SPACES.sub(" ", text)
     lines = [line.strip() for line in text.split("\n")]
     text = "\n".join(lines)

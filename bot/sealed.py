@@ -12,11 +12,10 @@ import base64
 import functools
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+if TYPE_CHECKING:  # cryptography loads on the first seal, not with the publishers
+    from cryptography.fernet import Fernet
 
 _ITERATIONS = 200_000
 
@@ -24,6 +23,10 @@ _ITERATIONS = 200_000
 @functools.lru_cache(maxsize=32)
 def _fernet(secret: str, context: str) -> Fernet:
     """Derive once per process: PBKDF2 is slow on purpose."""
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
     salt = hashlib.sha256(f"syndbot-seal:{context}".encode()).digest()
     kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=_ITERATIONS)
     return Fernet(base64.urlsafe_b64encode(kdf.derive(secret.encode())))
@@ -37,6 +40,8 @@ def seal(data: dict[str, Any], *, secret: str, context: str) -> str:
 
 def unseal(token: str, *, secret: str, context: str) -> dict[str, Any] | None:
     """The sealed data, or None when the token is damaged or the secret changed."""
+    from cryptography.fernet import InvalidToken
+
     try:
         payload = _fernet(secret, context).decrypt(token.encode("ascii"))
     except (InvalidToken, ValueError):

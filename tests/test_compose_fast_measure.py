@@ -66,3 +66,50 @@ def test_in_context_measure_equals_rendering_the_post(summary: str, platform: st
     assert draft._frame is not None  # the shortcut is there to be compared
     rendered = draft.render(summary)[0]
     assert draft.measure(summary) == profile.fit_measure(rendered)
+
+
+_LINE_PLATFORMS = ["x", "mastodon", "bluesky", "threads", "discord", "linkedin"]
+
+
+@given(summary=_SUMMARIES, platform=st.sampled_from(_LINE_PLATFORMS))
+def test_line_break_shortcut_measures_what_rendering_measures(summary: str, platform: str) -> None:
+    """Where the summary has a line of its own and the counts add up over line breaks
+    (Bluesky's two limits, Threads' link cap too), the frame is counted once and only the
+    summary's line per candidate: the same number as measuring the rendered post."""
+    profile = PROFILES[platform]
+    style = ChannelStyle(platform=platform)
+    draft = _Draft(
+        profile=profile,
+        template=profile.default_template,
+        limit=profile.limit,
+        title="Tata cuts https://evnews.example prices 🇮🇳",
+        link=profile.format_link("https://evnews.example/a", style),
+        tags=("EV",),
+        author="",
+        feed="",
+        lang="en",
+    )
+    assert draft._line_frame is not None  # the shortcut is taken for these platforms
+    assert draft.measure(summary) == profile.fit_measure(draft.render(summary)[0])
+
+
+def test_line_break_shortcut_keeps_blueskys_byte_limit() -> None:
+    """Bluesky's count is the larger of graphemes and bytes / 10: a line of letters with ten
+    accents each (21 bytes, one grapheme) is bound by bytes, in the shortcut as in the post."""
+    profile = PROFILES["bluesky"]
+    style = ChannelStyle(platform="bluesky")
+    draft = _Draft(
+        profile=profile,
+        template=profile.default_template,
+        limit=profile.limit,
+        title="Family time",
+        link=profile.format_link("https://evnews.example/a", style),
+        tags=("EV",),
+        author="",
+        feed="",
+        lang="en",
+    )
+    summary = ("a" + "\u0301" * 10) * 60
+    rendered = draft.render(summary)[0]
+    assert len(rendered.encode()) // 10 > grapheme_count(rendered)  # bytes decide here
+    assert draft.measure(summary) == profile.fit_measure(rendered)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from tests.builders import write_config
 
-HEAVY = ("httpx", "rich", "bot.config", "bot.pipeline", "bot.publishers", "trafilatura")
+# What publishing needs, loaded when a channel is built or posts, never by a declaration.
+PUBLISHING = ("httpx", "tweepy", "requests", "cryptography", "PIL", "bot.images")
+HEAVY = ("rich", "bot.config", "bot.pipeline", "bot.publishers", "trafilatura", *PUBLISHING)
 _PROBE = """
 import contextlib, io, json, sys
 from bot.cli import main
@@ -41,11 +43,18 @@ def test_help_imports_no_network_config_or_rendering_library(tmp_path: Path) -> 
     assert _loaded("--help", cwd=tmp_path) == []
 
 
-def test_status_does_not_load_the_pipeline_or_the_page_extractor(tmp_path: Path) -> None:
-    """``syndbot status`` reads config and store and prints tables: no pipeline, no
-    trafilatura. (Config validation reads the platform registry, whose declarations live
-    in the publisher modules, so those and httpx load today: a known start-up cost.)"""
+def test_preview_help_imports_no_network_config_or_rendering_library(tmp_path: Path) -> None:
+    """``syndbot preview --help`` prints usage without loading what a preview needs."""
+    assert _loaded("preview", "--help", cwd=tmp_path) == []
+
+
+def test_status_loads_the_declarations_but_not_the_network_or_the_pipeline(
+    tmp_path: Path,
+) -> None:
+    """``syndbot status`` reads config and store and prints tables. Config validation reads
+    the platform registry, so the publisher modules load, but importing one does not
+    load httpx, tweepy, requests, cryptography or Pillow; nor the pipeline, nor trafilatura."""
     config = write_config(tmp_path, feeds={"volt": str(tmp_path / "feed.xml")})
     loaded = _loaded("-c", str(config), "status", cwd=tmp_path)
-    assert "bot.config" in loaded  # the probe sees imports; status needs its config
-    assert [m for m in loaded if m in ("bot.pipeline", "trafilatura")] == []
+    assert "bot.publishers" in loaded  # the probe sees imports; the registry is read
+    assert [m for m in loaded if m in ("bot.pipeline", "trafilatura", *PUBLISHING)] == []

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from datetime import datetime
 
+from bot.compose.counting import LINE_PARTS
 from bot.compose.facets import Span, build_facets, strip_marks
 from bot.compose.hashtags import make_hashtags
 from bot.compose.links import add_utm, ascii_url, drop_urls
-from bot.compose.profiles import PROFILES, Profile, profile_for
+from bot.compose.profiles import BROKEN, PROFILES, Profile, profile_for
 from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline, render
+from bot.compose.xlength import extract_urls
 from bot.models import Article, ChannelStyle, Length, Limits, Media, Post, PostPart
 from bot.protocols import Summariser
 from bot.textfit import ELLIPSIS, fit_text, grapheme_count
@@ -62,13 +65,38 @@ class _Draft:
         return strip_marks(render(self.template, values) + suffix)
 
     def measure(self, summary: str, suffix: str = "") -> int:
+        if not summary and not suffix:
+            return self._bare_length
         escaped = self.profile.escape(summary)
         frame = None if suffix else self._frame
         if frame is not None and _keeps_shape(escaped):
             # Exactly what rendering gives (see _keeps_shape), without rendering: the
             # summariser asks this for every candidate summary.
+            if self._line_frame is not None:  # the summary between line breaks
+                return self._line_frame.measure(f"\n{escaped}\n")
             return self.profile.fit_measure(frame[0] + escaped + frame[1])
         return self.profile.fit_measure(self._render(escaped, suffix)[0])
+
+    @functools.cached_property
+    def _bare_length(self) -> int:
+        """The post without a summary: fitting asks it of each draft again and again."""
+        return self.profile.fit_measure(self._render(self.profile.escape(""))[0])
+
+    @functools.cached_property
+    def _line_frame(self) -> _LineFrame | None:
+        """The frame counted once, when the summary sits on a line of its own and the
+        platform's counts add up over a line break (``counting.LINE_PARTS``)."""
+        frame, profile = self._frame, self.profile
+        parts = LINE_PARTS.get(profile.measure)
+        if frame is None or parts is None:
+            return None
+        before, after = frame
+        if not (before.endswith("\n") and after.startswith("\n")):
+            return None
+        counts, combine = parts
+        links = None if profile.max_links is None else len(extract_urls(before + after))
+        frame_counts = tuple(count(before + after) - count("\n\n") for count in counts)
+        return _LineFrame(frame_counts, counts, combine, links, profile.max_links)
 
     @functools.cached_property
     def _frame(self) -> tuple[str, str] | None:
@@ -84,6 +112,28 @@ class _Draft:
         """Article text as this platform shows it: plain, and without links it cannot
         make clickable."""
         return _plain(self.profile, text)
+
+
+@dataclasses.dataclass(frozen=True)
+class _LineFrame:
+    """A post's frame, counted: each count of before + "\\n" + s + "\\n" + after is the
+    frame's plus that of "\\n" + s + "\\n" less the two line breaks counted twice."""
+
+    frame_counts: tuple[int, ...]
+    counts: tuple[Callable[[str], int], ...]
+    combine: Callable[..., int]
+    links: int | None  # URLs in the frame, when the platform limits them
+    max_links: int | None
+
+    def measure(self, line: str) -> int:
+        """``profile.fit_measure`` of the post whose summary line is ``line``."""
+        if self.links is not None and self.max_links is not None:
+            links = self.links + len(extract_urls(line))
+            if links > self.max_links:
+                return BROKEN
+        pairs = zip(self.frame_counts, self.counts, strict=True)
+        totals = (base + count(line) for base, count in pairs)
+        return self.combine(*totals)
 
 
 def _plain(profile: Profile, text: str) -> str:

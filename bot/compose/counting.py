@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
-from bot.compose.xlength import TRANSFORMED_URL_LENGTH, emoji_spans, extract_urls
+from bot.compose.xlength import (
+    TRANSFORMED_URL_LENGTH,
+    emoji_spans,
+    extract_urls,
+    x_weighted_length,
+)
 from bot.textfit import grapheme_count
 
 MASTODON_URL_LENGTH = TRANSFORMED_URL_LENGTH
@@ -54,8 +60,12 @@ def bluesky_length(text: str) -> int:
     ``bluesky_length(t) <= 300`` holds exactly when t has <= 300 graphemes and <= 3,000
     UTF-8 bytes, so one budget serves both rules.
     """
+    return _bluesky_limits(grapheme_count(text), utf8_bytes(text))
+
+
+def _bluesky_limits(grapheme_total: int, byte_total: int) -> int:
     ratio = BLUESKY_MAX_BYTES // BLUESKY_MAX_GRAPHEMES
-    return max(grapheme_count(text), -(-utf8_bytes(text) // ratio))
+    return max(grapheme_total, -(-byte_total // ratio))
 
 
 def threads_length(text: str) -> int:
@@ -70,3 +80,29 @@ def threads_length(text: str) -> int:
 def telegram_html_length(text: str) -> int:
     """Telegram HTML mode: UTF-16 units of the text left after entity parsing."""
     return utf16_units(html.unescape(_TAG.sub("", text)))
+
+
+def _same(total: int) -> int:
+    return total
+
+
+# Measures whose counts add up over a line break, as (counts, combine): measure(t) is
+# combine(*(count(t) for count in counts)) and each count(a + b) = count(a) + count(b)
+# when a ends or b starts with "\n". No URL, emoji, grapheme cluster or composed character
+# spans a line break, and what one ends or starts does not depend on the other side.
+# (Not Telegram's count: its tags may span lines.)
+LINE_PARTS: dict[Callable[[str], int], tuple[tuple[Callable[[str], int], ...], Callable[..., int]]]
+LINE_PARTS = {
+    measure: ((measure,), _same)
+    for measure in (
+        len,
+        code_points,
+        graphemes,
+        utf8_bytes,
+        utf16_units,
+        mastodon_length,
+        threads_length,
+        x_weighted_length,
+    )
+}
+LINE_PARTS[bluesky_length] = ((grapheme_count, utf8_bytes), _bluesky_limits)

@@ -44,7 +44,7 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_BROKEN = 10**9
+BROKEN = 10**9
 DEFAULT_TEMPLATE = "{title}\n\n{summary}\n\n{url} {hashtags}"
 BLOCK_TEMPLATE = "{title}\n\n{summary}\n\n{url}\n\n{hashtags}"
 
@@ -93,7 +93,7 @@ class Profile:
         """``measure`` for fitting: beyond any limit when the text breaks a rule other than
         length (Threads rejects more than 5 links), so fitting cuts until it holds."""
         if self.max_links is not None and len(extract_urls(text)) > self.max_links:
-            return _BROKEN
+            return BROKEN
         return self.measure(text)
 
     def format_link(self, url: str, style: ChannelStyle) -> str:

@@ -23,7 +23,6 @@ from bot.compose import counting
 from bot.compose.profiles import Profile
 from bot.config import ChannelConfig
 from bot.errors import ConfigError, PublishError, Rejected, Transient
-from bot.images import fetch_image, fit_image
 from bot.models import Media, Post, PostPart, PublishResult
 from bot.platform import Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
@@ -202,6 +201,8 @@ class BlueskyPublisher:
 
     def _upload(self, media: Media) -> tuple[dict[str, Any], tuple[int, int]] | None:
         """The uploaded blob and its size; None (logged) when the image cannot be used."""
+        from bot.images import fetch_image, fit_image  # Pillow loads with the first image
+
         try:
             image = fetch_image(
                 self._ctx.http, media.url, allow_private=self._ctx.allow_private_media

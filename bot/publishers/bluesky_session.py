@@ -19,14 +19,15 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import AuthError, PublishError, RateLimited, Rejected, Transient
 from bot.publishers.base import PublisherContext
 from bot.publishers.edge import Edge, StatusTable, json_object
 from bot.sealed import seal, unseal
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_PDS = "https://bsky.social"
 _SEALED = "sealed_session"  # channel state key: the session, encrypted (see bot.sealed)

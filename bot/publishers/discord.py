@@ -12,9 +12,7 @@ was lost cannot be looked up (no ``reconcile``); a retry after such a loss may p
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bot.compose.counting import utf16_units
 from bot.compose.profiles import Profile
@@ -26,6 +24,9 @@ from bot.publishers.base import PublisherContext
 from bot.publishers.edge import StatusTable, json_object
 from bot.publishers.webhook import WebhookPublisher
 from bot.textfit import fit_text
+
+if TYPE_CHECKING:
+    import httpx
 
 HOSTS = ("discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com")
 PATH_PREFIX = "/api/webhooks/"

@@ -25,11 +25,12 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import AlreadyPosted, AuthError, PublishError, RateLimited, Rejected, Transient
+
+if TYPE_CHECKING:  # httpx loads with the first client, not with the declarations
+    import httpx
 
 MAX_WAIT = 86_400.0  # no platform limit resets later than a day: beyond that is garbage
 RESET_HEADERS = ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset")
@@ -241,6 +242,8 @@ class StatusTable:
 
 def maybe_sent(exc: Exception) -> bool:
     """False only when no connection was made, so nothing can have been posted."""
+    import httpx
+
     return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
@@ -289,6 +292,8 @@ class Edge:
 
     def send(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
         """One request, whatever it answers; no answer raises a scrubbed ``Transient``."""
+        import httpx
+
         try:
             return self.http.request(method, url, **kwargs)
         except httpx.TransportError as exc:
@@ -300,6 +305,8 @@ class Edge:
             raise Transient(text, channel=self.channel, maybe_sent=sent) from clean
 
     def _scrubbed_request(self, method: str, url: str) -> httpx.Request | None:
+        import httpx
+
         try:
             return httpx.Request(method, self.scrub(str(url)))
         except (httpx.InvalidURL, ValueError, TypeError):
@@ -340,6 +347,8 @@ class Edge:
 
     def detail(self, response: httpx.Response) -> str:
         """The start of a server answer, scrubbed, for an error message."""
+        import httpx
+
         try:
             text = response.text
         except (UnicodeDecodeError, httpx.ResponseNotRead):

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ChannelConfig
 from bot.errors import (
@@ -29,6 +27,9 @@ from bot.errors import (
     Transient,
 )
 from bot.publishers.edge import Edge, StatusTable, json_object
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_BASE = "https://graph.facebook.com"
 DEFAULT_VERSION = "v25.0"

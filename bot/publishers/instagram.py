@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
 
@@ -27,13 +27,15 @@ from bot.compose.counting import utf16_units
 from bot.compose.profiles import BLOCK_TEMPLATE, Profile
 from bot.config import ChannelConfig
 from bot.errors import PublishError, Rejected, Skipped, Transient
-from bot.images import ImageData, aspect_ok, crop_to_aspect, fetch_image, fit_image
 from bot.models import Media, Post, PublishResult
 from bot.platform import Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.containers import ContainerSteps
 from bot.publishers.graph import GraphClient, require
 from bot.textfit import fit_text
+
+if TYPE_CHECKING:
+    from bot.images import ImageData
 
 SKIPPED = "skipped:"  # prefix of Skipped messages: the channel cannot take this article
 PERMISSION = "instagram_content_publish"
@@ -227,6 +229,8 @@ class InstagramPublisher:
         return part.text, self._public_image_url(media), alt
 
     def _public_image_url(self, media: Media) -> str:
+        from bot.images import fetch_image  # Pillow loads with the first image
+
         http, private = self._ctx.http, self._ctx.allow_private_media
         try:
             image = fetch_image(http, media.url, allow_private=private, max_bytes=15_000_000)
@@ -247,6 +251,8 @@ class InstagramPublisher:
 
     def _host(self, image: ImageData) -> str:
         """Crop/convert ``image`` to Instagram's rules and write it where the web serves it."""
+        from bot.images import crop_to_aspect, fit_image
+
         cropped = crop_to_aspect(image, MIN_RATIO, MAX_RATIO)
         fitted = fit_image(
             cropped, max_bytes=MAX_BYTES, formats=("image/jpeg",), max_side=MAX_WIDTH
@@ -276,6 +282,8 @@ def _noted(note: dict[str, Any]) -> PublishResult:
 
 def image_problems(image: ImageData) -> list[str]:
     """Why Instagram would refuse ``image`` (empty when it qualifies)."""
+    from bot.images import aspect_ok
+
     problems = []
     if image.mime != "image/jpeg":
         problems.append(f"{image.mime}, not JPEG")

@@ -20,9 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bot.compose.counting import utf16_units
 from bot.compose.profiles import BLOCK_TEMPLATE, Profile, escape_little
@@ -35,12 +33,14 @@ from bot.errors import (
     Rejected,
     Transient,
 )
-from bot.images import fetch_image, fit_image
 from bot.models import Post, PublishResult
 from bot.platform import Platform, Reconciles
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.edge import Edge, StatusTable, json_object
 from bot.publishers.graph import require
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_BASE = "https://api.linkedin.com"
 DEFAULT_VERSION = "202510"
@@ -154,6 +154,8 @@ class LinkedInPublisher:
     def _thumbnail(self, post: Post) -> str | None:
         """The image urn of the uploaded article image, or None when there is none or the
         upload failed (the post is worth more than its picture)."""
+        from bot.images import fetch_image, fit_image  # Pillow loads with the first image
+
         media = post.parts[0].media
         if not media:
             return None

@@ -17,9 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bot.compose import counting
 from bot.compose.profiles import BLOCK_TEMPLATE, Profile
@@ -32,6 +30,9 @@ from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.publishers.edge import Edge, StatusTable, json_object
 from bot.publishers.mastodon_media import MediaUploader
 from bot.textfit import grapheme_count
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from bot.errors import Rejected, Transient
-from bot.images import fetch_image, fit_image
 from bot.models import Media, PostPart
 from bot.publishers.base import DeliveryNotes, PublisherContext
 from bot.textfit import fit_text, grapheme_count
+
+if TYPE_CHECKING:
+    import httpx
 
 # The publisher's logger: an image left out is reported as the Mastodon channel's event.
 log = logging.getLogger("bot.publishers.mastodon")
@@ -27,7 +27,7 @@ log = logging.getLogger("bot.publishers.mastodon")
 MEDIA_POLL_DELAYS = (1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0, 10.0, 10.0)
 
 # MastodonPublisher._request: (method, path, **httpx kwargs) -> the answer, or PublishError.
-Request = Callable[..., httpx.Response]
+Request = Callable[..., "httpx.Response"]
 
 
 class MediaUploader:
@@ -67,6 +67,8 @@ class MediaUploader:
 
     def upload(self, media: Media, limits: dict[str, int]) -> str | None:
         """Upload one image; ``None`` when the image is unusable (the text still goes out)."""
+        from bot.images import fetch_image, fit_image  # Pillow loads with the first image
+
         try:
             image = fetch_image(
                 self._ctx.http, media.url, allow_private=self._ctx.allow_private_media

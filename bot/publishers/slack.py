@@ -13,10 +13,8 @@ channel, so a post whose answer was lost cannot be looked up (no ``reconcile``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from bot.compose.counting import utf16_units
 from bot.compose.profiles import Profile, escape_mrkdwn, slack_url
@@ -27,6 +25,9 @@ from bot.platform import Platform
 from bot.publishers.base import PublisherContext
 from bot.publishers.edge import StatusTable
 from bot.publishers.webhook import WebhookPublisher
+
+if TYPE_CHECKING:
+    import httpx
 
 HOSTS = ("hooks.slack.com",)
 PATH_PREFIX = "/services/"

@@ -17,9 +17,7 @@ safe to retry.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bot.compose.counting import telegram_html_length
 from bot.compose.profiles import BLOCK_TEMPLATE, Profile, escape_html
@@ -29,6 +27,9 @@ from bot.models import Post, PublishResult
 from bot.platform import Platform
 from bot.publishers.base import PublisherContext
 from bot.publishers.edge import Edge, StatusTable, json_object
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 

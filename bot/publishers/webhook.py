@@ -12,15 +12,16 @@ replacing its scheme and host so tests (and proxies) can point it elsewhere;
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from bot.config import ChannelConfig
 from bot.errors import AuthError, PublishError
 from bot.publishers.base import PublisherContext
 from bot.publishers.edge import Edge, StatusTable
+
+if TYPE_CHECKING:
+    import httpx
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

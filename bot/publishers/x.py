@@ -15,9 +15,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-import requests
-import tweepy
-
 from bot.compose.profiles import Profile
 from bot.compose.xlength import x_has_invalid_characters, x_weighted_length
 from bot.config import ChannelConfig
@@ -60,6 +57,8 @@ def build(channel: ChannelConfig, ctx: PublisherContext) -> XPublisher:
         raise ConfigError(
             "must be a number of seconds, e.g. 30", key=f"channels.{channel.name}.options.timeout"
         ) from exc
+    import tweepy  # with requests: loaded when an X channel is built, not when declared
+
     client = tweepy.Client(
         consumer_key=values["api_key"],
         consumer_secret=values["api_secret"],
@@ -253,6 +252,9 @@ class XPublisher:
 
     def _call(self, action: str, call: Callable[[], _T]) -> _T:
         """Run one X call, translating tweepy and requests errors into ours."""
+        import requests
+        import tweepy
+
         try:
             return call()
         except (tweepy.TweepyException, requests.RequestException) as exc:

@@ -11,21 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
-
-import httpx
-import requests
-import tweepy
-import urllib3
-from tweepy.errors import (
-    BadRequest,
-    Forbidden,
-    HTTPException,
-    NotFound,
-    TooManyRequests,
-    TwitterServerError,
-    Unauthorized,
-)
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import (
     AlreadyPosted,
@@ -34,10 +20,17 @@ from bot.errors import (
     Rejected,
     Transient,
 )
-from bot.images import ImageData, fetch_image, fit_image
 from bot.models import Media
 from bot.publishers.edge import StatusTable, reset_seconds, wait_or
 from bot.textfit import fit_text
+
+if TYPE_CHECKING:  # requests, tweepy and Pillow load when an X channel is built or posts
+    import httpx
+    import requests
+    import tweepy
+    from tweepy.errors import HTTPException
+
+    from bot.images import ImageData
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +45,21 @@ _TWEEPY_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 
 
-class XSession(requests.Session):
+class XSession:
     """A requests session that sends tweepy's calls to ``api_base`` with a timeout.
 
     The URL is rewritten in ``request``, before requests prepares it, so the OAuth 1.0a
     signature covers the address actually called. (A mounted adapter would only see the
     request after signing; a server checking signatures would then reject it.) tweepy
-    passes no timeout at all, so one is supplied here.
+    passes no timeout at all, so one is supplied here. It wraps a ``requests.Session``
+    rather than subclassing it, so that declaring the X platform does not import requests;
+    tweepy only calls ``request``.
     """
 
     def __init__(self, api_base: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        super().__init__()
+        import requests
+
+        self.http = requests.Session()
         self.api_base = api_base.rstrip("/")
         self.timeout = timeout
 
@@ -73,17 +70,22 @@ class XSession(requests.Session):
                 return self.api_base + url[len(host) :]
         return url
 
-    def request(  # type: ignore[override]  # same call, narrowed to what tweepy passes
-        self, method: str, url: str, *args: Any, **kwargs: Any
-    ) -> requests.Response:
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        """``requests.Session.request`` on the rewritten URL, with the timeout."""
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        response = super().request(method, self.rewrite(url), *args, **kwargs)
+        response = self.http.request(method, self.rewrite(url), *args, **kwargs)
         if response.status_code == 429 and _reset_time(response.headers) is None:
             # tweepy does int() on this header and would crash on anything else; an
             # unreadable reset is as good as none (the 15-minute window is assumed).
             response.headers.pop("x-rate-limit-reset", None)
         return response
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", url, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def _reset_time(headers: Mapping[str, str]) -> int | None:
@@ -93,6 +95,8 @@ def _reset_time(headers: Mapping[str, str]) -> int | None:
 
 def oauth1(client: tweepy.Client) -> Any:
     """The requests ``auth`` object tweepy signs its user-context calls with."""
+    import tweepy
+
     handler = tweepy.OAuth1UserHandler(
         client.consumer_key,
         client.consumer_secret,
@@ -104,6 +108,16 @@ def oauth1(client: tweepy.Client) -> Any:
 
 def raise_for_status(response: requests.Response) -> None:
     """Raise what ``tweepy.Client.request`` would raise for this answer."""
+    from tweepy.errors import (
+        BadRequest,
+        Forbidden,
+        HTTPException,
+        NotFound,
+        TooManyRequests,
+        TwitterServerError,
+        Unauthorized,
+    )
+
     code = response.status_code
     if 200 <= code < 300:
         return
@@ -168,6 +182,8 @@ def prepare_image(
 
     A missing picture must not cost the post, so fetch and fit errors only warn.
     """
+    from bot.images import fetch_image, fit_image
+
     try:
         image = fetch_image(http, media.url, allow_private=allow_private)
         return fit_image(image, max_bytes=MAX_IMAGE_BYTES, formats=IMAGE_FORMATS)
@@ -189,6 +205,9 @@ def translate_error(
     exc: Exception, *, channel: str, action: str, now: datetime, timeout: float
 ) -> PublishError:
     """Our error for a tweepy or requests failure of ``action`` (e.g. "POST /2/tweets")."""
+    import requests
+    from tweepy.errors import HTTPException
+
     if isinstance(exc, HTTPException):
         return _http_error(exc, channel=channel, action=action, now=now)
     if isinstance(exc, requests.Timeout):
@@ -203,6 +222,9 @@ def translate_error(
 
 def _maybe_sent(exc: Exception) -> bool:
     """False only when no connection to X was made, so nothing can have been posted."""
+    import requests
+    import urllib3
+
     if isinstance(exc, requests.ConnectTimeout):
         return False
     reason = getattr(exc.args[0] if exc.args else None, "reason", None)
@@ -227,6 +249,8 @@ TABLE = StatusTable(
 
 
 def _http_error(exc: HTTPException, *, channel: str, action: str, now: datetime) -> PublishError:
+    from tweepy.errors import TooManyRequests
+
     response = exc.response
     code = response.status_code
     text = f"X {action}: HTTP {code}{problem_detail(response)}"

@@ -13,6 +13,7 @@ deterministic.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
@@ -64,7 +65,13 @@ class _Sentence:
     text: str
     words: frozenset[str]
     score: float
-    short: str  # ``text`` trimmed of asides, for when nothing whole fits; else ``text``
+
+    @functools.cached_property
+    def short(self) -> str:
+        """``text`` trimmed of asides, for when nothing whole fits; else ``text``.
+
+        Asked for a few sentences only, so worked out on first use."""
+        return trimmed(self.text)
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,7 @@ def _with_predecessors(sentences: list[_Sentence]) -> list[_Sentence]:
 def _joined(before: _Sentence, after: _Sentence) -> _Sentence:
     text = f"{before.text} {after.text}"
     score = (before.score * len(before.text) + after.score * len(after.text)) / len(text)
-    return _Sentence(before.index, text, before.words | after.words, score, trimmed(text))
+    return _Sentence(before.index, text, before.words | after.words, score)
 
 
 def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
@@ -266,6 +273,7 @@ def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
     return [_singular(w) for w in words if w not in stopwords and (len(w) > 1 or not w.isascii())]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every article repeats its words
 def _singular(word: str) -> str:
     """English plural folded to its singular ("logs" matches "log"); other words as they are."""
     if not word.isascii() or len(word) <= 3:
@@ -296,7 +304,7 @@ def _score(
         score = (
             weights.position * position + weights.centrality * centrality + weights.title * overlap
         )
-        out.append(_Sentence(index, text, frozenset(ws), score, trimmed(text)))
+        out.append(_Sentence(index, text, frozenset(ws), score))
     return out
 
 

@@ -95,7 +95,11 @@ def _clean_line(line: str) -> str:
     line = line.strip()
     if not line or is_boilerplate(line):
         return ""
-    line = _BRACKET_TAIL.sub("", line)
+    # The bracketed tails end a line with "]" or ")" (then only spaces): most lines cannot
+    # match, and the test is cheaper than the search.
+    if line.endswith("]"):
+        line = _BRACKET_TAIL.sub("", line)
     line = _READ_MORE_TAIL.sub("", line)
-    line = _BRACKETED_CREDIT.sub("", line)
+    if line.rstrip().endswith((")", "]")):
+        line = _BRACKETED_CREDIT.sub("", line)
     return line.strip()
