@@ -19,7 +19,7 @@ from bot.models import Delivery, FeedState
 from bot.protocols import DeliveryCounts, Store
 
 if TYPE_CHECKING:  # ``syndbot --help`` imports this module for DEFAULT_LIMIT
-    from bot.config import Config
+    from bot.config import ChannelConfig, Config
 
 DEFAULT_LIMIT = 20
 
@@ -40,6 +40,15 @@ class BudgetUse:
     hour: int
     day: int
     next_at: datetime | None
+    min_interval: float = 0.0
+
+
+def budget_use(store: Store, channel: ChannelConfig, now: datetime) -> BudgetUse:
+    """The channel's posts in its budget's look-back window against its limits."""
+    limits = Budget.for_channel(channel)
+    sent = store.sent_times(channel.name, since=now - limits.lookback)
+    hour, day, next_at = budget_status(limits, sent, now)
+    return BudgetUse(limits.per_hour, limits.per_day, hour, day, next_at, limits.min_interval)
 
 
 @dataclass(frozen=True)
@@ -126,12 +135,7 @@ def _channels(
         if only is not None and name != only:
             continue
         chan = configured.get(name)
-        budget = None
-        if chan is not None:
-            limits = Budget.for_channel(chan)
-            sent = store.sent_times(name, since=now - limits.lookback)
-            hour, day, next_at = budget_status(limits, sent, now)
-            budget = BudgetUse(limits.per_hour, limits.per_day, hour, day, next_at)
+        budget = None if chan is None else budget_use(store, chan, now)
         rows.append(
             ChannelRow(
                 name=name,

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Config
-from bot.engine.budget import Budget, budget_status
 from bot.models import Delivery
 from bot.protocols import Store
+from bot.status import budget_use
 
 LISTED = ("pending", "failed", "skipped")
 
@@ -46,9 +46,7 @@ def status_document(config: Config, store: Store, now: datetime) -> dict[str, An
     channels = []
     for channel in config.channels:
         count = counts.get(channel.name)
-        budget = Budget.for_channel(channel)
-        sent = store.sent_times(channel.name, since=now - budget.lookback)
-        hour, day, next_at = budget_status(budget, sent, now)
+        budget = budget_use(store, channel, now)
         channels.append(
             {
                 "name": channel.name,
@@ -60,12 +58,12 @@ def status_document(config: Config, store: Store, now: datetime) -> dict[str, An
                     for status in ("pending", "sending", "sent", "failed", "skipped")
                 },
                 "budget": {
-                    "posts_last_hour": hour,
-                    "posts_last_day": day,
+                    "posts_last_hour": budget.hour,
+                    "posts_last_day": budget.day,
                     "max_posts_per_hour": budget.per_hour,
                     "max_posts_per_day": budget.per_day,
                     "min_interval_seconds": budget.min_interval,
-                    "next_post_at": _time(next_at),
+                    "next_post_at": _time(budget.next_at),
                 },
             }
         )
