@@ -38,12 +38,12 @@ _BLOCK_TAGS = frozenset(
 
 # Spaces of every width (incl. &nbsp;) become a plain space; invisible format characters
 # (zero-width, BOM, soft hyphen) and the code points X rejects are dropped.
-# A run of whitespace other than newlines, but not a lone space (already what it becomes).
-_SPACES = regex.compile(r"[^\S\n]{2,}|[^\S\n ]")
 # Control, format, surrogate and private-use characters, and the two non-characters; but
 # not newline and tab, nor ZWNJ/ZWJ, which shape Indic conjuncts and emoji.
 _INVISIBLE = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Co}\uFFFE\uFFFF]--[\n\t\u200c\u200d]]")
 BLANK_LINES = regex.compile(r"\n\s*\n+")
+# The whitespace characters ``_INVISIBLE`` removes (controls); ``str.split`` would hide them.
+_INVISIBLE_SPACES = "\x0b\x0c\x1c\x1d\x1e\x1f\x85"
 
 
 class _TextCollector(HTMLParser):
@@ -105,12 +105,22 @@ def html_to_text(html: str) -> str:
 def normalise_text(text: str) -> str:
     """NFC, one space between words, lines trimmed, paragraphs separated by one blank line."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _INVISIBLE.sub("", text)
-    text = _SPACES.sub(" ", text)
-    lines = [line.strip() for line in text.split("\n")]
-    text = "\n".join(lines)
+    if _has_invisible(text):
+        text = _INVISIBLE.sub("", text)
+    # Once no control character is left, str.split's whitespace is Unicode's White_Space:
+    # every run of it within a line becomes one space, and lines are trimmed.
+    text = "\n".join(" ".join(line.split()) for line in text.split("\n"))
     paragraphs = (p.strip() for p in BLANK_LINES.split(text))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def _has_invisible(text: str) -> bool:
+    """Might ``_INVISIBLE`` remove anything? The regex scan is the slow part of
+    normalising, and most text has nothing for it: without its whitespace, ZWNJ and ZWJ
+    (which it keeps), text is printable only when it has no control, format, surrogate,
+    private-use or unassigned character; the whitespace controls are looked for apart."""
+    bare = "".join(text.split()).replace("\u200c", "").replace("\u200d", "")
+    return not bare.isprintable() or any(char in text for char in _INVISIBLE_SPACES)
 
 
 def inline_text(html: str) -> str:

@@ -255,7 +255,7 @@ def test_html_page_is_a_parse_error_pointing_at_its_feed() -> None:
     [
         (b"", "not an RSS/Atom/JSON feed"),
         (b"hello world, no feed here", "starts with 'hello world"),
-        (gzip.compress(b"<rss/>"), "gzip"),
+        (gzip.compress(b"<rss/>", mtime=0), "gzip"),
         (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', "invalid JSON"),
         (b'{"title": "no items"}', "no 'items' list"),
     ],

@@ -220,10 +220,13 @@ def _whole_sentences(ranked: _Ranked, budget: int, measure: Measure, weights: Sc
         return ""
     measure = _remembered(measure)  # the knapsack and the fill measure the same sentences
     pool = ranked.top[:POOL]
-    chosen = [pool[i] for i in best_subset(pool, ranked.conflicts, budget, measure)]
-    chosen = _select(ranked.top[POOL:], budget, measure, weights, chosen)
-    if measure(_join(chosen)) > budget:
-        chosen = _select(ranked.top, budget, measure, weights, [])
+    best = [pool[i] for i in best_subset(pool, ranked.conflicts, budget, measure)]
+    chosen, spent = _select(ranked.top[POOL:], budget, measure, weights, best)
+    length = measure(_join(chosen))
+    if length != spent:  # the parts did not add up: measure every join
+        chosen, length = _select(ranked.top[POOL:], budget, measure, weights, best, additive=False)
+    if length > budget:
+        chosen, _ = _select(ranked.top, budget, measure, weights, [], additive=False)
     return _join(chosen)
 
 
@@ -314,25 +317,40 @@ def _select(
     measure: Measure,
     weights: ScoreWeights,
     chosen: list[_Sentence],
-) -> list[_Sentence]:
-    """To ``chosen``, add sentences in ``ranked`` order while the joined text fits.
+    *,
+    additive: bool = True,
+) -> tuple[list[_Sentence], int]:
+    """To ``chosen``, add sentences in ``ranked`` order while the joined text fits; the
+    sentences and the joined text's length.
 
-    Measuring a long joined text is the costly part, so a sentence whose own length
-    already overflows the room left is skipped before the join is measured.
+    Measuring a long joined text is the costly part. A sentence whose own length already
+    overflows the room left is skipped unmeasured; with ``additive``, a sentence that
+    fits is added without measuring the joined text, whose length is taken as the sum of
+    the parts plus what joining added the first time (the same each time for every
+    platform's count). The caller measures the result and, should the sum be wrong,
+    selects again with ``additive=False``, which measures every joined text.
     """
     chosen = sorted(chosen, key=lambda s: s.index)
     spent = measure(_join(chosen)) if chosen else 0
     separator = measure(" ")
+    joining: int | None = None  # what a join adds beyond its parts, once measured
     for sentence in ranked:
-        if spent + separator + measure(sentence.text) > budget:
+        cost = measure(sentence.text)
+        if spent + separator + cost > budget:
             continue
         if any(_overlap(sentence, c) > weights.redundancy for c in chosen):
             continue
         trial = sorted([*chosen, sentence], key=lambda s: s.index)
-        length = measure(_join(trial))
+        if not chosen:
+            length = cost
+        elif additive and joining is not None and spent + cost + joining <= budget:
+            length = spent + cost + joining
+        else:
+            length = measure(_join(trial))
+            joining = length - spent - cost
         if length <= budget:
             chosen, spent = trial, length
-    return chosen
+    return chosen, spent
 
 
 def _overlap(a: _Sentence, b: _Sentence) -> float:

@@ -1,0 +1,138 @@
+"""The shortcuts that make summarising fast give exactly what the plain way gives.
+
+Each shortcut is checked against a straightforward reference written here: the plain
+regex normalisation, and sentence selection that measures every joined text.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.htmltext import BLANK_LINES, normalise_text
+from bot.summarise import extractive
+from bot.summarise.extractive import ScoreWeights, _rank, _whole_sentences
+from bot.textfit import grapheme_count
+
+_INVISIBLE = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Co}\uFFFE\uFFFF]--[\n\t\u200c\u200d]]")
+_SPACES = regex.compile(r"[^\S\n]{2,}|[^\S\n ]")
+
+
+def reference_normalise(text: str) -> str:
+    """normalise_text as first written: every regex run on every text."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    paragraphs = (p.strip() for p in BLANK_LINES.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+_PIECES = st.sampled_from(
+    [
+        " ", "  ", "\n", "\n\n", "\t", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85",
+        "\xa0", "\u2009", "\u2028", "\u2029", "\u3000", "\u200b", "\u200c", "\u200d", "\u00ad",
+        "\ufeff", "\ue000", "\ufffe", "\U000f0000", "\x00", "\x07", "e\u0301", "a", "Z", "9",
+        ".", "टाटा", "க்ஷ", "తెలుగు", "👨‍👩‍👧", "日本", "\u0378",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400)
+@given(text=st.one_of(st.lists(_PIECES, max_size=30).map("".join), st.text(max_size=60)))
+def test_normalise_text_equals_the_plain_regex_version(text: str) -> None:
+    """Skipping the invisible-character scan on clean text and squeezing spaces per line
+    change nothing: controls, format characters, NBSP and friends, ZWJ/ZWNJ, surrogates,
+    private use and unassigned code points all come out as the regexes made them."""
+    assert normalise_text(text) == reference_normalise(text)
+
+
+def reference_whole_sentences(ranked: object, budget: int, measure: Callable[[str], int]) -> str:
+    """Selection as first written: the knapsack, then every joined text measured."""
+    weights = ScoreWeights()
+    pool = ranked.top[: extractive.POOL]  # type: ignore[attr-defined]
+    chosen = [pool[i] for i in extractive.best_subset(pool, ranked.conflicts, budget, measure)]  # type: ignore[attr-defined]
+
+    def select(candidates: object, chosen: list) -> list:  # type: ignore[type-arg]
+        chosen = sorted(chosen, key=lambda s: s.index)
+        spent = measure(extractive._join(chosen)) if chosen else 0
+        separator = measure(" ")
+        for sentence in candidates:  # type: ignore[attr-defined]
+            if spent + separator + measure(sentence.text) > budget:
+                continue
+            if any(extractive._overlap(sentence, c) > weights.redundancy for c in chosen):
+                continue
+            trial = sorted([*chosen, sentence], key=lambda s: s.index)
+            length = measure(extractive._join(trial))
+            if length <= budget:
+                chosen, spent = trial, length
+        return chosen
+
+    chosen = select(ranked.top[extractive.POOL :], chosen)  # type: ignore[attr-defined]
+    if measure(extractive._join(chosen)) > budget:
+        chosen = select(ranked.top, [])  # type: ignore[attr-defined]
+    return extractive._join(chosen)
+
+
+def framed(text: str) -> int:
+    """In-context style: a frame adds two line breaks to any non-empty summary."""
+    return len(text) + 2 if text.strip() else 0
+
+
+def bluesky_like(text: str) -> int:
+    """Not additive: the larger of graphemes and bytes / 4, rounded up."""
+    return max(grapheme_count(text), math.ceil(len(text.encode()) / 4))
+
+
+def wide_spaces(text: str) -> int:
+    """Additive, but a join adds three: every space counts three."""
+    return len(text) + 2 * text.count(" ")
+
+
+def links_cliff(text: str) -> int:
+    """Not additive either: beyond two links a text is 'broken' (Threads-style)."""
+    return 10**9 if text.count("http") > 2 else len(text)
+
+
+_ARTICLE = " ".join(
+    [
+        "Tata Motors cut the price of the Nexon EV by 12% on Monday.",
+        "टाटा मोटर्स ने नेक्सॉन ईवी की कीमत घटाई।",
+        "The company said battery costs fell; see https://ev.example/a for details.",
+        "டாடா மோட்டார்ஸ் விலையை குறைத்தது.",
+        "Dealers expect sales to rise in the festive season, http://x.example/b says.",
+        "టాటా మోటార్స్ ధరను తగ్గించింది.",
+        "Rivals are likely to follow with cuts of their own https://y.example/c.",
+        "Analysts said the move puts pressure on MG and Hyundai.",
+        "Charging networks grew 40% last year.",
+        "Buyers waited for the cut.",
+        "A second price cut is not planned.",
+        "The Nexon EV sells about 5,000 units a month.",
+        "Exports start next year.",
+        *(
+            f"Tata's EV dealer number {n} in city {n} reported {n * 7} bookings of the Nexon EV."
+            for n in range(1, 25)
+        ),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "measure", [len, framed, wide_spaces, bluesky_like, links_cliff, grapheme_count]
+)
+def test_selection_without_measuring_joins_equals_measuring_every_join(
+    measure: Callable[[str], int],
+) -> None:
+    """For additive counts, framed counts and counts that do not add up at all, the
+    shortcut picks the very sentences the measure-everything selection picks."""
+    ranked = _rank(_ARTICLE, lang=None, title="Tata cuts Nexon EV price", weights=ScoreWeights())
+    assert len(ranked.top) > 2 * extractive.POOL  # sentences beyond the knapsack's pool
+    for budget in range(0, 900, 3):
+        assert _whole_sentences(ranked, budget, measure, ScoreWeights()) == (
+            reference_whole_sentences(ranked, budget, measure)
+        ), budget
