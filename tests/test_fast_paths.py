@@ -136,3 +136,70 @@ def test_selection_without_measuring_joins_equals_measuring_every_join(
         assert _whole_sentences(ranked, budget, measure, ScoreWeights()) == (
             reference_whole_sentences(ranked, budget, measure)
         ), budget
+
+
+def test_emoji_quick_test_admits_every_code_point_an_emoji_can_start_with() -> None:
+    """The cheap pre-check never hides an emoji: every code point that starts an emoji
+    match (or completes a keycap) is one it lets through, over all of Unicode."""
+    from bot.compose.xlength import _EMOJI, _MAY_START_EMOJI
+
+    missed = [
+        hex(code)
+        for code in range(0x110000)
+        if not _MAY_START_EMOJI.search(chr(code))
+        and chr(code) not in "#*0123456789"  # keycaps: their U+20E3 is let through
+        and (_EMOJI.match(chr(code)) or _EMOJI.match(chr(code) + "\ufe0f"))
+    ]
+    assert missed == []
+    assert _MAY_START_EMOJI.search("1\u20e3")
+
+
+@settings(max_examples=300)
+@given(text=st.one_of(st.lists(_PIECES, max_size=30).map("".join), st.text(max_size=60)))
+def test_clean_block_shortcut_returns_what_the_full_cleaning_returns(text: str) -> None:
+    """A text the quick test calls clean is exactly what the full cleaning makes of it."""
+    from bot.compose import template
+
+    if template._is_clean_line(text):
+        saved = template._is_clean_line
+        template._is_clean_line = lambda _text: False  # type: ignore[assignment]
+        try:
+            assert template.clean_block(text) == text
+        finally:
+            template._is_clean_line = saved
+
+
+def test_clean_block_shortcut_is_taken_for_plain_sentences() -> None:
+    """Ordinary sentences in any of our scripts take the shortcut; markup does not."""
+    from bot.compose.template import _is_clean_line
+
+    for text in ("Tata cut prices.", "टाटा ने कीमत घटाई।", "டாடா விலை.", "టాటా ధర."):
+        assert _is_clean_line(text)
+    for text in ("a &amp; b", "<b>x</b>", "a  b", " a", "a\nb", "e\u0301"):
+        assert not _is_clean_line(text)
+
+
+@settings(max_examples=300)
+@given(
+    sentences=st.lists(
+        st.sampled_from(["Prices fell.", "Sales rose", "टाटा ने कीमत घटाई।", "🚗 EVs!", "x"]),
+        min_size=1,
+        max_size=12,
+    ),
+    budget=st.integers(min_value=0, max_value=120),
+    measure=st.sampled_from([len, framed, wide_spaces, bluesky_like, grapheme_count]),
+)
+def test_leading_fit_bisection_equals_trying_every_run(
+    sentences: list[str], budget: int, measure: Callable[[str], int]
+) -> None:
+    """The longest leading run of complete sentences that fits, found by bisection, is the
+    one found by trying each run in turn (the measures only grow as text is appended)."""
+    whole = " ".join(sentences)
+    expected = whole if measure(whole) <= budget else ""
+    if not expected:
+        for end in range(1, len(sentences) + 1):
+            candidate = " ".join(sentences[:end])
+            if measure(candidate) > budget or not extractive._COMPLETE.search(sentences[end - 1]):
+                break
+            expected = candidate
+    assert extractive._leading_fit(sentences, budget, measure) == expected

@@ -131,17 +131,18 @@ class _LineFrame:
             links = self.links + len(extract_urls(line))
             if links > self.max_links:
                 return BROKEN
+        if len(self.counts) == 1:  # one count, as most platforms have: no combining
+            return self.combine(self.frame_counts[0] + self.counts[0](line))
         pairs = zip(self.frame_counts, self.counts, strict=True)
-        totals = (base + count(line) for base, count in pairs)
-        return self.combine(*totals)
+        return self.combine(*(base + count(line) for base, count in pairs))
 
 
 def _plain(profile: Profile, text: str) -> str:
-    return _plain_text(text, link_allowed=profile.link_allowed)
+    return _plain_text(text, profile.link_allowed)
 
 
 @functools.lru_cache(maxsize=4096)
-def _plain_text(text: str, *, link_allowed: bool) -> str:
+def _plain_text(text: str, link_allowed: bool) -> str:
     # Cached: every platform asks for the same candidate summaries of an article.
     text = clean_block(text)
     return text if link_allowed else drop_urls(text)
@@ -229,6 +230,8 @@ def compose(
 def _fit_fixed_part(draft: _Draft, url: str) -> _Draft:
     """Make title + link + hashtags fit with an empty summary: hashtags go first, then
     the title is shortened; the link is never cut (it may move to the link card)."""
+    if draft.measure("") <= draft.limit:
+        return draft  # the usual case: all of it fits (and so would less of it)
     bare = dataclasses.replace(draft, title="", tags=(), author="", feed="", lang="")
     if bare.measure("") > draft.limit:
         if not (draft.profile.link_attachment and draft.link):
@@ -278,10 +281,11 @@ class _InContext:
     cap: int | None  # the channel's summary_chars
 
     def __call__(self, candidate: str) -> int:
-        plain = self.draft.plain(candidate)
+        draft = self.draft
+        plain = _plain_text(candidate, draft.profile.link_allowed)
         if self.cap is not None and grapheme_count(plain) > self.cap:
-            return self.draft.limit - self.fixed + 1  # just over the budget
-        return self.draft.measure(plain) - self.fixed
+            return draft.limit - self.fixed + 1  # just over the budget
+        return draft.measure(plain) - self.fixed
 
 
 def _summary_in_context(

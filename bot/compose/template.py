@@ -89,6 +89,8 @@ def collapse(text: str) -> str:
 def clean_block(text: str) -> str:
     """Article text made plain: tags stripped, entities decoded (until none are left, as
     feeds double-escape), NFC, no control/private-use/noncharacters, tidy whitespace."""
+    if _is_clean_line(text):
+        return text  # every summary candidate: already plain, one line, nothing to do
     for _ in range(20):  # each round only shrinks the text; real input settles in 1-3
         markup = "<" in text or "&" in text
         plain = _drop_unwanted(html_to_text(text) if markup else text)
@@ -96,6 +98,21 @@ def clean_block(text: str) -> str:
             break
         text = plain
     return collapse(text)
+
+
+def _is_clean_line(text: str) -> bool:
+    """True when ``clean_block`` would give ``text`` back unchanged, told without copying
+    it: no markup or entity, printable (so no line break, tab, control, private-use or
+    unassigned character), no double space, none at either end, and in NFC."""
+    return (
+        "<" not in text
+        and "&" not in text
+        and text.isprintable()
+        and "  " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+        and unicodedata.is_normalized("NFC", text)
+    )
 
 
 def _drop_unwanted(text: str) -> str:

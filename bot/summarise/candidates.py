@@ -8,6 +8,8 @@ left out here, before any scoring, unless nothing else is left.
 
 from __future__ import annotations
 
+import re
+
 import regex
 
 from bot.summarise.sentences import split_sentences
@@ -18,6 +20,8 @@ _COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")
 _LETTERS = regex.compile(r"\p{L}")
 # "injuries ." / "word ," come from inline tags closed after a space: glue them back.
 _SPACE_BEFORE_PUNCT = regex.compile(r"(?<=[\p{L}\p{M}\p{N}])\s+([.,;:!?।॥])(?=\s|$)")
+# What ``_SPACE_BEFORE_PUNCT`` needs, for the quick test that skips most sentences.
+_SPACED_PUNCT = re.compile(r"\s[.,;:!?।॥]")
 # "(CNN) -- ", "WASHINGTON (Reuters) - ", "NEW DELHI: ": wire-copy datelines add nothing.
 _DATELINE = regex.compile(
     r"^(?:\p{Lu}[\p{Lu}\p{M} .,'-]{1,40}\s*)?\((?:\p{Lu}[\p{L}.]{1,15})\)\s*(?:--|[-–—:])\s+"
@@ -54,7 +58,7 @@ def candidate_sentences(text: str, lang: str | None) -> list[str]:
     """The sentences of ``text`` worth scoring: no bylines, datelines, headings, photo
     pointers or half quotations, unless nothing else is left."""
     sentences = [
-        drop_photo_references(_SPACE_BEFORE_PUNCT.sub(r"\1", s))
+        drop_photo_references(_SPACE_BEFORE_PUNCT.sub(r"\1", s) if _SPACED_PUNCT.search(s) else s)
         for s in split_sentences(text, lang)
     ]
     real = [s for s in sentences if not _is_furniture(s)] or sentences
@@ -73,12 +77,27 @@ def _quotes_balanced(sentence: str) -> bool:
 
 def _is_furniture(sentence: str) -> bool:
     """Bylines, timestamps, fragments like "By ." and inline "Also read: …" that feeds leak."""
-    lettered = [w for w in _WORD.findall(sentence) if _LETTERS.search(w)]
-    return len(lettered) < 3 or bool(_BYLINE.match(sentence)) or is_boilerplate(sentence)
+    return (
+        not _has_lettered_words(sentence, 3)
+        or bool(_BYLINE.match(sentence))
+        or is_boilerplate(sentence)
+    )
+
+
+def _has_lettered_words(sentence: str, wanted: int) -> bool:
+    """Does ``sentence`` have ``wanted`` words with a letter in them? Stops once it has."""
+    for word in _WORD.finditer(sentence):
+        if _LETTERS.search(word.group()):
+            wanted -= 1
+            if wanted == 0:
+                return True
+    return False
 
 
 def drop_photo_references(sentence: str) -> str:
     """``sentence`` without "(pictured)"-style pointers at images the post will not show."""
+    if "(" not in sentence:
+        return sentence
     cleaned: str = _PHOTO_REFERENCE.sub("", sentence)
     return cleaned
 

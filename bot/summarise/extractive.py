@@ -88,6 +88,7 @@ class _Analysis:
     """Everything ``summarise`` derives from an article before it sees a budget."""
 
     excerpt: tuple[str, ...]  # the editor's own summary, in sentences; () when none
+    excerpt_complete: int  # how many of its sentences lead before the first cut-short one
     ranked: _Ranked
 
 
@@ -111,9 +112,10 @@ class ExtractiveSummariser:
         if budget <= 0:
             return ""
         analysis = self._analysis(article)
+        measure = _remembered(measure)  # the teaser and the fill are measured twice each
         whole = _whole_sentences(analysis.ranked, budget, measure, self.weights)
         if analysis.excerpt:
-            teaser = _leading_fit(analysis.excerpt, budget, measure)
+            teaser = _leading_fit(analysis.excerpt, budget, measure, analysis.excerpt_complete)
             if teaser and measure(teaser) >= TEASER_SHARE * (measure(whole) if whole else 0):
                 return teaser
         return whole or _shortened(analysis.ranked, budget, measure)
@@ -133,7 +135,7 @@ class ExtractiveSummariser:
         return analysis
 
     def _analyse(self, article: Article) -> _Analysis:
-        body = " \n\n".join(clean_paragraphs(html_to_text(article.content_html)))
+        body = " \n\n".join(clean_paragraphs(html_to_text(article.content_html), normalised=True))
         excerpt, excerpt_is_lead = _excerpt(article.excerpt_html, body)
         sentences: tuple[str, ...] = ()
         if excerpt and _norm(excerpt) != _norm(article.title):
@@ -142,7 +144,9 @@ class ExtractiveSummariser:
             if not body:
                 body = excerpt
         ranked = _rank(body, lang=article.lang, title=article.title, weights=self.weights)
-        return _Analysis(excerpt=sentences, ranked=ranked)
+        return _Analysis(
+            excerpt=sentences, excerpt_complete=_complete_run(sentences), ranked=ranked
+        )
 
 
 def summarise_text(
@@ -364,18 +368,32 @@ def _join(sentences: Sequence[_Sentence]) -> str:
     return " ".join(s.text for s in sentences)
 
 
-def _leading_fit(sentences: Sequence[str], budget: int, measure: Measure) -> str:
-    """All of ``sentences`` if they fit, else the longest run of leading complete ones, or ""."""
+def _leading_fit(
+    sentences: Sequence[str], budget: int, measure: Measure, complete: int | None = None
+) -> str:
+    """All of ``sentences`` if they fit, else the longest run of leading complete ones, or "".
+
+    ``complete``: ``_complete_run(sentences)``, when known. Platform measures only grow as
+    text is appended, so the longest run that fits is found by bisection rather than by
+    measuring every run.
+    """
     whole = " ".join(sentences)
     if measure(whole) <= budget:
         return whole
-    best = ""
-    for end in range(1, len(sentences) + 1):
-        candidate = " ".join(sentences[:end])
-        if measure(candidate) > budget or not _COMPLETE.search(sentences[end - 1]):
-            break
-        best = candidate
+    lo, hi, best = 1, _complete_run(sentences) if complete is None else complete, ""
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        candidate = " ".join(sentences[:mid])
+        if measure(candidate) <= budget:
+            best, lo = candidate, mid + 1
+        else:
+            hi = mid - 1
     return best
+
+
+def _complete_run(sentences: Sequence[str]) -> int:
+    """How many of ``sentences`` come before the first one cut short (no full stop)."""
+    return next((i for i, s in enumerate(sentences) if not _COMPLETE.search(s)), len(sentences))
 
 
 def _norm(text: str) -> list[str]:

@@ -95,7 +95,9 @@ def _is_abbreviation(before: str, next_char: str, titles: frozenset[str]) -> boo
     """Is the word right before this full stop an abbreviation rather than a sentence end?"""
     if not before or before[-1].isspace():
         return False  # "diagnosed ." (spaced full stop) ends a sentence
-    words = before.split()
+    # The last word, and whether it is the paragraph's first (split from the right: the
+    # paragraph can be long, and every full stop in it asks).
+    words = before.rsplit(None, 1)
     token = _LEADING_PUNCT.sub("", words[-1])
     bare = token.replace(".", "").lower()
     last_part = token.split(".")[-1]
@@ -104,7 +106,7 @@ def _is_abbreviation(before: str, next_char: str, titles: frozenset[str]) -> boo
         or bare in _INFIX
         or (bare in _BEFORE_NUMBER and next_char.isdigit())
         or bool(_ACRONYM.match(token + "."))  # "U.S.", "p.m.", "J."
-        or (len(words) == 1 and token.isdigit() and len(token) <= 2)  # "1. " list marker
+        or (token.isdigit() and len(token) <= 2 and (len(words) == 1 or not words[0].strip()))
         or token in titles
         # A Tamil/Telugu/Hindi initial is one or two graphemes: "க", "మ", "ఎస్".
         or (bool(_INDIC.match(last_part)) and grapheme_count(last_part) <= 2)

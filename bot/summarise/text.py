@@ -70,15 +70,16 @@ def split_truncation(text: str) -> tuple[str, bool]:
     return (stripped, True) if count else (text, False)
 
 
-def clean_paragraphs(text: str) -> list[str]:
+def clean_paragraphs(text: str, *, normalised: bool = False) -> list[str]:
     """Paragraphs of ``text`` without feed boilerplate, each on one line.
 
     Drops "The post … appeared first on …", "Also read: …" (and its Hindi, Tamil, Telugu
     equivalents), share/follow/subscribe prompts and photo credits, and strips "[…]" and
-    "Continue reading" tails.
+    "Continue reading" tails. ``normalised``: ``text`` is ``normalise_text``'s (or
+    ``html_to_text``'s) output already, so it is not normalised again.
     """
     out: list[str] = []
-    for paragraph in BLANK_LINES.split(normalise_text(text)):
+    for paragraph in BLANK_LINES.split(text if normalised else normalise_text(text)):
         lines = [_clean_line(line) for line in paragraph.split("\n")]
         joined = " ".join(line for line in lines if line)
         if joined:
@@ -91,6 +92,18 @@ def is_boilerplate(line: str) -> bool:
     return bool(_BOILERPLATE_LINE.match(line.strip()))
 
 
+def _may_read_more(line: str) -> bool:
+    """Could ``_READ_MORE_TAIL`` match? Each of its phrases holds one of these (case
+    folded: no other character folds to the ASCII letters in them); most lines hold none,
+    and the test is far cheaper than the search."""
+    folded = line.casefold()
+    return (
+        "read" in folded
+        or "perma" in folded
+        or any(phrase in line for phrase in ("पढ़ें", "படிக்க", "చదవండి"))
+    )
+
+
 def _clean_line(line: str) -> str:
     line = line.strip()
     if not line or is_boilerplate(line):
@@ -99,7 +112,8 @@ def _clean_line(line: str) -> str:
     # match, and the test is cheaper than the search.
     if line.endswith("]"):
         line = _BRACKET_TAIL.sub("", line)
-    line = _READ_MORE_TAIL.sub("", line)
+    if _may_read_more(line):
+        line = _READ_MORE_TAIL.sub("", line)
     if line.rstrip().endswith((")", "]")):
         line = _BRACKETED_CREDIT.sub("", line)
     return line.strip()
