@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import math
 import threading
 from collections import Counter, OrderedDict
@@ -138,7 +139,7 @@ class ExtractiveSummariser:
         body = " \n\n".join(clean_paragraphs(html_to_text(article.content_html), normalised=True))
         excerpt, excerpt_is_lead = _excerpt(article.excerpt_html, body)
         sentences: tuple[str, ...] = ()
-        if excerpt and _norm(excerpt) != _norm(article.title):
+        if excerpt and not _same_words(excerpt, article.title):
             if not excerpt_is_lead:
                 sentences = tuple(split_sentences(excerpt, article.lang))
             if not body:
@@ -271,8 +272,13 @@ def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
         sentences = sentences[:-1]
     whole = " ".join(sentences)
     excerpt_words = _WORD.findall(excerpt.casefold())[:-1]  # the last word may be cut
-    is_lead = bool(body) and _WORD.findall(body.casefold())[: len(excerpt_words)] == excerpt_words
-    return whole, is_lead
+    return whole, bool(body) and _words_begin(body, excerpt_words)
+
+
+def _words_begin(text: str, words: list[str]) -> bool:
+    """Do ``text``'s (case-folded) words begin with ``words``? Reads no further than that."""
+    found = [m.group() for m in itertools.islice(_WORD.finditer(text.casefold()), len(words))]
+    return found == words
 
 
 def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
@@ -374,20 +380,35 @@ def _leading_fit(
     """All of ``sentences`` if they fit, else the longest run of leading complete ones, or "".
 
     ``complete``: ``_complete_run(sentences)``, when known. Platform measures only grow as
-    text is appended, so the longest run that fits is found by bisection rather than by
-    measuring every run.
+    text is appended, so runs of 1, 2, 4… sentences are measured until one does not fit,
+    then the longest that does is found by bisection; and the whole text can only fit
+    when its run of complete sentences does. A long excerpt and a short budget thus cost
+    a few short measurements, not one of the whole excerpt.
     """
-    whole = " ".join(sentences)
-    if measure(whole) <= budget:
-        return whole
-    lo, hi, best = 1, _complete_run(sentences) if complete is None else complete, ""
-    while lo <= hi:
+    complete = _complete_run(sentences) if complete is None else complete
+    fitting, too_many, best = 0, complete + 1, ""
+    size = 1
+    while size <= complete:  # gallop
+        candidate = " ".join(sentences[:size])
+        if measure(candidate) > budget:
+            too_many = size
+            break
+        fitting, best = size, candidate
+        if size == complete:
+            break
+        size = min(size * 2, complete)
+    lo, hi = fitting + 1, too_many - 1
+    while lo <= hi:  # bisect between the last run that fit and the first that did not
         mid = (lo + hi) // 2
         candidate = " ".join(sentences[:mid])
         if measure(candidate) <= budget:
-            best, lo = candidate, mid + 1
+            fitting, best, lo = mid, candidate, mid + 1
         else:
             hi = mid - 1
+    if fitting == complete:
+        whole = " ".join(sentences)
+        if whole != best and measure(whole) <= budget:
+            return whole
     return best
 
 
@@ -396,6 +417,9 @@ def _complete_run(sentences: Sequence[str]) -> int:
     return next((i for i, s in enumerate(sentences) if not _COMPLETE.search(s)), len(sentences))
 
 
-def _norm(text: str) -> list[str]:
-    words: list[str] = _WORD.findall(text.casefold())
-    return words
+def _same_words(text: str, other: str) -> bool:
+    """Are the (case-folded) words of ``text`` those of ``other``? A long excerpt is told
+    from a short title at the first word past the title's."""
+    words: list[str] = _WORD.findall(other.casefold())
+    found = [m.group() for m in itertools.islice(_WORD.finditer(text.casefold()), len(words) + 1)]
+    return found == words

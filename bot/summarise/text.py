@@ -65,7 +65,13 @@ def split_truncation(text: str) -> tuple[str, bool]:
     lines = text.rstrip().split("\n")
     while lines and (not lines[-1].strip() or is_boilerplate(lines[-1])):
         lines.pop()
-    tail = _READ_MORE_TAIL.sub("", "\n".join(lines)).rstrip()
+    tail = "\n".join(lines)
+    if _may_read_more(tail):
+        tail = _READ_MORE_TAIL.sub("", tail)
+    tail = tail.rstrip()
+    # Each marker ends in one of these (then only spaces): the quick test before the scan.
+    if not tail.endswith(("]", ")", "…", "...")):
+        return text, False
     stripped, count = _TRUNCATION_TAIL.subn("", tail)
     return (stripped, True) if count else (text, False)
 
