@@ -12,10 +12,12 @@ from collections.abc import Callable
 
 import pytest
 import regex
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.compose import PROFILES, _Draft, _InContext
 from bot.htmltext import BLANK_LINES, normalise_text
+from bot.models import ChannelStyle
 from bot.summarise import extractive
 from bot.summarise.extractive import ScoreWeights, _rank, _whole_sentences
 from bot.textfit import grapheme_count
@@ -203,3 +205,73 @@ def test_leading_fit_bisection_equals_trying_every_run(
                 break
             expected = candidate
     assert extractive._leading_fit(sentences, budget, measure) == expected
+
+
+_ASCII_PIECES = st.sampled_from(
+    [
+        " ", "  ", "a", "Z", "9", ".", ". ", ".x", "e.g.", "U.S.", "://", "http://x.org/a",
+        "www.", "WWW.5", "example.com", "&", "<", ">", "<b>", "#", "@", "*", "_", "~", "|",
+        "\\", "{", "}", "[", "]", "(", ")", "Prices fell 12%.", "!", "?", "'", '"', "-",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500)
+@example(text="see example.com now", platform="x", cap=None, tags=())
+@example(text="see example.com now", platform="threads", cap=None, tags=())
+@example(text="WWW.5 and more", platform="instagram", cap=None, tags=())
+@example(text="R&D costs", platform="slack", cap=None, tags=())
+@example(text="ask @tata now", platform="linkedin", cap=None, tags=())
+@example(text="Prices fell 12% in June.", platform="mastodon", cap=10, tags=("EV",))
+@given(
+    text=st.lists(_ASCII_PIECES, max_size=20).map(" ".join),
+    platform=st.sampled_from(sorted(PROFILES)),
+    cap=st.sampled_from([None, 40]),
+    tags=st.sampled_from([(), ("EV",)]),
+)
+def test_ascii_shortcut_costs_what_cleaning_and_counting_cost(
+    text: str, platform: str, cap: int | None, tags: tuple[str, ...]
+) -> None:
+    """A printable ASCII candidate with no URL, markup or escaped character is costed from
+    its length: the same number cleaning, escaping and counting the framed post gives, on
+    every platform (and the shortcut is not taken where it would not be)."""
+    profile = PROFILES[platform]
+    style = ChannelStyle(platform=platform)
+    draft = _Draft(
+        profile=profile,
+        template=profile.default_template,
+        limit=profile.limit,
+        title="Tata cuts prices",
+        link=profile.format_link("https://evnews.example/a", style),
+        tags=tags,
+        author="",
+        feed="",
+        lang="en",
+    )
+    fixed = draft.measure("")
+    fast = _InContext(draft, fixed, cap)
+    slow = _InContext(draft, fixed, cap)
+    slow.__dict__["_ascii_cost"] = None  # the shortcut switched off
+    assert fast(text) == slow(text)
+
+
+def test_ascii_shortcut_is_taken_for_plain_english_on_most_platforms() -> None:
+    """The shortcut is there to be compared: an ordinary English sentence takes it on the
+    platforms whose counts are lengths on such text (not Telegram's, which parses HTML)."""
+    taking = set()
+    for platform, profile in PROFILES.items():
+        style = ChannelStyle(platform=platform)
+        draft = _Draft(
+            profile=profile,
+            template=profile.default_template,
+            limit=profile.limit,
+            title="Tata cuts prices",
+            link=profile.format_link("https://evnews.example/a", style),
+            tags=(),
+            author="",
+            feed="",
+            lang="en",
+        )
+        if _InContext(draft, draft.measure(""), None)._ascii_cost is not None:
+            taking.add(platform)
+    assert taking == set(PROFILES) - {"telegram"}

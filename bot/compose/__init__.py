@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.compose.counting import LINE_PARTS
+from bot.compose.counting import LINE_PARTS, PLAIN_ASCII_IS_LENGTH
 from bot.compose.facets import Span, build_facets, strip_marks
 from bot.compose.hashtags import make_hashtags
 from bot.compose.links import add_utm, ascii_url, drop_urls
-from bot.compose.profiles import BROKEN, PROFILES, Profile, profile_for
+from bot.compose.profiles import BROKEN, ESCAPED_CHARS, PROFILES, Profile, profile_for
 from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline, render
 from bot.compose.xlength import extract_urls
@@ -147,6 +148,10 @@ def _plain_text(text: str, link_allowed: bool) -> str:
     text = clean_block(text)
     return text if link_allowed else drop_urls(text)
 
+
+# What keeps printable ASCII from counting as its length or from coming out of cleaning
+# as it went in: a double space, one at an end, markup or an entity, or a possible URL.
+_ASCII_UNSIMPLE = r"  |^ | $|[<&]|\.[A-Za-z]|://|[wW]{3}\."
 
 _SLOT = "\x00"  # stands for the summary in ``_Draft._frame``; article text never has it
 
@@ -281,11 +286,50 @@ class _InContext:
     cap: int | None  # the channel's summary_chars
 
     def __call__(self, candidate: str) -> int:
+        ascii_cost = self._ascii_cost
+        if ascii_cost is not None and candidate.isascii():
+            simple, offset = ascii_cost
+            if candidate.isprintable() and candidate and not simple.search(candidate):
+                return offset(len(candidate))
         draft = self.draft
         plain = _plain_text(candidate, draft.profile.link_allowed)
+        line = self._line_count
+        if line is not None and plain:
+            escaped = draft.profile.escape(plain)
+            if _keeps_shape(escaped):  # what _Draft.measure does, in fewer steps
+                return line.measure(f"\n{escaped}\n") - self.fixed
         if self.cap is not None and grapheme_count(plain) > self.cap:
             return draft.limit - self.fixed + 1  # just over the budget
         return draft.measure(plain) - self.fixed
+
+    @functools.cached_property
+    def _line_count(self) -> _LineFrame | None:
+        """The draft's counted frame, when a summary on a line of its own is counted by
+        adding up (asked for every candidate summary: the hot path of composing)."""
+        return self.draft._line_frame if self.cap is None else None
+
+    @functools.cached_property
+    def _ascii_cost(self) -> tuple[re.Pattern[str], Callable[[int], int]] | None:
+        """For the commonest candidate, a sentence of printable ASCII with no URL, markup
+        or character the platform escapes (``_ASCII_UNSIMPLE`` finds what rules it out):
+        its cost from its length alone, when every count of the platform is then the
+        length (``PLAIN_ASCII_IS_LENGTH``). Cleaning leaves such text as it is and no link
+        limit can be crossed by it."""
+        line = self._line_count
+        escaped = ESCAPED_CHARS.get(self.draft.profile.escape)
+        if line is None or escaped is None:
+            return None
+        if not all(count in PLAIN_ASCII_IS_LENGTH for count in line.counts):
+            return None
+        if line.links is not None and line.max_links is not None and line.links > line.max_links:
+            return None
+        bases, combine, fixed = line.frame_counts, line.combine, self.fixed
+        simple = re.compile(_ASCII_UNSIMPLE + (f"|[{re.escape(escaped)}]" if escaped else ""))
+
+        def offset(length: int) -> int:  # "\n" + candidate + "\n" within the frame
+            return int(combine(*(base + length + 2 for base in bases))) - fixed
+
+        return simple, offset
 
 
 def _summary_in_context(

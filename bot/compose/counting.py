@@ -106,3 +106,20 @@ LINE_PARTS = {
     )
 }
 LINE_PARTS[bluesky_length] = ((grapheme_count, utf8_bytes), _bluesky_limits)
+
+# Counts that give a text's length in code points when it is printable ASCII with no URL
+# in it (no "." before a letter, no "://"): no grapheme joins, no byte or UTF-16 unit is
+# extra, every character weighs one on X, no URL or emoji counts specially.
+PLAIN_ASCII_IS_LENGTH: frozenset[Callable[[str], int]] = frozenset(
+    {
+        len,
+        code_points,
+        graphemes,
+        grapheme_count,
+        utf8_bytes,
+        utf16_units,
+        mastodon_length,
+        threads_length,
+        x_weighted_length,
+    }
+)

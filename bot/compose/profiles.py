@@ -44,6 +44,14 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# The characters each escape changes; text without them comes out as it went in.
+ESCAPED_CHARS: dict[Callable[[str], str], str] = {
+    identity: "",
+    escape_little: "\\|{}@[]()<>#*_~",
+    escape_html: "&<>",
+    escape_mrkdwn: "&<>",
+}
+
 BROKEN = 10**9
 DEFAULT_TEMPLATE = "{title}\n\n{summary}\n\n{url} {hashtags}"
 BLOCK_TEMPLATE = "{title}\n\n{summary}\n\n{url}\n\n{hashtags}"

@@ -65,10 +65,19 @@ def best_subset(
     measure satisfies for text joined at a space (the caller checks the joined text).
     """
     separator = measure(" ")
+    costs = [measure(candidate.text) for candidate in pool]
+    fitting = [i for i, cost in enumerate(costs) if cost <= budget]
+    everything = sum(1 << i for i in fitting)
+    if (
+        fitting
+        and sum(costs[i] for i in fitting) + separator * (len(fitting) - 1) <= budget
+        and all(pool[i].score * costs[i] > 0 and not conflicts[i] & everything for i in fitting)
+    ):
+        return fitting  # all of them fit, none clashes, each adds worth: nothing to choose
     # Frontier of (cost, value, chosen mask): no state is both dearer and worth less.
     frontier: list[tuple[int, float, int]] = [(0, 0.0, 0)]
     for position, candidate in enumerate(pool):
-        cost = measure(candidate.text)
+        cost = costs[position]
         if cost > budget:
             continue
         value = candidate.score * cost
