@@ -8,7 +8,9 @@ Standard library only, so parsing a feed imports nothing heavy.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from html import unescape
 from html.parser import HTMLParser
 
 import regex
@@ -44,6 +46,20 @@ _INVISIBLE = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Co}\uFFFE\uFFFF]--[\n\t
 BLANK_LINES = regex.compile(r"\n\s*\n+")
 # The whitespace characters ``_INVISIBLE`` removes (controls); ``str.split`` would hide them.
 _INVISIBLE_SPACES = "\x0b\x0c\x1c\x1d\x1e\x1f\x85"
+
+
+# Markup ``_tokenise_simple`` reads: a start tag with plain attributes (optionally
+# self-closing), an end tag, or a comment with no "--" inside.
+_ATTRIBUTE = r"""\s+([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
+_SIMPLE_TAG = re.compile(
+    r"<(?:/(?P<end>[A-Za-z][A-Za-z0-9]*)\s*>"
+    rf"|(?P<start>[A-Za-z][A-Za-z0-9]*)(?P<attrs>(?:{_ATTRIBUTE})*)\s*(?P<empty>/?)>"
+    r"|!--(?:(?!--).)*-->)",
+    re.DOTALL,
+)
+_SIMPLE_ATTRIBUTE = re.compile(_ATTRIBUTE)
+# Elements whose text HTMLParser does not read as markup.
+_RAW_TEXT = re.compile(r"<(?:script|style)", re.IGNORECASE)
 
 
 class _TextCollector(HTMLParser):
@@ -97,9 +113,55 @@ def html_to_text(html: str) -> str:
     if "<" not in html and "&" not in html:
         return normalise_text(html)
     collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
+    if not _tokenise_simple(html, collector):
+        collector = _TextCollector()
+        collector.feed(html)
+        collector.close()
     return normalise_text("".join(collector.parts))
+
+
+def _tokenise_simple(html: str, collector: _TextCollector) -> bool:
+    """Feed ``collector`` the events ``HTMLParser`` would, for markup that is simple:
+    well-formed tags with plain attributes, comments, text and entities, and no script or
+    style (whose text is not markup). False, with nothing promised of ``collector``, when
+    the markup is anything else; ``HTMLParser`` then reads it. Most feed content is
+    simple, and this reads it several times faster (tests/test_fast_paths.py compares
+    the two on the corpus and on generated tag soup)."""
+    if _RAW_TEXT.search(html):
+        return False
+    position = 0
+    while True:
+        start = html.find("<", position)
+        if start < 0:
+            if position < len(html):
+                collector.handle_data(unescape(html[position:]))
+            return True
+        if start > position:
+            collector.handle_data(unescape(html[position:start]))
+        found = _SIMPLE_TAG.match(html, start)
+        if found is None:
+            return False
+        if found["end"] is not None:
+            collector.handle_endtag(found["end"].lower())
+        elif found["start"] is not None:
+            tag = found["start"].lower()
+            attrs = [
+                (name.lower(), _attribute_value(value))
+                for name, value in _SIMPLE_ATTRIBUTE.findall(found["attrs"])
+            ]
+            if found["empty"]:
+                collector.handle_startendtag(tag, attrs)
+            else:
+                collector.handle_starttag(tag, attrs)
+        position = found.end()
+
+
+def _attribute_value(raw: str) -> str | None:
+    if not raw:
+        return None
+    if raw[0] in "\"'":
+        raw = raw[1:-1]
+    return unescape(raw)
 
 
 def normalise_text(text: str) -> str:

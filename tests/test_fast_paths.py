@@ -275,3 +275,57 @@ def test_ascii_shortcut_is_taken_for_plain_english_on_most_platforms() -> None:
         if _InContext(draft, draft.measure(""), None)._ascii_cost is not None:
             taking.add(platform)
     assert taking == set(PROFILES) - {"telegram"}
+
+
+_MARKUP = st.sampled_from(
+    [
+        "<p>", "</p>", "<P CLASS='x'>", "<div>", "</div>", "<div class=\"caption\">", "<br>",
+        "<br/>", "<br />", "<hr/>", "<hr>", "<a href=x>", "<a href=\"/a?b=1&amp;c=2\">", "</a >",
+        "<a title=\"x>y\">", "<p class=a/>", "<figcaption>", "</figcaption>", "<nav>", "</nav>",
+        "<b class=\"wp-caption-text\">", "<span class='caption x'>", "</span>", "</b>",
+        "<img src=\"a.jpg\" alt=\"x\"/>", "<!-- c -->", "<!-- a -- b -->", "<!---->", "<!-->",
+        "<![CDATA[x]]>", "<!DOCTYPE html>", "<?php ?>", "<script>", "</script>", "<style>",
+        "&amp;", "&lt;", "&nbsp;", "&nbsp", "&#x41;", "&#65", "&", "<", ">", "< p>", "<p",
+        "</", "</p", "<a href='x' disabled>", "<a b=\"1\" b=\"2\">", "<p\nclass=\"caption\">",
+        "text", " ", "\n", "é", "टाटा", "\"", "'", "=", "/",
+    ]
+)  # fmt: skip
+
+
+def _parser_text(html: str) -> str:
+    from bot.htmltext import _TextCollector
+
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    return "".join(collector.parts)
+
+
+@settings(max_examples=1000)
+@given(html=st.lists(_MARKUP, max_size=25).map("".join))
+def test_simple_markup_reader_gives_what_htmlparser_gives(html: str) -> None:
+    """On tag soup, the quick reader either declines (HTMLParser then reads it) or yields
+    exactly the text HTMLParser's events give: blocks, line breaks, skipped captions and
+    navigation, entities, comments, self-closing tags."""
+    from bot.htmltext import _TextCollector, _tokenise_simple
+
+    collector = _TextCollector()
+    if _tokenise_simple(html, collector):
+        assert "".join(collector.parts) == _parser_text(html)
+
+
+def test_simple_markup_reader_reads_ordinary_feed_html() -> None:
+    """The quick reader takes ordinary article markup (so it is what runs), and declines
+    scripts, CDATA and broken tags."""
+    from bot.htmltext import _TextCollector, _tokenise_simple
+
+    ordinary = (
+        '<p>Tata <a href="https://x.example/?a=1&amp;b=2">cut</a> prices&nbsp;by 12%.</p>'
+        '<figure><img src="a.jpg" alt="car"/><figcaption>Photo: Tata</figcaption></figure>'
+        "<ul><li>One</li><li>Two<br/>lines</li></ul><!-- more --><p>टाटा ने कीमत घटाई।</p>"
+    )
+    collector = _TextCollector()
+    assert _tokenise_simple(ordinary, collector)
+    assert "".join(collector.parts) == _parser_text(ordinary)
+    for odd in ("<script>x</script>", "<![CDATA[x]]>", "a <p b", "<p class='x>"):
+        assert not _tokenise_simple(odd, _TextCollector())

@@ -149,9 +149,31 @@ def _plain_text(text: str, link_allowed: bool) -> str:
     return text if link_allowed else drop_urls(text)
 
 
-# What keeps printable ASCII from counting as its length or from coming out of cleaning
-# as it went in: a double space, one at an end, markup or an entity, or a possible URL.
-_ASCII_UNSIMPLE = r"  |^ | $|[<&]|\.[A-Za-z]|://|[wW]{3}\."
+_DOT_LETTER = re.compile(r"\.[A-Za-z]")  # where a domain's TLD could start
+_ASCII_SPECIALS = re.compile(r"[\\|{}@\[\]()>#*_~]")  # what some platform escapes
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_ascii_specials(text: str) -> frozenset[str] | None:
+    """For printable ASCII ``text`` that cleaning leaves as it is and that holds no URL
+    (no double space or one at an end, no markup or entity, no "://", no "." before a
+    letter, no "www."), the characters in it that some platform escapes; else None.
+    Asked of the same candidate sentences by every platform, hence remembered."""
+    if (
+        not text
+        or not text.isascii()
+        or not text.isprintable()
+        or "  " in text
+        or text[0] == " "
+        or text[-1] == " "
+    ):
+        return None
+    if "<" in text or "&" in text or "://" in text or _DOT_LETTER.search(text):
+        return None
+    if ("w." in text or "W." in text) and "www." in text.lower():
+        return None
+    return frozenset(_ASCII_SPECIALS.findall(text))
+
 
 _SLOT = "\x00"  # stands for the summary in ``_Draft._frame``; article text never has it
 
@@ -288,8 +310,9 @@ class _InContext:
     def __call__(self, candidate: str) -> int:
         ascii_cost = self._ascii_cost
         if ascii_cost is not None and candidate.isascii():
-            simple, offset = ascii_cost
-            if candidate.isprintable() and candidate and not simple.search(candidate):
+            escapes, offset = ascii_cost
+            specials = _plain_ascii_specials(candidate)
+            if specials is not None and not specials & escapes:
                 return offset(len(candidate))
         draft = self.draft
         plain = _plain_text(candidate, draft.profile.link_allowed)
@@ -309,12 +332,12 @@ class _InContext:
         return self.draft._line_frame if self.cap is None else None
 
     @functools.cached_property
-    def _ascii_cost(self) -> tuple[re.Pattern[str], Callable[[int], int]] | None:
+    def _ascii_cost(self) -> tuple[frozenset[str], Callable[[int], int]] | None:
         """For the commonest candidate, a sentence of printable ASCII with no URL, markup
-        or character the platform escapes (``_ASCII_UNSIMPLE`` finds what rules it out):
-        its cost from its length alone, when every count of the platform is then the
-        length (``PLAIN_ASCII_IS_LENGTH``). Cleaning leaves such text as it is and no link
-        limit can be crossed by it."""
+        or character the platform escapes (``_plain_ascii_specials``): the characters it
+        escapes, and the cost from the length alone, when every count of the platform is
+        then the length (``PLAIN_ASCII_IS_LENGTH``). Cleaning leaves such text as it is,
+        and no link limit can be crossed by it."""
         line = self._line_count
         escaped = ESCAPED_CHARS.get(self.draft.profile.escape)
         if line is None or escaped is None:
@@ -324,12 +347,11 @@ class _InContext:
         if line.links is not None and line.max_links is not None and line.links > line.max_links:
             return None
         bases, combine, fixed = line.frame_counts, line.combine, self.fixed
-        simple = re.compile(_ASCII_UNSIMPLE + (f"|[{re.escape(escaped)}]" if escaped else ""))
 
         def offset(length: int) -> int:  # "\n" + candidate + "\n" within the frame
             return int(combine(*(base + length + 2 for base in bases))) - fixed
 
-        return simple, offset
+        return frozenset(escaped), offset
 
 
 def _summary_in_context(
