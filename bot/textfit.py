@@ -45,8 +45,14 @@ _OUTSIDE_PLAIN_BLOCKS = re.compile(
 )
 
 
+def may_join(text: str) -> bool:
+    """Might two of ``text``'s code points form one grapheme? False guarantees not (but
+    for CR LF): every code point is then a grapheme of its own."""
+    return bool(_OUTSIDE_PLAIN_BLOCKS.search(text)) and bool(_JOINING.search(text))
+
+
 def grapheme_count(text: str) -> int:
-    if not _OUTSIDE_PLAIN_BLOCKS.search(text) or not _JOINING.search(text):
+    if not may_join(text):
         return len(text) - text.count("\r\n")
     return len(_GRAPHEME.findall(text))
 

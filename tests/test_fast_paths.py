@@ -143,17 +143,19 @@ def test_selection_without_measuring_joins_equals_measuring_every_join(
 def test_emoji_quick_test_admits_every_code_point_an_emoji_can_start_with() -> None:
     """The cheap pre-check never hides an emoji: every code point that starts an emoji
     match (or completes a keycap) is one it lets through, over all of Unicode."""
+    from bot.compose.simple import NOT_SIMPLE
     from bot.compose.xlength import _EMOJI, _MAY_START_EMOJI
 
-    missed = [
-        hex(code)
-        for code in range(0x110000)
-        if not _MAY_START_EMOJI.search(chr(code))
-        and chr(code) not in "#*0123456789"  # keycaps: their U+20E3 is let through
-        and (_EMOJI.match(chr(code)) or _EMOJI.match(chr(code) + "\ufe0f"))
-    ]
-    assert missed == []
-    assert _MAY_START_EMOJI.search("1\u20e3")
+    for pattern in (_MAY_START_EMOJI, NOT_SIMPLE):
+        missed = [
+            hex(code)
+            for code in range(0x110000)
+            if not pattern.search(chr(code))
+            and chr(code) not in "#*0123456789"  # keycaps: their U+20E3 is let through
+            and (_EMOJI.match(chr(code)) or _EMOJI.match(chr(code) + "\ufe0f"))
+        ]
+        assert missed == []
+        assert pattern.search("1\u20e3")
 
 
 @settings(max_examples=300)
@@ -162,23 +164,23 @@ def test_clean_block_shortcut_returns_what_the_full_cleaning_returns(text: str) 
     """A text the quick test calls clean is exactly what the full cleaning makes of it."""
     from bot.compose import template
 
-    if template._is_clean_line(text):
-        saved = template._is_clean_line
-        template._is_clean_line = lambda _text: False  # type: ignore[assignment]
+    if template.is_clean_line(text):
+        saved = template.is_clean_line
+        template.is_clean_line = lambda _text: False  # type: ignore[assignment]
         try:
             assert template.clean_block(text) == text
         finally:
-            template._is_clean_line = saved
+            template.is_clean_line = saved
 
 
 def test_clean_block_shortcut_is_taken_for_plain_sentences() -> None:
     """Ordinary sentences in any of our scripts take the shortcut; markup does not."""
-    from bot.compose.template import _is_clean_line
+    from bot.compose.template import is_clean_line
 
     for text in ("Tata cut prices.", "टाटा ने कीमत घटाई।", "டாடா விலை.", "టాటా ధర."):
-        assert _is_clean_line(text)
+        assert is_clean_line(text)
     for text in ("a &amp; b", "<b>x</b>", "a  b", " a", "a\nb", "e\u0301"):
-        assert not _is_clean_line(text)
+        assert not is_clean_line(text)
 
 
 @settings(max_examples=300)
@@ -207,34 +209,41 @@ def test_leading_fit_bisection_equals_trying_every_run(
     assert extractive._leading_fit(sentences, budget, measure) == expected
 
 
-_ASCII_PIECES = st.sampled_from(
+_SIMPLE_PIECES = st.sampled_from(
     [
         " ", "  ", "a", "Z", "9", ".", ". ", ".x", "e.g.", "U.S.", "://", "http://x.org/a",
         "www.", "WWW.5", "example.com", "&", "<", ">", "<b>", "#", "@", "*", "_", "~", "|",
         "\\", "{", "}", "[", "]", "(", ")", "Prices fell 12%.", "!", "?", "'", '"', "-",
+        "’", "“", "”", "—", "–", "…", "é", "e\u0301", "ß", "日本", "。", "©", "™", "→", "🚗",
+        "\U0001d400", "टाटा", "கார்", "ధర", ".рф", "рф", "\u00a0", "\u200b", "‼",
     ]
 )  # fmt: skip
 
 
-@settings(max_examples=500)
+@settings(max_examples=800)
 @example(text="see example.com now", platform="x", cap=None, tags=())
 @example(text="see example.com now", platform="threads", cap=None, tags=())
 @example(text="WWW.5 and more", platform="instagram", cap=None, tags=())
 @example(text="R&D costs", platform="slack", cap=None, tags=())
 @example(text="ask @tata now", platform="linkedin", cap=None, tags=())
+@example(text="a > b", platform="telegram", cap=None, tags=())
 @example(text="Prices fell 12% in June.", platform="mastodon", cap=10, tags=("EV",))
+@example(text="日本 prices fell… “really” — café", platform="x", cap=None, tags=())
+@example(text="日本 prices fell… “really” — café", platform="bluesky", cap=None, tags=())
+@example(text="日本 prices fell… “really” — café", platform="threads", cap=None, tags=())
 @given(
-    text=st.lists(_ASCII_PIECES, max_size=20).map(" ".join),
+    text=st.lists(_SIMPLE_PIECES, max_size=20).map(" ".join),
     platform=st.sampled_from(sorted(PROFILES)),
     cap=st.sampled_from([None, 40]),
     tags=st.sampled_from([(), ("EV",)]),
 )
-def test_ascii_shortcut_costs_what_cleaning_and_counting_cost(
+def test_simple_text_shortcut_costs_what_cleaning_and_counting_cost(
     text: str, platform: str, cap: int | None, tags: tuple[str, ...]
 ) -> None:
-    """A printable ASCII candidate with no URL, markup or escaped character is costed from
-    its length: the same number cleaning, escaping and counting the framed post gives, on
-    every platform (and the shortcut is not taken where it would not be)."""
+    """A simple candidate (clean, no URL, emoji, astral or joining character, none of the
+    characters the platform escapes) is costed from its length, bytes or X weight: the
+    same number cleaning, escaping and counting the framed post gives, on every platform
+    (and the shortcut is not taken where it would not be)."""
     profile = PROFILES[platform]
     style = ChannelStyle(platform=platform)
     draft = _Draft(
@@ -251,13 +260,16 @@ def test_ascii_shortcut_costs_what_cleaning_and_counting_cost(
     fixed = draft.measure("")
     fast = _InContext(draft, fixed, cap)
     slow = _InContext(draft, fixed, cap)
-    slow.__dict__["_ascii_cost"] = None  # the shortcut switched off
+    slow.__dict__["_simple_cost"] = None  # the shortcut switched off
     assert fast(text) == slow(text)
 
 
-def test_ascii_shortcut_is_taken_for_plain_english_on_most_platforms() -> None:
-    """The shortcut is there to be compared: an ordinary English sentence takes it on the
-    platforms whose counts are lengths on such text (not Telegram's, which parses HTML)."""
+def test_simple_text_shortcut_is_taken_for_plain_english_on_most_platforms() -> None:
+    """The shortcut is there to be compared: an ordinary English sentence, typographic
+    quotes and all, takes it on every platform but Telegram (whose count parses HTML)."""
+    from bot.compose.simple import simple_text
+
+    assert simple_text("Tata’s “new” EV costs less—by 12%…") is not None
     taking = set()
     for platform, profile in PROFILES.items():
         style = ChannelStyle(platform=platform)
@@ -272,7 +284,7 @@ def test_ascii_shortcut_is_taken_for_plain_english_on_most_platforms() -> None:
             feed="",
             lang="en",
         )
-        if _InContext(draft, draft.measure(""), None)._ascii_cost is not None:
+        if _InContext(draft, draft.measure(""), None)._simple_cost is not None:
             taking.add(platform)
     assert taking == set(PROFILES) - {"telegram"}
 

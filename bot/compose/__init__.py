@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.compose.counting import LINE_PARTS, PLAIN_ASCII_IS_LENGTH
+from bot.compose.counting import LINE_PARTS, SIMPLE_TEXT_FIELD
 from bot.compose.facets import Span, build_facets, strip_marks
 from bot.compose.hashtags import make_hashtags
 from bot.compose.links import add_utm, ascii_url, drop_urls
 from bot.compose.profiles import BROKEN, ESCAPED_CHARS, PROFILES, Profile, profile_for
+from bot.compose.simple import simple_text
 from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline, render
 from bot.compose.xlength import extract_urls
@@ -147,32 +147,6 @@ def _plain_text(text: str, link_allowed: bool) -> str:
     # Cached: every platform asks for the same candidate summaries of an article.
     text = clean_block(text)
     return text if link_allowed else drop_urls(text)
-
-
-_DOT_LETTER = re.compile(r"\.[A-Za-z]")  # where a domain's TLD could start
-_ASCII_SPECIALS = re.compile(r"[\\|{}@\[\]()>#*_~]")  # what some platform escapes
-
-
-@functools.lru_cache(maxsize=4096)
-def _plain_ascii_specials(text: str) -> frozenset[str] | None:
-    """For printable ASCII ``text`` that cleaning leaves as it is and that holds no URL
-    (no double space or one at an end, no markup or entity, no "://", no "." before a
-    letter, no "www."), the characters in it that some platform escapes; else None.
-    Asked of the same candidate sentences by every platform, hence remembered."""
-    if (
-        not text
-        or not text.isascii()
-        or not text.isprintable()
-        or "  " in text
-        or text[0] == " "
-        or text[-1] == " "
-    ):
-        return None
-    if "<" in text or "&" in text or "://" in text or _DOT_LETTER.search(text):
-        return None
-    if ("w." in text or "W." in text) and "www." in text.lower():
-        return None
-    return frozenset(_ASCII_SPECIALS.findall(text))
 
 
 _SLOT = "\x00"  # stands for the summary in ``_Draft._frame``; article text never has it
@@ -308,12 +282,13 @@ class _InContext:
     cap: int | None  # the channel's summary_chars
 
     def __call__(self, candidate: str) -> int:
-        ascii_cost = self._ascii_cost
-        if ascii_cost is not None and candidate.isascii():
-            escapes, offset = ascii_cost
-            specials = _plain_ascii_specials(candidate)
-            if specials is not None and not specials & escapes:
-                return offset(len(candidate))
+        simple_cost = self._simple_cost
+        if simple_cost is not None:
+            found = simple_text(candidate)
+            if found is not None:
+                escapes, cost = simple_cost
+                if not found[1] & escapes:
+                    return cost(found[0])
         draft = self.draft
         plain = _plain_text(candidate, draft.profile.link_allowed)
         line = self._line_count
@@ -332,26 +307,27 @@ class _InContext:
         return self.draft._line_frame if self.cap is None else None
 
     @functools.cached_property
-    def _ascii_cost(self) -> tuple[frozenset[str], Callable[[int], int]] | None:
-        """For the commonest candidate, a sentence of printable ASCII with no URL, markup
-        or character the platform escapes (``_plain_ascii_specials``): the characters it
-        escapes, and the cost from the length alone, when every count of the platform is
-        then the length (``PLAIN_ASCII_IS_LENGTH``). Cleaning leaves such text as it is,
-        and no link limit can be crossed by it."""
+    def _simple_cost(self) -> tuple[frozenset[str], Callable[[tuple[int, ...]], int]] | None:
+        """For a simple candidate (``bot.compose.simple``) with none of the characters the
+        platform escapes: the cost from the candidate's counts, when each count of the
+        platform reads one of them (``SIMPLE_TEXT_FIELD``). Cleaning leaves such text as
+        it is, and no link limit can be crossed by it."""
         line = self._line_count
         escaped = ESCAPED_CHARS.get(self.draft.profile.escape)
         if line is None or escaped is None:
             return None
-        if not all(count in PLAIN_ASCII_IS_LENGTH for count in line.counts):
+        fields = tuple(SIMPLE_TEXT_FIELD.get(count, -1) for count in line.counts)
+        if -1 in fields:
             return None
         if line.links is not None and line.max_links is not None and line.links > line.max_links:
             return None
         bases, combine, fixed = line.frame_counts, line.combine, self.fixed
+        pairs = tuple(zip(bases, fields, strict=True))
 
-        def offset(length: int) -> int:  # "\n" + candidate + "\n" within the frame
-            return int(combine(*(base + length + 2 for base in bases))) - fixed
+        def cost(counts: tuple[int, ...]) -> int:  # "\n" + candidate + "\n" in the frame
+            return int(combine(*(base + counts[field] + 2 for base, field in pairs))) - fixed
 
-        return frozenset(escaped), offset
+        return frozenset(escaped), cost
 
 
 def _summary_in_context(

@@ -107,19 +107,18 @@ LINE_PARTS = {
 }
 LINE_PARTS[bluesky_length] = ((grapheme_count, utf8_bytes), _bluesky_limits)
 
-# Counts that give a text's length in code points when it is printable ASCII with no URL
-# in it (no "." before a letter, no "://"): no grapheme joins, no byte or UTF-16 unit is
-# extra, every character weighs one on X, no URL or emoji counts specially.
-PLAIN_ASCII_IS_LENGTH: frozenset[Callable[[str], int]] = frozenset(
-    {
-        len,
-        code_points,
-        graphemes,
-        grapheme_count,
-        utf8_bytes,
-        utf16_units,
-        mastodon_length,
-        threads_length,
-        x_weighted_length,
-    }
-)
+# How each count reads a simple text (``bot.compose.simple``): its length in code points,
+# its UTF-8 bytes or its X weight. Such text has no URL, emoji, astral or joining
+# character: every code point is a grapheme and one UTF-16 unit, and no URL or emoji is
+# counted specially.
+SIMPLE_TEXT_FIELD: dict[Callable[[str], int], int] = {
+    len: 0,
+    code_points: 0,
+    graphemes: 0,
+    grapheme_count: 0,
+    utf16_units: 0,
+    mastodon_length: 0,
+    threads_length: 0,
+    utf8_bytes: 1,
+    x_weighted_length: 2,
+}

@@ -89,7 +89,7 @@ def collapse(text: str) -> str:
 def clean_block(text: str) -> str:
     """Article text made plain: tags stripped, entities decoded (until none are left, as
     feeds double-escape), NFC, no control/private-use/noncharacters, tidy whitespace."""
-    if _is_clean_line(text):
+    if is_clean_line(text):
         return text  # every summary candidate: already plain, one line, nothing to do
     for _ in range(20):  # each round only shrinks the text; real input settles in 1-3
         markup = "<" in text or "&" in text
@@ -100,7 +100,7 @@ def clean_block(text: str) -> str:
     return collapse(text)
 
 
-def _is_clean_line(text: str) -> bool:
+def is_clean_line(text: str) -> bool:
     """True when ``clean_block`` would give ``text`` back unchanged, told without copying
     it: no markup or entity, printable (so no line break, tab, control, private-use or
     unassigned character), no double space, none at either end, and in NFC."""
