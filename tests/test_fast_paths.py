@@ -341,3 +341,43 @@ def test_simple_markup_reader_reads_ordinary_feed_html() -> None:
     assert "".join(collector.parts) == _parser_text(ordinary)
     for odd in ("<script>x</script>", "<![CDATA[x]]>", "a <p b", "<p class='x>"):
         assert not _tokenise_simple(odd, _TextCollector())
+
+
+@settings(max_examples=400)
+@given(
+    platform=st.sampled_from(sorted(PROFILES)),
+    template=st.sampled_from(
+        [
+            None,
+            "{title}\n{summary}\n{url}",
+            "{title}\n\n\n{summary}\n{url} {hashtags}",
+            "{title}\n\n{summary}\n\n{hashtags}\n\n{url}",
+            "{summary}\n\n{url}",
+            "{title} {summary} {url}",
+            "{title}\n\n{summary}",
+            "  {title}  \n\n {summary} \n\n{url}\t{hashtags}",
+        ]
+    ),
+    title=st.sampled_from(["Tata cuts prices", "", "टाटा 🚗 https://x.example/t", "a  b"]),
+    tags=st.sampled_from([(), ("EV",), ("EV", "Tata", "India", "Auto", "Cars", "News")]),
+)
+def test_bare_length_from_the_counted_frame_equals_rendering_without_a_summary(
+    platform: str, template: str | None, title: str, tags: tuple[str, ...]
+) -> None:
+    """The post without a summary, counted from the frame already counted for fitting,
+    is what rendering it and counting it gives, whatever the template's line breaks."""
+    profile = PROFILES[platform]
+    style = ChannelStyle(platform=platform)
+    draft = _Draft(
+        profile=profile,
+        template=template or profile.default_template,
+        limit=profile.limit,
+        title=title,
+        link=profile.format_link("https://evnews.example/a", style),
+        tags=tags,
+        author="",
+        feed="",
+        lang="en",
+    )
+    rendered = draft._render(profile.escape(""))[0]
+    assert draft.measure("") == profile.fit_measure(rendered)

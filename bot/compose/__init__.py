@@ -81,6 +81,9 @@ class _Draft:
     @functools.cached_property
     def _bare_length(self) -> int:
         """The post without a summary: fitting asks it of each draft again and again."""
+        line, frame = self._line_frame, self._frame
+        if line is not None and frame is not None:
+            return line.bare(frame)  # the frame is counted already (and needed anyway)
         return self.profile.fit_measure(self._render(self.profile.escape(""))[0])
 
     @functools.cached_property
@@ -125,6 +128,19 @@ class _LineFrame:
     combine: Callable[..., int]
     links: int | None  # URLs in the frame, when the platform limits them
     max_links: int | None
+
+    def bare(self, frame: tuple[str, str]) -> int:
+        """``profile.fit_measure`` of the post without a summary, from the frame's counts.
+
+        Without one, the summary's line goes and the line breaks around it become one
+        blank line: the ``k`` line breaks ending ``before`` and the ``m`` starting ``after``
+        become two (every such count counts a line break as one).
+        """
+        if self.links is not None and self.max_links is not None and self.links > self.max_links:
+            return BROKEN
+        before, after = frame
+        breaks = len(before) - len(before.rstrip("\n")) + len(after) - len(after.lstrip("\n"))
+        return int(self.combine(*(base + 4 - breaks for base in self.frame_counts)))
 
     def measure(self, line: str) -> int:
         """``profile.fit_measure`` of the post whose summary line is ``line``."""

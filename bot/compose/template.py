@@ -82,8 +82,12 @@ def collapse(text: str) -> str:
     """Trim each line, squeeze runs of spaces, keep at most one blank line between blocks."""
     if "\n" not in text and "\t" not in text and "  " not in text:
         return text.strip()  # one line, nothing to squeeze: the same result, sooner
-    lines = [_SPACES.sub(" ", line).strip(" \t") for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    if "\t" in text or "  " in text:
+        lines = [_SPACES.sub(" ", line).strip(" \t") for line in text.split("\n")]
+    else:  # no run of spaces to squeeze: the same lines, sooner
+        lines = [line.strip(" \t") for line in text.split("\n")]
+    joined = "\n".join(lines)
+    return (_BLANK_LINES.sub("\n\n", joined) if "\n\n\n" in joined else joined).strip()
 
 
 def clean_block(text: str) -> str:
