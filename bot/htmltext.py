@@ -181,6 +181,8 @@ def _has_invisible(text: str) -> bool:
     normalising, and most text has nothing for it: without its whitespace, ZWNJ and ZWJ
     (which it keeps), text is printable only when it has no control, format, surrogate,
     private-use or unassigned character; the whitespace controls are looked for apart."""
+    if text.replace("\n", "").replace(" ", "").isprintable():
+        return False  # the usual case, told without splitting the text into words
     bare = "".join(text.split()).replace("\u200c", "").replace("\u200d", "")
     return not bare.isprintable() or any(char in text for char in _INVISIBLE_SPACES)
 

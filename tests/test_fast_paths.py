@@ -381,3 +381,45 @@ def test_bare_length_from_the_counted_frame_equals_rendering_without_a_summary(
     )
     rendered = draft._render(profile.escape(""))[0]
     assert draft.measure("") == profile.fit_measure(rendered)
+
+
+@settings(max_examples=600)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [
+                "Prices fell",
+                ".",
+                "!",
+                "?",
+                "।",
+                "…",
+                " ",
+                "\n",
+                "Continue reading",
+                "read more",
+                "Read the full story",
+                "permalink",
+                "आगे पढ़ें",
+                "மேலும் படிக்க",
+                "మరింత చదవండి",
+                "→",
+                "»",
+                "already",
+                "a",
+                "[…]",
+                "(",
+                ")",
+            ]
+        ),
+        max_size=25,
+    ).map("".join)
+)
+def test_read_more_tail_searched_near_the_end_only_finds_what_a_whole_search_finds(
+    text: str,
+) -> None:
+    """Searching only after the second-last sentence mark drops exactly the tail a
+    search of the whole text drops."""
+    from bot.summarise.text import _READ_MORE_TAIL, _without_read_more
+
+    assert _without_read_more(text) == _READ_MORE_TAIL.sub("", text)

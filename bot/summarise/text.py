@@ -20,6 +20,7 @@ _READ_MORE_TAIL = regex.compile(
     r"और पढ़ें|आगे पढ़ें|மேலும் படிக்க|మరింత చదవండి)\b[^.!?।]*$",
     regex.IGNORECASE,
 )
+_SENTENCE_ENDS = ".!?।"
 # Whole lines that are feed furniture, not article text.
 _BOILERPLATE_LINE = regex.compile(
     r"""^\W*(?:
@@ -65,10 +66,7 @@ def split_truncation(text: str) -> tuple[str, bool]:
     lines = text.rstrip().split("\n")
     while lines and (not lines[-1].strip() or is_boilerplate(lines[-1])):
         lines.pop()
-    tail = "\n".join(lines)
-    if _may_read_more(tail):
-        tail = _READ_MORE_TAIL.sub("", tail)
-    tail = tail.rstrip()
+    tail = _without_read_more("\n".join(lines)).rstrip()
     # Each marker ends in one of these (then only spaces): the quick test before the scan.
     if not tail.endswith(("]", ")", "…", "...")):
         return text, False
@@ -98,6 +96,21 @@ def is_boilerplate(line: str) -> bool:
     return bool(_BOILERPLATE_LINE.match(line.strip()))
 
 
+def _without_read_more(text: str) -> str:
+    """``text`` without a "Continue reading"-style tail (``_READ_MORE_TAIL``).
+
+    Such a tail has at most one of ". ! ? ।" in it (a mark before the phrase), so only
+    what follows the second-last of them is searched: a long excerpt is not scanned whole.
+    """
+    last = max(text.rfind(mark) for mark in _SENTENCE_ENDS)
+    start = max(text.rfind(mark, 0, last) for mark in _SENTENCE_ENDS) + 1 if last > 0 else 0
+    # At ``start`` the pattern's look-behind sees a mark, as "^" does at the slice's start.
+    tail = text[start:]
+    if not _may_read_more(tail):
+        return text
+    return text[:start] + _READ_MORE_TAIL.sub("", tail)
+
+
 def _may_read_more(line: str) -> bool:
     """Could ``_READ_MORE_TAIL`` match? Each of its phrases holds one of these (case
     folded: no other character folds to the ASCII letters in them); most lines hold none,
@@ -118,8 +131,7 @@ def _clean_line(line: str) -> str:
     # match, and the test is cheaper than the search.
     if line.endswith("]"):
         line = _BRACKET_TAIL.sub("", line)
-    if _may_read_more(line):
-        line = _READ_MORE_TAIL.sub("", line)
+    line = _without_read_more(line)
     if line.rstrip().endswith((")", "]")):
         line = _BRACKETED_CREDIT.sub("", line)
     return line.strip()
