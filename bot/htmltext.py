@@ -171,7 +171,14 @@ def normalise_text(text: str) -> str:
         text = _INVISIBLE.sub("", text)
     # Once no control character is left, str.split's whitespace is Unicode's White_Space:
     # every run of it within a line becomes one space, and lines are trimmed.
-    text = "\n".join(" ".join(line.split()) for line in text.split("\n"))
+    # A printable line with no double space has nothing to squeeze: kept as it is.
+    lines = map(str.strip, text.split("\n"))
+    text = "\n".join(
+        [
+            line if "  " not in line and line.isprintable() else " ".join(line.split())
+            for line in lines
+        ]
+    )
     paragraphs = (p.strip() for p in BLANK_LINES.split(text))
     return "\n\n".join(p for p in paragraphs if p)
 

@@ -131,7 +131,8 @@ def _clean_line(line: str) -> str:
     # match, and the test is cheaper than the search.
     if line.endswith("]"):
         line = _BRACKET_TAIL.sub("", line)
-    line = _without_read_more(line)
+    if _may_read_more(line):  # a line is short: searched whole
+        line = _READ_MORE_TAIL.sub("", line)
     if line.rstrip().endswith((")", "]")):
         line = _BRACKETED_CREDIT.sub("", line)
     return line.strip()
