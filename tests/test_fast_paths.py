@@ -423,3 +423,114 @@ def test_read_more_tail_searched_near_the_end_only_finds_what_a_whole_search_fin
     from bot.summarise.text import _READ_MORE_TAIL, _without_read_more
 
     assert _without_read_more(text) == _READ_MORE_TAIL.sub("", text)
+
+
+def reference_split(text: str, lang: str | None = None) -> list[str]:
+    """split_sentences as first written: the whole rest of the paragraph read at each mark."""
+    from bot.summarise import sentences as m
+
+    titles = m._INDIC_TITLES.get((lang or "").split("-")[0].lower(), m._ALL_INDIC_TITLES)
+
+    def abbreviation(before: str, next_char: str) -> bool:
+        if not before or before[-1].isspace():
+            return False
+        words = before.split()
+        token = m._LEADING_PUNCT.sub("", words[-1])
+        bare = token.replace(".", "").lower()
+        last_part = token.split(".")[-1]
+        return bool(bare) and (
+            bare in m._TITLES
+            or bare in m._INFIX
+            or (bare in m._BEFORE_NUMBER and next_char.isdigit())
+            or bool(m._ACRONYM.match(token + "."))
+            or (len(words) == 1 and token.isdigit() and len(token) <= 2)
+            or token in titles
+            or (bool(m._INDIC.match(last_part)) and grapheme_count(last_part) <= 2)
+        )
+
+    def boundary(paragraph: str, match: regex.Match[str]) -> bool:
+        mark = match.group().rstrip("\"'”’»›)]}")
+        after = paragraph[match.end() :]
+        if mark[0] in "।॥。！？" or not after.strip():
+            return True
+        if not after[0].isspace():
+            return False
+        first = m._LEADING_PUNCT.sub("", after.lstrip())[:1]
+        if first.islower() or mark.startswith("...") or mark == "…":
+            return False
+        return mark != "." or not abbreviation(paragraph[: match.start()], first)
+
+    out: list[str] = []
+    for raw in m._PARAGRAPHS.split(text):
+        paragraph, start = " ".join(raw.split()), 0
+        for match in m._TERMINATOR.finditer(paragraph):
+            if boundary(paragraph, match):
+                if sentence := paragraph[start : match.end()].strip():
+                    out.append(sentence)
+                start = match.end()
+        if rest := paragraph[start:].strip():
+            out.append(rest)
+    return out
+
+
+@settings(max_examples=800)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [
+                "Dr.",
+                "Mr. Rao",
+                "U.S.",
+                "e.g.",
+                "No. 5",
+                "Rs. 500",
+                "1.",
+                "12.",
+                "J.",
+                "3.5",
+                ".",
+                "!",
+                "?",
+                "...",
+                "…",
+                "।",
+                "॥",
+                "。",
+                " ",
+                "  ",
+                "\n",
+                "\n\n",
+                "\t",
+                "a",
+                "The",
+                "said",
+                '"',
+                "“",
+                "”",
+                "(",
+                "((((((((((((((((((",
+                "[",
+                "'",
+                "डॉ.",
+                "மு.க.",
+                "క.",
+                "example.com/x.html",
+                "Why?”",
+                "he",
+                "It",
+                "Yahoo!Inc",
+            ]
+        ),
+        max_size=40,
+    ).map("".join),
+    lang=st.sampled_from([None, "en", "hi", "ta", "te"]),
+)
+def test_sentence_split_reading_near_each_mark_equals_reading_the_rest(
+    text: str, lang: str | None
+) -> None:
+    """Reading a few characters each side of a mark splits exactly where reading the
+    whole rest of the paragraph did: abbreviations, initials, list markers, quotes,
+    long runs of brackets, ellipses and Indian-script marks."""
+    from bot.summarise.sentences import split_sentences
+
+    assert split_sentences(text, lang) == reference_split(text, lang)

@@ -19,6 +19,7 @@ _PARAGRAPHS = regex.compile(r"\n\s*\n")
 _ACRONYM = regex.compile(r"^(?:\p{L}\.)+\p{L}?$")
 _INDIC = regex.compile(r"^[\p{Devanagari}\p{Tamil}\p{Telugu}]+$")
 _LEADING_PUNCT = regex.compile(r"^[\"'“‘«‹(\[{]+")
+_LOOK = 16  # characters read after a mark for the next word's first letter
 
 # Titles before a name: the full stop never ends a sentence.
 _TITLES = frozenset(
@@ -79,26 +80,31 @@ def _split_paragraph(paragraph: str, titles: frozenset[str]) -> list[str]:
 
 
 def _is_boundary(paragraph: str, match: regex.Match[str], titles: frozenset[str]) -> bool:
+    """Does ``match`` (a terminator) end a sentence? ``paragraph`` is one line, trimmed,
+    with single spaces between words (as ``_split_paragraph`` gets it), so the text around
+    the mark is read from a few characters each side: a long paragraph has many marks."""
     mark = match.group().rstrip("\"'”’»›)]}")
-    after = paragraph[match.end() :]
-    if mark[0] in "।॥。！？" or not after.strip():
+    end = match.end()
+    if mark[0] in "।॥。！？" or end >= len(paragraph):
         return True
-    if not after[0].isspace():
+    if paragraph[end] != " ":
         return False  # "3.5", "example.com/x.html", "Yahoo!Inc"
-    first = _LEADING_PUNCT.sub("", after.lstrip())[:1]
+    following = paragraph[end + 1 : end + 1 + _LOOK]
+    first = _LEADING_PUNCT.sub("", following)[:1]
+    if not first and end + 1 + _LOOK < len(paragraph):  # a long run of quotes and brackets
+        first = _LEADING_PUNCT.sub("", paragraph[end + 1 :])[:1]
     if first.islower() or mark.startswith("...") or mark == "…":
         return False  # "approx. five", "“Why?” he asked.", "Wait... what"
-    return mark != "." or not _is_abbreviation(paragraph[: match.start()], first, titles)
+    return mark != "." or not _is_abbreviation(paragraph, match.start(), first, titles)
 
 
-def _is_abbreviation(before: str, next_char: str, titles: frozenset[str]) -> bool:
-    """Is the word right before this full stop an abbreviation rather than a sentence end?"""
-    if not before or before[-1].isspace():
+def _is_abbreviation(paragraph: str, stop: int, next_char: str, titles: frozenset[str]) -> bool:
+    """Is the word right before the full stop at ``stop`` an abbreviation rather than a
+    sentence end?"""
+    if stop == 0 or paragraph[stop - 1] == " ":
         return False  # "diagnosed ." (spaced full stop) ends a sentence
-    # The last word, and whether it is the paragraph's first (split from the right: the
-    # paragraph can be long, and every full stop in it asks).
-    words = before.rsplit(None, 1)
-    token = _LEADING_PUNCT.sub("", words[-1])
+    space = paragraph.rfind(" ", 0, stop)  # the last word, and whether it is the first
+    token = _LEADING_PUNCT.sub("", paragraph[space + 1 : stop])
     bare = token.replace(".", "").lower()
     last_part = token.split(".")[-1]
     return bool(bare) and (
@@ -106,7 +112,7 @@ def _is_abbreviation(before: str, next_char: str, titles: frozenset[str]) -> boo
         or bare in _INFIX
         or (bare in _BEFORE_NUMBER and next_char.isdigit())
         or bool(_ACRONYM.match(token + "."))  # "U.S.", "p.m.", "J."
-        or (token.isdigit() and len(token) <= 2 and (len(words) == 1 or not words[0].strip()))
+        or (token.isdigit() and len(token) <= 2 and space < 0)  # "1. " list marker
         or token in titles
         # A Tamil/Telugu/Hindi initial is one or two graphemes: "க", "మ", "ఎస్".
         or (bool(_INDIC.match(last_part)) and grapheme_count(last_part) <= 2)

@@ -108,7 +108,8 @@ def _without_read_more(text: str) -> str:
     tail = text[start:]
     if not _may_read_more(tail):
         return text
-    return text[:start] + _READ_MORE_TAIL.sub("", tail)
+    kept: str = _READ_MORE_TAIL.sub("", tail)
+    return text[:start] + kept
 
 
 def _may_read_more(line: str) -> bool:
