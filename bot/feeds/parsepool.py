@@ -8,10 +8,15 @@ feeds are in flight. ``ParsePool`` sends each document of ``min_bytes`` or more 
 thread, where they cost less than the trip. The result is the same ``parse_feed`` gives:
 the same articles, the same ``ParseError``; a worker that dies (a document that crashes
 the parser) costs that feed a ``ParseError``, and the next document gets a new pool.
+
+Workers are spawned, so a program that opens a pipeline from its main script needs the
+usual ``if __name__ == "__main__":`` guard (syndbot's own entry points have it); where no
+worker can start, documents are parsed in the threads.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -22,6 +27,7 @@ from typing import Any
 from bot.errors import ParseError
 from bot.feeds.parse import ParsedFeed, parse_feed
 
+log = logging.getLogger("syndbot")
 MIN_BYTES = 32 * 1024  # smaller documents are parsed in the calling thread
 
 
@@ -48,6 +54,13 @@ class ParsePool:
                 "the feed parser's process died on this document (it crashed the parser)",
                 url=options.get("base_url", ""),
             ) from exc
+        except (RuntimeError, OSError) as exc:
+            # No process can start here (a main script without the ``__name__`` guard
+            # that spawning needs, a process limit): parse in the threads from now on.
+            log.warning("feed parser processes unavailable, parsing in threads: %s", exc)
+            self.workers = 1
+            self._discard(executor)
+            return parse_feed(body, **options)
         if error is not None:
             raise _parse_error(*error)
         assert parsed is not None
