@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import sqlite3
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import open_pipeline
 from bot.config import load_config
 from bot.errors import ParseError
-from bot.feeds.parse import parse_feed
+from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.feeds.parsepool import MIN_BYTES, ParsePool
 from tests.builders import Item, rss, write_config
 from tests.feedserver import FeedServer
@@ -67,21 +68,44 @@ def test_small_documents_and_one_core_parse_in_the_thread() -> None:
         assert pool._executor is None
 
 
-def test_a_dead_worker_costs_one_feed_and_the_next_gets_a_new_pool() -> None:
-    """A worker process that dies turns that parse into a ``ParseError``; the next big
-    document is parsed by fresh workers."""
+def test_a_document_in_flight_when_a_worker_dies_is_parsed_by_new_workers() -> None:
+    """A worker's death (as on a crash inside the parser) fails every document in flight;
+    each is parsed once more by fresh workers."""
     body = _big_feed()
     with ParsePool(workers=2) as pool:
         pool.parse(body, **OPTIONS)
         broken = pool._executor
         assert broken is not None
-        dying = broken.submit(os._exit, 1)  # a worker dies, as on a crash inside the parser
+        dying = broken.submit(os._exit, 1)
         with pytest.raises(BrokenProcessPool):
             dying.result()
-        with pytest.raises(ParseError, match="process died"):
-            pool.parse(body, **OPTIONS)
-        assert pool.parse(body, **OPTIONS).articles
+        assert pool.parse(body, **OPTIONS) == parse_feed(body, **OPTIONS)
         assert pool._executor is not broken
+
+
+class _KillsItsWorkers(ParsePool):
+    """Its first ``kills`` parses kill a worker first, as a document crashing it would."""
+
+    kills = 2
+
+    def _parse(self, body: bytes, options: dict[str, Any]) -> ParsedFeed:
+        if self.kills:
+            self.kills -= 1
+            executor = self._started()
+            assert executor is not None
+            with suppress(BrokenProcessPool):
+                executor.submit(os._exit, 1).result()
+        return super()._parse(body, options)
+
+
+def test_a_document_that_kills_the_workers_twice_is_a_parse_error() -> None:
+    """A document whose parse kills a worker, on both tries, is that feed's ``ParseError``;
+    the next document gets new workers."""
+    with _KillsItsWorkers(workers=2) as pool:
+        with pytest.raises(ParseError, match="died twice") as died:
+            pool.parse(_big_feed(), **OPTIONS)
+        assert died.value.url == OPTIONS["base_url"]
+        assert pool.parse(_big_feed(), **OPTIONS).articles
 
 
 def test_the_pipeline_records_big_feeds_parsed_by_workers(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ interpreter lock: without workers they parse one at a time, on one core, however
 feeds are in flight. ``ParsePool`` sends each document of ``min_bytes`` or more to one of
 ``workers`` processes (started on first use), and parses smaller ones in the calling
 thread, where they cost less than the trip. The result is the same ``parse_feed`` gives:
-the same articles, the same ``ParseError``; a worker that dies (a document that crashes
-the parser) costs that feed a ``ParseError``, and the next document gets a new pool.
+the same articles, the same ``ParseError``. A worker that dies (a document that crashes the
+parser) fails every document in flight: each is tried once more by new workers, and a
+second death is that feed's ``ParseError``.
 
 Workers are spawned, so a program that opens a pipeline from its main script needs the
 usual ``if __name__ == "__main__":`` guard (syndbot's own entry points have it); where no
@@ -43,17 +44,28 @@ class ParsePool:
 
     def parse(self, body: bytes, **options: Any) -> ParsedFeed:
         """``parse_feed(body, **options)``, in a worker when ``body`` is big enough."""
+        try:
+            return self._parse(body, options)
+        except BrokenProcessPool:
+            pass  # every document in flight failed with the one that crashed a worker
+        try:
+            return self._parse(body, options)  # by new workers
+        except BrokenProcessPool as exc:
+            raise ParseError(
+                "the feed parser's process died twice on this document (it crashes the "
+                "parser, or another one parsed at the same time did)",
+                url=options.get("base_url", ""),
+            ) from exc
+
+    def _parse(self, body: bytes, options: dict[str, Any]) -> ParsedFeed:
         executor = self._started() if len(body) >= self.min_bytes else None
         if executor is None:
             return parse_feed(body, **options)
         try:
-            parsed, error = executor.submit(_parse, body, options).result()
-        except BrokenProcessPool as exc:
+            parsed, error = executor.submit(_in_worker, body, options).result()
+        except BrokenProcessPool:
             self._discard(executor)
-            raise ParseError(
-                "the feed parser's process died on this document (it crashed the parser)",
-                url=options.get("base_url", ""),
-            ) from exc
+            raise
         except (RuntimeError, OSError) as exc:
             # No process can start here (a main script without the ``__name__`` guard
             # that spawning needs, a process limit): parse in the threads from now on.
@@ -99,7 +111,7 @@ class ParsePool:
         executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _parse(
+def _in_worker(
     body: bytes, options: dict[str, Any]
 ) -> tuple[ParsedFeed | None, tuple[str, str] | None]:
     """In a worker: the parsed feed, or the ``ParseError``'s text and URL (its own pickling
