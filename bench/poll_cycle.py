@@ -11,15 +11,24 @@ this one), so the peak resident memory printed for each (``VmHWM``, else ``ru_ma
 is the poller's own: its interpreter, config, store and HTTP client, not the server's
 copy of the feeds.
 
+``--real``: the cold first poll only, of feeds made from real WordPress/news RSS and Atom
+files of the shared corpus (read at run time, never copied here), each served feed made
+distinct (its guids, ids and links rewritten per feed), so the first poll records every
+item anew; the naive poller gets every feed too (``--naive-sample`` to shorten).
+
 Run: python bench/poll_cycle.py [--feeds 200] [--items 20] [--latency 0.1]
+     python bench/poll_cycle.py --real [--feeds 1000] [--latency 0.1]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import multiprocessing
+import re
 import resource
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -39,6 +48,54 @@ from bot.app import open_pipeline
 from bot.config import load_config
 from bot.engine.polling import HostLimits, poll_many
 from bot.pipeline import Pipeline
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "feeds"
+# Typical real feeds with full content, 55-390 KB: WordPress, news sites and blogs, RSS and
+# Atom, UTF-8 and ISO-8859-1, two with whitespace before the XML declaration.
+REAL_FEEDS = (
+    "wp-rss2_dcrainmaker.xml",
+    "wp-rss2_natasha.xml",
+    "wp-rss2_allthis.xml",
+    "wp-rss2_techcrunch_LEADING-WS.xml",
+    "wp-rss2_tenderlovemaking_LEADING-WS.xml",
+    "wp-atom_onefoottsunami.atom",
+    "news-rss2_google-cloudblog.xml",
+    "news-rss2_washingtonpost-wellness.xml",
+    "news-rss2_golem-de_ISO-8859-1.xml",
+    "blog-rss2_dustri-large.xml",
+    "blog-atom_daringfireball.xml",
+    "atom_tpm-empty-xml-base.atom",
+)
+_IDENTITY = re.compile(rb"(<(guid|id)\b[^>]*>)(.*?)(</\2>)", re.DOTALL)
+_RSS_LINK = re.compile(rb"(<link>\s*(?:<!\[CDATA\[)?\s*[a-z]*://)")
+_ATOM_HREF = re.compile(rb"(<link\b[^>]*?\bhref=[\"'][a-z]*://)")
+
+
+def distinct(body: bytes, index: int) -> bytes:
+    """``body`` with its guids/ids suffixed and its links on another host, per ``index``."""
+    mark = f"f{index}".encode()
+
+    def identity(m: re.Match[bytes]) -> bytes:
+        text = m.group(3)
+        if text.rstrip().endswith(b"]]>"):  # CDATA
+            text = text.rstrip()[:-3].rstrip() + b"-" + mark + b"]]>"
+        else:
+            text = text.strip() + b"-" + mark
+        return m.group(1) + text + m.group(4)
+
+    body = _IDENTITY.sub(identity, body)
+    host = b"\\1" + mark + b"."
+    return _ATOM_HREF.sub(host, _RSS_LINK.sub(host, body))
+
+
+def real_feeds(corpus: Path, n_feeds: int) -> dict[str, bytes] | None:
+    """``n_feeds`` distinct feeds made from ``REAL_FEEDS`` in turn; None without a corpus."""
+    paths = [corpus / name for name in REAL_FEEDS]
+    if not all(path.is_file() for path in paths):
+        return None
+    sources = [path.read_bytes() for path in paths]
+    return {f"/feed/{i}.xml": distinct(sources[i % len(sources)], i) for i in range(n_feeds)}
 
 
 def make_feed(index: int, items: int) -> bytes:
@@ -132,6 +189,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def ours_first(cfg: str) -> tuple[float, int, int, float, float]:
+    """The cold first poll only: seconds, failed polls, items recorded, CPU seconds (this
+    process's and its parse workers'), and the peak resident memory (MB) of the largest
+    parse worker (``ru_maxrss``: at most; 0 without any)."""
+    config = load_config(Path(cfg), env={})
+    names = [f.name for f in config.feeds]
+    with open_pipeline(config) as pipe:
+        cpu = time.process_time()
+        secs, failed = cycle(pipe, names)
+        cpu = time.process_time() - cpu
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # they have ended, waited for
+    with contextlib.closing(sqlite3.connect(config.service.database)) as db:
+        (items,) = db.execute("SELECT count(*) FROM items").fetchone()
+    cpu += workers.ru_utime + workers.ru_stime
+    return secs, failed, items, cpu, workers.ru_maxrss / 1024
+
+
 def ours(cfg: str, no_validators: Any) -> list[tuple[float, int]]:
     """First run, steady state, then steady state once the server drops its validators."""
     config = load_config(Path(cfg), env={})
@@ -162,38 +236,96 @@ def in_child(job: Any, *args: Any) -> tuple[Any, float]:
 def naive_cycle(urls: list[str]) -> float:
     """What a simple bot does: each feed in turn, downloaded and parsed every time.
     Seconds per feed (it is timed on a sample: at 100 ms a feed, 10,000 take 20 minutes)."""
-    start = time.perf_counter()
+    return naive_timed(urls)[0] / len(urls)
+
+
+def naive_timed(urls: list[str]) -> tuple[float, float]:
+    """The naive poller over ``urls``: seconds, and CPU seconds."""
+    start, cpu = time.perf_counter(), time.process_time()
     with requests.Session() as session:
         for url in urls:
             feedparser.parse(session.get(url, timeout=30).content)
-    return (time.perf_counter() - start) / len(urls)
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def run(n_feeds: int, n_items: int, latency: float, concurrency: int, sample: int) -> None:
-    Handler.feeds = {f"/feed/{i}.xml": make_feed(i, n_items) for i in range(n_feeds)}
+def serve(feeds: dict[str, bytes], latency: float) -> ThreadingHTTPServer:
+    """The loopback feed server, answering in a thread of this process."""
+    Handler.feeds = feeds
     Handler.latency = latency
     Handler.no_validators = multiprocessing.get_context("spawn").Event()
     ThreadingHTTPServer.request_queue_size = 1024  # the default 5 drops bursts of connects
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-    urls = [f"http://127.0.0.1:{port}/feed/{i}.xml" for i in range(n_feeds)]
+    return server
+
+
+def write_config(tmp: str, urls: list[str], concurrency: int) -> str:
+    """A config polling every URL (no full-text pages), one outbox channel; its path."""
+    cfg = Path(tmp) / "bench.toml"
+    lines = [
+        "[service]",
+        f'database = "{tmp}/bench.db"',
+        f'outbox = "{tmp}/outbox.jsonl"',
+        "allow_private_addresses = true",
+        f"poll_concurrency = {concurrency}",
+        f"poll_per_host = {concurrency}",
+    ]
+    for i, url in enumerate(urls):
+        lines += ["[[feeds]]", f'name = "f{i}"', f'url = "{url}"', 'full_text = "never"']
+    lines += ["[[channels]]", 'name = "x-out"', 'platform = "x"', 'publisher = "outbox"']
+    cfg.write_text("\n".join(lines) + "\n")
+    return str(cfg)
+
+
+def feed_urls(server: ThreadingHTTPServer, n_feeds: int) -> list[str]:
+    return [f"http://127.0.0.1:{server.server_address[1]}/feed/{i}.xml" for i in range(n_feeds)]
+
+
+def run_real(n_feeds: int, latency: float, concurrency: int, sample: int, corpus: Path) -> None:
+    """The cold first poll of real-sized feeds: ours and the naive poller, one run."""
+    feeds = real_feeds(corpus, n_feeds)
+    if feeds is None:
+        print(f"skipped: the feed corpus is not at {corpus} (--corpus DIR)")
+        return
+    server = serve(feeds, latency)
+    urls = feed_urls(server, n_feeds)
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = Path(tmp) / "bench.toml"
-        lines = [
-            "[service]",
-            f'database = "{tmp}/bench.db"',
-            f'outbox = "{tmp}/outbox.jsonl"',
-            "allow_private_addresses = true",
-            f"poll_concurrency = {concurrency}",
-            f"poll_per_host = {concurrency}",
-        ]
-        for i, url in enumerate(urls):
-            lines += ["[[feeds]]", f'name = "f{i}"', f'url = "{url}"', 'full_text = "never"']
-        lines += ["[[channels]]", 'name = "x-out"', 'platform = "x"', 'publisher = "outbox"']
-        cfg.write_text("\n".join(lines) + "\n")
-        (first, steady, no_cond), our_rss = in_child(ours, str(cfg), Handler.no_validators)
+        (secs, failed, items, cpu, workers_rss), our_rss = in_child(
+            ours_first, write_config(tmp, urls, concurrency)
+        )
+    timed = min(sample, n_feeds)
+    (naive_secs, naive_cpu), naive_rss = in_child(naive_timed, urls[:timed])
+    scale = n_feeds / timed
+    naive_secs, naive_cpu = naive_secs * scale, naive_cpu * scale
+    server.shutdown()
+    kb = [len(body) // 1024 for body in feeds.values()]
+    print(
+        f"cold first poll of {n_feeds} real-sized feeds ({len(REAL_FEEDS)} corpus files in "
+        f"turn, {min(kb)}-{max(kb)} KB, mean {sum(kb) // len(kb)}"
+        f" KB, each made distinct), {latency * 1000:g} ms latency, {concurrency} in flight"
+    )
+    print(f"{'run':<44}{'seconds':>9}{'feeds/s':>9}{'CPU s':>8}{'failed':>8}{'peak MB':>9}")
+    mine = f"ours: first poll ({items} items recorded)"
+    print(f"{mine:<44}{secs:>9.2f}{n_feeds / secs:>9.1f}{cpu:>8.1f}{failed:>8}{our_rss:>9.0f}")
+    label = f"naive serial poller ({timed} timed)"
+    print(
+        f"{label:<44}{naive_secs:>9.2f}{n_feeds / naive_secs:>9.1f}{naive_cpu:>8.1f}"
+        f"{0:>8}{naive_rss:>9.0f}"
+    )
+    print(
+        "CPU s: ours counts its parse worker processes too. peak MB: the poller's own "
+        f"process (VmHWM); ours' largest parse worker peaked at no more than {workers_rss:.0f} MB"
+    )
+    print(f"first poll: ours {naive_secs / secs:.2f}x the naive poller (goal: 2x)")
+
+
+def run(n_feeds: int, n_items: int, latency: float, concurrency: int, sample: int) -> None:
+    server = serve({f"/feed/{i}.xml": make_feed(i, n_items) for i in range(n_feeds)}, latency)
+    urls = feed_urls(server, n_feeds)
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = write_config(tmp, urls, concurrency)
+        (first, steady, no_cond), our_rss = in_child(ours, cfg, Handler.no_validators)
     Handler.no_validators.clear()  # the naive poller gets every feed whole anyway
     per_feed, naive_rss = in_child(naive_cycle, urls[:sample])
     naive = per_feed * n_feeds
@@ -222,10 +354,20 @@ def run(n_feeds: int, n_items: int, latency: float, concurrency: int, sample: in
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--feeds", type=int, default=200)
-    parser.add_argument("--items", type=int, default=20)
+    parser.add_argument("--real", action="store_true", help="cold first poll of corpus feeds")
+    parser.add_argument("--feeds", type=int, help="feeds polled (200; 1,000 with --real)")
+    parser.add_argument("--items", type=int, default=20, help="items of a synthetic feed")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--naive-sample", type=int, default=300, help="feeds the naive poller gets")
+    parser.add_argument(
+        "--naive-sample", type=int, help="feeds the naive poller gets (300; all with --real)"
+    )
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="the feed corpus (--real)")
     args = parser.parse_args()
-    run(args.feeds, args.items, args.latency, args.concurrency, args.naive_sample)
+    if args.real:
+        n_feeds = args.feeds or 1000
+        sample = args.naive_sample or n_feeds
+        run_real(n_feeds, args.latency, args.concurrency, sample, args.corpus)
+    else:
+        n_feeds = args.feeds or 200
+        run(n_feeds, args.items, args.latency, args.concurrency, args.naive_sample or 300)

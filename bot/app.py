@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.engine.polling import HostLimits
 from bot.feeds import make_http_client, open_source
 from bot.feeds.pagecache import PageCache, pages_path
+from bot.feeds.parsepool import ParsePool
 from bot.lock import nobody_sending
 from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline, PollReport
@@ -57,6 +58,8 @@ def open_pipeline(
     # Article pages read for full text, kept beside the database across restarts.
     full_text = any(f.full_text != "never" and "://" in f.url for f in config.feeds)
     pages = PageCache(pages_path(service.database)) if full_text else None
+    # Big feed documents are parsed in worker processes (started on first use).
+    parser = ParsePool()
     # Publishers get their own client: feed fetching applies stricter size/address rules.
     api_http = httpx.Client(
         timeout=service.timeout,
@@ -91,6 +94,7 @@ def open_pipeline(
                 allow_private=service.allow_private_addresses,
                 deadline=service.feed_deadline,
                 pages=pages,
+                parser=parser,
             )
             for feed in config.feeds
         }
@@ -105,6 +109,7 @@ def open_pipeline(
     finally:
         if llm is not None:
             llm.close()
+        parser.close()
         store.close()
         if pages is not None:
             pages.close()

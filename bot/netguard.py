@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.errors import FetchError
+from bot.httppool import pooled_transport
 
 GUARD_EXTENSION = "syndbot_netguard"
 PIN_EXTENSION = "syndbot_pinned_addresses"  # (host, port, addresses) checked by the hook
@@ -182,6 +183,6 @@ _MAX_ADDRESSES = 3  # try this many of a name's addresses when connecting fails
 def pinned_transport() -> PinnedTransport:
     """The transport ``bot.feeds.fetch.make_http_client`` uses."""
     return PinnedTransport(
-        httpx.HTTPTransport(),
-        httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=0)),
+        pooled_transport(),
+        pooled_transport(limits=httpx.Limits(max_keepalive_connections=0)),
     )

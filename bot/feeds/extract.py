@@ -65,6 +65,9 @@ def derive_title(text: str, *, max_words: int = 12, max_chars: int = 90) -> str:
     return title + ("…" if len(title) < len(" ".join(words)) else "")
 
 
+_PIECE = 2048  # characters of HTML given to ``_ImageFinder`` at a time
+
+
 class _ImageFinder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -88,8 +91,14 @@ def first_image(fragment: str, *, base: str = "") -> Media | None:
     if "<img" not in fragment.lower():
         return None
     finder = _ImageFinder()
-    finder.feed(fragment)
-    finder.close()
+    # In pieces, stopping at the first image: the parser is incremental, so what it finds
+    # is what one pass over the whole fragment finds.
+    for start in range(0, len(fragment), _PIECE):
+        finder.feed(fragment[start : start + _PIECE])
+        if finder.found is not None:
+            break
+    else:
+        finder.close()
     if finder.found is None:
         return None
     url = absolute_http_url(finder.found[0], base)

@@ -21,6 +21,7 @@ from bot.feeds.extract import article_from_page, extract_page
 from bot.feeds.fetch import RawResponse, fetch
 from bot.feeds.pagecache import CachedPage, PageCache
 from bot.feeds.parse import parse_feed
+from bot.feeds.parsepool import ParsePool
 from bot.htmltext import inline_text
 from bot.models import Article
 from bot.protocols import FetchOutcome
@@ -49,6 +50,7 @@ class HttpFeedSource:
         max_bytes: int = 10_000_000,
         allow_private: bool = False,
         pages: PageCache | None = None,
+        parser: ParsePool | None = None,
     ) -> None:
         if full_text not in FULL_TEXT_MODES:
             raise ValueError(f"full_text must be one of {FULL_TEXT_MODES}, not {full_text!r}")
@@ -66,6 +68,8 @@ class HttpFeedSource:
         self.pages_budget = PAGES_BUDGET
         # Pages already read, so later polls (and, with a file, restarts) do not refetch.
         self._pages = pages
+        # Worker processes parsing for every feed of a pipeline; None: in this thread.
+        self._parser = parser
 
     def fetch(self, *, etag: str | None = None, last_modified: str | None = None) -> FetchOutcome:
         raw = fetch(
@@ -87,7 +91,8 @@ class HttpFeedSource:
 
     def outcome(self, raw: RawResponse) -> FetchOutcome:
         """Parse a fetched feed document and fill excerpt-only items from their pages."""
-        parsed = parse_feed(
+        parse = self._parser.parse if self._parser is not None else parse_feed
+        parsed = parse(
             raw.body,
             feed_name=self.name,
             base_url=raw.final_url,
@@ -255,11 +260,13 @@ def open_source(
     allow_private: bool = False,
     deadline: float = FEED_DEADLINE,
     pages: PageCache | None = None,
+    parser: ParsePool | None = None,
 ) -> HttpFeedSource | FileFeedSource:
     """The ``FeedSource`` for a config ``url``: http(s), ``builtin:NAME``, else a file path.
 
     ``deadline`` bounds a whole feed download (a server that drips bytes forever);
-    ``pages`` is where article pages read for full text are kept (shared by all feeds)."""
+    ``pages`` is where article pages read for full text are kept (shared by all feeds);
+    ``parser`` parses the feed documents in worker processes (shared by all feeds)."""
     if url.startswith(("http://", "https://")):
         source = HttpFeedSource(
             name,
@@ -270,6 +277,7 @@ def open_source(
             max_bytes=max_bytes,
             allow_private=allow_private,
             pages=pages,
+            parser=parser,
         )
         source.deadline = deadline
         return source
