@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("syndbot")
 PUSHED_POLL_FACTOR = 4  # a feed with a verified WebSub lease is polled 4 times less often
 FIRST_POLLS_PER_SECOND = 50.0
+# Feeds from which a pipeline parses big feed documents in worker processes.
+PARSE_WORKERS_FROM = 50
 
 
 @contextmanager
@@ -58,8 +60,10 @@ def open_pipeline(
     # Article pages read for full text, kept beside the database across restarts.
     full_text = any(f.full_text != "never" and "://" in f.url for f in config.feeds)
     pages = PageCache(pages_path(service.database)) if full_text else None
-    # Big feed documents are parsed in worker processes (started on first use).
-    parser = ParsePool()
+    # With many feeds, big feed documents are parsed in worker processes (started on
+    # first use), so a poll cycle parses on every core; a site's handful of feeds is
+    # parsed in the poll threads, without a process per core to start and keep.
+    parser = ParsePool() if len(config.feeds) >= PARSE_WORKERS_FROM else None
     # Publishers get their own client: feed fetching applies stricter size/address rules.
     api_http = httpx.Client(
         timeout=service.timeout,
@@ -109,7 +113,8 @@ def open_pipeline(
     finally:
         if llm is not None:
             llm.close()
-        parser.close()
+        if parser is not None:
+            parser.close()
         store.close()
         if pages is not None:
             pages.close()
