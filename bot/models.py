@@ -5,6 +5,7 @@ None of them do I/O. Everything is immutable so ``compose`` stays a pure functio
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -38,9 +39,10 @@ class Article:
     image: Media | None = None
     author: str | None = None
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
-        """Hash of what a reader sees; changes when the article is edited."""
+        """Hash of what a reader sees; changes when the article is edited. Worked out
+        once per article (the summariser's cache asks for it on every platform)."""
         h = hashlib.sha256()
         for part in (self.title, self.content_html or self.excerpt_html, self.url):
             h.update(part.encode("utf-8", "surrogatepass"))

@@ -256,6 +256,7 @@ def _remembered(measure: Measure) -> Measure:
     return remembered
 
 
+@functools.lru_cache(maxsize=256)  # asked on every platform for the same excerpt
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
