@@ -534,3 +534,44 @@ def test_sentence_split_reading_near_each_mark_equals_reading_the_rest(
     from bot.summarise.sentences import split_sentences
 
     assert split_sentences(text, lang) == reference_split(text, lang)
+
+
+@settings(max_examples=500)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [
+                " ",
+                "  ",
+                "\n",
+                "\n\n",
+                "\t",
+                "word",
+                "Word.",
+                "[…]",
+                "[...]",
+                "…",
+                "...",
+                "(…)",
+                "Continue reading",
+                "The post X appeared first on Y.",
+                "Read more",
+                "Photo: AP",
+                "\u00a0",
+                "\u200b",
+                "टाटा।",
+                " → ",
+                "Also read: x",
+                "[Photo credit]",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_an_excerpt_cut_at_its_end_is_still_normalised(text: str) -> None:
+    """What split_truncation leaves of normalised text needs no second normalising: its
+    paragraphs clean to the same either way."""
+    from bot.summarise.text import clean_paragraphs, split_truncation
+
+    raw, _ = split_truncation(normalise_text(text))
+    assert clean_paragraphs(raw, normalised=True) == clean_paragraphs(raw)

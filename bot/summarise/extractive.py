@@ -264,7 +264,7 @@ def _digest(text: str) -> str:
 def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
     """The cleaned excerpt, and whether it is merely the body's opening cut short."""
     raw, truncated = split_truncation(html_to_text(excerpt_html))
-    excerpt = " ".join(clean_paragraphs(raw))
+    excerpt = " ".join(clean_paragraphs(raw, normalised=True))  # only its end was cut
     if not excerpt or not truncated:
         return excerpt, False
     # A cut-short excerpt ends inside a sentence: keep only its whole sentences.
