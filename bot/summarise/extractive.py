@@ -113,7 +113,9 @@ class ExtractiveSummariser:
         if budget <= 0:
             return ""
         analysis = self._analysis(article)
-        measure = _remembered(measure)  # the teaser and the fill are measured twice each
+        # Remembered for this call: the knapsack, the fill and the teaser measure the same
+        # sentences and joined texts again.
+        measure = _remembered(measure)
         whole = _whole_sentences(analysis.ranked, budget, measure, self.weights)
         if analysis.excerpt:
             teaser = _leading_fit(analysis.excerpt, budget, measure, analysis.excerpt_complete)
@@ -212,6 +214,7 @@ def _joined(before: _Sentence, after: _Sentence) -> _Sentence:
 
 def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
     """Whole sentences within budget, else the strongest sentence trimmed or cut to fit."""
+    measure = _remembered(measure)
     return _whole_sentences(ranked, budget, measure, weights) or _shortened(ranked, budget, measure)
 
 
@@ -220,10 +223,11 @@ def _whole_sentences(ranked: _Ranked, budget: int, measure: Measure, weights: Sc
 
     The knapsack over the best-scored sentences, then any leftover room filled best first;
     should a measure not add up over a space-joined text, the plain best-first fill.
+    The callers pass ``measure`` remembering its answers (``_remembered``): the knapsack
+    and the fill measure the same sentences.
     """
     if ranked.strongest is None:
         return ""
-    measure = _remembered(measure)  # the knapsack and the fill measure the same sentences
     pool = ranked.top[:POOL]
     best = [pool[i] for i in best_subset(pool, ranked.conflicts, budget, measure)]
     chosen, spent = _select(ranked.top[POOL:], budget, measure, weights, best)
