@@ -308,21 +308,25 @@ def _score(
 ) -> list[_Sentence]:
     stopwords = STOPWORDS.get((lang or "").split("-")[0].lower(), ALL_STOPWORDS)
     words = [_content_words(t, stopwords) for t in texts]
-    frequency = Counter(w for sentence in words for w in set(sentence))
+    distinct = [frozenset(ws) for ws in words]
+    frequency: Counter[str] = Counter()
+    for sentence_words in distinct:
+        frequency.update(sentence_words)  # in how many sentences each word is
     title_words = set(_content_words(title, stopwords))
     raw_centrality = [
-        sum(frequency[w] for w in set(ws)) / math.sqrt(len(ws)) if ws else 0.0 for ws in words
+        sum(map(frequency.__getitem__, d)) / math.sqrt(len(ws)) if ws else 0.0
+        for ws, d in zip(words, distinct, strict=True)
     ]
     top_centrality = max(raw_centrality, default=0.0) or 1.0
     out: list[_Sentence] = []
-    for index, (text, ws) in enumerate(zip(texts, words, strict=True)):
+    for index, (text, d) in enumerate(zip(texts, distinct, strict=True)):
         position = 1.0 / (1.0 + weights.position_decay * index)
         centrality = raw_centrality[index] / top_centrality
-        overlap = len(title_words & set(ws)) / len(title_words) if title_words else 0.0
+        overlap = len(title_words & d) / len(title_words) if title_words else 0.0
         score = (
             weights.position * position + weights.centrality * centrality + weights.title * overlap
         )
-        out.append(_Sentence(index, text, frozenset(ws), score))
+        out.append(_Sentence(index, text, d, score))
     return out
 
 
