@@ -8,7 +8,8 @@ starts it on loopback and runs this against it.) Summarises 20 articles of the
 CNN/DailyMail sample beside the repo (../shared/corpus/summaries) at 200 and 500
 characters and prints, per summary, the time it took, the requests sent, which
 summariser's text was used and the gate's verdict; then, per budget and overall, the
-median and p95 time per summary, the gate's pass rate and the reasons. Nothing is cached:
+median and p95 time per summary, the gate's pass rate (over all summaries, and over the
+answers it judged: a timeout or endpoint error gives it none) and the reasons. Nothing is cached:
 every summary is asked of the server (the answer cache never answers) and nothing is
 posted. SYNDBOT_LLM_SMOKE_SHOW=1 also prints each answer the model gave. Without
 SYNDBOT_LLM_SMOKE_URL it says so and exits 0: no test run ever needs a model. The key, if
@@ -33,6 +34,7 @@ from bot.llm import LlmSummariser
 from bot.llm.breaker import CircuitBreaker
 from bot.llm.cache import AnswerCache, CacheKey
 from bot.llm.client import ChatClient, Completion
+from bot.llm.summariser import UNAVAILABLE
 from bot.llm.text import clean_answer
 from bot.models import Article
 from bot.observe import NullObserver
@@ -112,10 +114,13 @@ def summary_lines(rows: list[Row]) -> list[str]:
             continue
         seconds = [r.seconds for r in group]
         reasons = Counter(r.reason for r in group)
+        judged = sum(n for r, n in reasons.items() if r not in UNAVAILABLE)
         lines.append(
             f"{label:>9}: {len(group)} summaries, median {statistics.median(seconds):.2f}s, "
             f"p95 {p95(seconds):.2f}s, max {max(seconds):.2f}s per summary; "
-            f"gate pass rate {reasons['ok'] / len(group):.0%} ({reasons['ok']}/{len(group)})"
+            f"gate pass rate {reasons['ok'] / len(group):.0%} ({reasons['ok']}/{len(group)}), "
+            f"of the answers it judged {reasons['ok'] / judged if judged else 0:.0%} "
+            f"({reasons['ok']}/{judged})"
         )
         lines.append(
             f"{'':>9}  reasons: " + ", ".join(f"{r} {n}" for r, n in reasons.most_common())

@@ -63,7 +63,17 @@ def test_reports_time_and_pass_rate_against_a_server(
     assert "200 chars: 1 summaries, median" in per_budget[0]
     assert "gate pass rate 100% (1/1)" in per_budget[0]
     assert "500 chars: 1 summaries" in per_budget[1]
-    assert "gate pass rate 0% (0/1)" in per_budget[1]
+    assert "gate pass rate 0% (0/1), of the answers it judged 0% (0/1)" in per_budget[1]
+
+
+def test_the_pass_rate_over_judged_answers_leaves_out_timeouts() -> None:
+    """A timed-out summary counts in the pass rate over all summaries, not in the rate over
+    the answers the gate judged (it had none to judge)."""
+    smoke = _load()
+    rows = [smoke.Row(200, 1.0, "ok"), smoke.Row(200, 2.0, "name"), smoke.Row(200, 9.0, "timeout")]
+    line = smoke.summary_lines(rows)[0]
+    assert "3 summaries, median 2.00s, p95 9.00s" in line
+    assert "gate pass rate 33% (1/3), of the answers it judged 50% (1/2)" in line
 
 
 def test_asks_the_server_for_every_summary_and_shows_its_answers(
