@@ -6,7 +6,10 @@
 # Env: SYNDBOT_LLM_DIR (the cache), SYNDBOT_LLM_THREADS (default 1: on a 2-core machine
 # shared with other work, llama.cpp's spinning OpenMP threads made 2 threads ~10x slower
 # than 1 for this 135M model, 3-6 against 50-60 tokens/s),
-# SYNDBOT_LLM_READY_WAIT (seconds, default 120), SYNDBOT_LLM_SMOKE_SHOW=1 (print answers).
+# SYNDBOT_LLM_READY_WAIT (seconds, default 120), SYNDBOT_LLM_SMOKE_SHOW=1 (print answers),
+# SYNDBOT_LLM_SMOKE_MAX_WAIT (seconds per article for both its summaries, default 600 here:
+# on a busy 2-core machine a 200-character summary that needs three requests can take 100 s,
+# and the server goes on generating for a request it timed out, delaying the next).
 # Needs the project's venv (.venv, made by `make`) for the smoke run itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,4 +45,4 @@ until python3 -c "import urllib.request as u; u.urlopen('$url/models', timeout=2
 done
 echo "llm-local: $SYNDBOT_LLM_MODEL_NAME ($SYNDBOT_LLM_GGUF) served at $url after $(($(date +%s) - started))s; server log $log"
 SYNDBOT_LLM_SMOKE_URL="$url" SYNDBOT_LLM_SMOKE_MODEL="$SYNDBOT_LLM_MODEL_NAME" \
-  .venv/bin/python bench/llm_smoke.py
+  SYNDBOT_LLM_SMOKE_MAX_WAIT="${SYNDBOT_LLM_SMOKE_MAX_WAIT:-600}" .venv/bin/python bench/llm_smoke.py
