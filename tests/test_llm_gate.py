@@ -297,3 +297,25 @@ def test_initialisms_the_article_does_not_support_are_refused(summary: str, deta
     run or of two letters only are refused like any other invented name."""
     verdict = check(summary, SAFETY, budget=500)
     assert (verdict.reason, verdict.detail) == (Reason.NAME, detail)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Fleetwood won. They're top of the table.",  # seen from SmolLM2-135M
+        "We've seen Fleetwood win. I'm sure they’ll stay top.",
+        "You'll see Fleetwood top the table.",
+    ],
+)
+def test_a_contracted_pronoun_opening_a_sentence_is_not_a_name(summary: str) -> None:
+    """Contracted pronouns ("They're", "We've", "I'm", "You'll") open sentences without
+    naming anyone, though the article never writes them."""
+    article = "Fleetwood are top of the table after a win."
+    assert check(summary, article, budget=500).reason is Reason.OK
+
+
+def test_a_contracted_name_is_still_checked() -> None:
+    """Only common sentence openers lose their contraction: an invented "Smith'll" is a name."""
+    article = "Fleetwood are top of the table after a win."
+    verdict = check("Smith'll keep Fleetwood top.", article, budget=500)
+    assert verdict.reason is Reason.NAME

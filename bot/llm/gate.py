@@ -91,6 +91,7 @@ _POSSESSIVE = regex.compile(r"(?<=\p{L})['’]s?(?![\p{L}])")
 _INDIC = regex.compile(r"[\p{Devanagari}\p{Tamil}\p{Telugu}]+")
 _SENTENCE_END = regex.compile(r"[.!?।॥:;\n]\s*[\"“‘(]*$")
 _NON_WORD = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
+_CONTRACTED = regex.compile(r"(?i)['’](?:re|ve|ll|d|m)$")  # "They're", "We've", "I'm"
 
 
 def check(
@@ -234,13 +235,13 @@ def _near(claimed: Decimal, written: Decimal, values: frozenset[Decimal]) -> boo
 
 def capitalised_runs(text: str) -> Iterable[tuple[str, ...]]:
     """Runs of capitalised Latin words, as written; a common word opening a sentence is not
-    part of a name ("The", "Officials"), nor is the pronoun "I"."""
+    part of a name ("The", "Officials", "They're"), nor is the pronoun "I"."""
     run: list[str] = []
     last_end = -1
     for match in _LATIN_CAP.finditer(text):
         gap = text[last_end : match.start()] if last_end >= 0 else None
         opens_sentence = match.start() == 0 or bool(_SENTENCE_END.search(text[: match.start()]))
-        word = stem(match[0])
+        word = stem(_CONTRACTED.sub("", match[0]))
         if run and gap != " ":
             yield tuple(run)
             run = []
