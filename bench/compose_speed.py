@@ -9,6 +9,8 @@ Run: python bench/compose_speed.py [--repeat 5]
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
 import os
 import statistics
 import sys
@@ -21,12 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # baselines.py
 
 from baselines import fill_by_rank, lexrank_scores
 
-import bot.compose
 from bot.compose import Summaries, compose
 from bot.compose.profiles import PROFILES
 from bot.feeds.parse import parse_feed
 from bot.models import Article, ChannelStyle
-from bot.summarise import ExtractiveSummariser, extractive, split_sentences
+from bot.summarise import ExtractiveSummariser, split_sentences
 from bot.summarise.text import clean_paragraphs, html_to_text
 
 # ../shared/corpus/feeds beside the checkout; SYNDBOT_CORPUS names another (e.g. from a
@@ -80,8 +81,22 @@ def naive(article: Article, limit: int) -> str:
 
 
 def _fresh_caches() -> ExtractiveSummariser:
-    """A new summariser and no remembered plain text: each run pays what a poll pays."""
-    for module, name in ((bot.compose, "_plain_text"), (extractive, "_singular")):
+    """A new summariser and no remembered text: each run pays what a poll pays. Every
+    cache kept by text (cleaned text, simple-sentence counts, plural folding, excerpt
+    digests, parsed templates) is emptied; a module without one is passed over."""
+    caches = (
+        ("bot.compose.draft", "_plain_text"),
+        ("bot.compose", "_plain_text"),  # where it lived before bot/compose/draft.py
+        ("bot.compose.simple", "simple_text"),
+        ("bot.compose.template", "parse_template"),
+        ("bot.summarise.extractive", "_singular"),
+        ("bot.summarise.extractive", "_digest"),
+    )
+    for module_name, name in caches:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue  # an older version, without that module
         remembered = getattr(module, name, None)  # absent in older versions
         if remembered is not None and hasattr(remembered, "cache_clear"):
             remembered.cache_clear()
@@ -99,6 +114,9 @@ def main(repeat: int) -> None:
     for _ in range(repeat):
         # As the pipeline does: one article, every channel, its summaries asked once.
         summariser = _fresh_caches()
+        # New Article objects too: nothing worked out for an article (its content hash)
+        # carries over from the run before.
+        articles = [dataclasses.replace(article) for article in articles]
         per_article = []
         for article in articles:
             start = time.perf_counter()
