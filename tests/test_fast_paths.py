@@ -209,6 +209,28 @@ def test_leading_fit_bisection_equals_trying_every_run(
     assert extractive._leading_fit(sentences, budget, measure) == expected
 
 
+def _draft(
+    platform: str,
+    *,
+    template: str | None = None,
+    title: str = "Tata cuts prices",
+    tags: tuple[str, ...] = (),
+) -> _Draft:
+    """A draft post for ``platform`` with the article link, as compose builds one."""
+    profile = PROFILES[platform]
+    return _Draft(
+        profile=profile,
+        template=template or profile.default_template,
+        limit=profile.limit,
+        title=title,
+        link=profile.format_link("https://evnews.example/a", ChannelStyle(platform=platform)),
+        tags=tags,
+        author="",
+        feed="",
+        lang="en",
+    )
+
+
 _SIMPLE_PIECES = st.sampled_from(
     [
         " ", "  ", "a", "Z", "9", ".", ". ", ".x", "e.g.", "U.S.", "://", "http://x.org/a",
@@ -244,19 +266,7 @@ def test_simple_text_shortcut_costs_what_cleaning_and_counting_cost(
     characters the platform escapes) is costed from its length, bytes or X weight: the
     same number cleaning, escaping and counting the framed post gives, on every platform
     (and the shortcut is not taken where it would not be)."""
-    profile = PROFILES[platform]
-    style = ChannelStyle(platform=platform)
-    draft = _Draft(
-        profile=profile,
-        template=profile.default_template,
-        limit=profile.limit,
-        title="Tata cuts prices",
-        link=profile.format_link("https://evnews.example/a", style),
-        tags=tags,
-        author="",
-        feed="",
-        lang="en",
-    )
+    draft = _draft(platform, tags=tags)
     fixed = draft.measure("")
     fast = _InContext(draft, fixed, cap)
     slow = _InContext(draft, fixed, cap)
@@ -271,19 +281,8 @@ def test_simple_text_shortcut_is_taken_for_plain_english_on_most_platforms() -> 
 
     assert simple_text("Tata’s “new” EV costs less—by 12%…") is not None
     taking = set()
-    for platform, profile in PROFILES.items():
-        style = ChannelStyle(platform=platform)
-        draft = _Draft(
-            profile=profile,
-            template=profile.default_template,
-            limit=profile.limit,
-            title="Tata cuts prices",
-            link=profile.format_link("https://evnews.example/a", style),
-            tags=(),
-            author="",
-            feed="",
-            lang="en",
-        )
+    for platform in PROFILES:
+        draft = _draft(platform)
         if _InContext(draft, draft.measure(""), None)._simple_cost is not None:
             taking.add(platform)
     assert taking == set(PROFILES) - {"telegram"}
@@ -367,18 +366,7 @@ def test_bare_length_from_the_counted_frame_equals_rendering_without_a_summary(
     """The post without a summary, counted from the frame already counted for fitting,
     is what rendering it and counting it gives, whatever the template's line breaks."""
     profile = PROFILES[platform]
-    style = ChannelStyle(platform=platform)
-    draft = _Draft(
-        profile=profile,
-        template=template or profile.default_template,
-        limit=profile.limit,
-        title=title,
-        link=profile.format_link("https://evnews.example/a", style),
-        tags=tags,
-        author="",
-        feed="",
-        lang="en",
-    )
+    draft = _draft(platform, template=template, title=title, tags=tags)
     rendered = draft._render(profile.escape(""))[0]
     assert draft.measure("") == profile.fit_measure(rendered)
 
