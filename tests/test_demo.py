@@ -21,24 +21,31 @@ SENT = re.compile(r"INFO\s+sent channel=(\S+) item=(\S+) \"(.+)\" (\S+) \((\d+)/
 def _run_until(
     cwd: Path, outbox: Path, lines: int, *, at_least: float, verbose: bool = False
 ) -> tuple[str, str]:
-    """`syndbot run` until the outbox has ``lines`` lines; (stdout, stderr) after SIGTERM."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "-c", str(CONFIG), *(["-v"] if verbose else []), "run"],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    started = time.monotonic()
-    try:
-        while time.monotonic() - started < 60:
-            count = len(outbox.read_text(encoding="utf-8").splitlines()) if outbox.exists() else 0
-            if count >= lines and time.monotonic() - started >= at_least:
-                break
-            time.sleep(0.2)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+    """`syndbot run` until the outbox has ``lines`` lines; (stdout, stderr) after SIGTERM.
+
+    Its output goes to files, not pipes: with -v it prints more than a pipe holds, and a
+    pipe nobody reads would stop the service mid-write."""
+    stdout_path, stderr_path = cwd / "stdout.txt", cwd / "stderr.txt"
+    with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "-c", str(CONFIG), *(["-v"] if verbose else []), "run"],
+            cwd=cwd,
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+        )
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < 60:
+                text = outbox.read_text(encoding="utf-8") if outbox.exists() else ""
+                if len(text.splitlines()) >= lines and time.monotonic() - started >= at_least:
+                    break
+                time.sleep(0.2)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    out = stdout_path.read_text(encoding="utf-8")
+    err = stderr_path.read_text(encoding="utf-8")
     assert proc.returncode == 0, err
     return out, err
 
