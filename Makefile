@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)  ## start the service on config/syndbot.toml (demo feed -> var/outbox.jsonl)
 	$(BIN)/syndbot run
 
-test: $(STAMP)  ## ruff, mypy on bot/, the whole suite
+test: $(STAMP)  ## ruff, mypy on bot/, the suite but its slow crash/fault suites
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot
@@ -33,7 +33,10 @@ test: $(STAMP)  ## ruff, mypy on bot/, the whole suite
 	  fi; \
 	  bash .ci/pds-setup.sh >/dev/null; \
 	fi
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow"
+
+test-slow: $(STAMP)  ## the crash, fault and fleet-kill suites (minutes each; .ci/run runs them)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m slow
 
 bench: $(STAMP)
 	$(BIN)/python bench/compose_speed.py
