@@ -14,21 +14,19 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.compose.profiles import ESCAPED_CHARS
 from bot.compose.template import is_clean_line
-from bot.compose.xlength import _SCALE, _segment_weight
+from bot.compose.xlength import _SCALE, DOT_LETTER, MAY_START_EMOJI, _segment_weight
 from bot.textfit import may_join
 
 # ((length, UTF-8 bytes, X weight), the characters in it some platform escapes)
 SimpleText = tuple[tuple[int, int, int], frozenset[str]]
 
-_DOT_LETTER = re.compile(r"\.[^\W\d_]")  # "." then a letter: where a domain's TLD could start
-# What an emoji can start with (or a keycap needs), astral characters, as ``xlength``'s
-# emoji pattern sees them (tests/test_fast_paths.py checks it over all of Unicode).
-NOT_SIMPLE = re.compile(
-    "[\u00a9\u00ae\u203c\u2049\u20e3\u2122\u2139\u2194-\u2bff\u3030\u303d\u3297\u3299"
-    "\U00010000-\U0010ffff]"
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# Every character some platform escapes (``profiles.ESCAPED_CHARS``).
+_ESCAPABLE = re.compile(
+    "[" + re.escape("".join(sorted(set("".join(ESCAPED_CHARS.values()))))) + "]"
 )
-_ESCAPABLE = re.compile(r"[\\|{}@\[\]()<>#*_~&]")  # what some platform escapes
 
 
 @functools.lru_cache(maxsize=4096)
@@ -36,9 +34,9 @@ def simple_text(text: str) -> SimpleText | None:
     """``text``'s counts when it is simple (see the module), else None."""
     if not text or not is_clean_line(text):
         return None
-    if "://" in text or _DOT_LETTER.search(text) or "www." in text.lower():
+    if "://" in text or DOT_LETTER.search(text) or "www." in text.lower():
         return None
-    if NOT_SIMPLE.search(text) or may_join(text):
+    if MAY_START_EMOJI.search(text) or _ASTRAL.search(text) or may_join(text):
         return None
     weight = len(text) if text.isascii() else _segment_weight(text) // _SCALE
     return (len(text), len(text.encode()), weight), frozenset(_ESCAPABLE.findall(text))

@@ -28,7 +28,7 @@ _DEFAULT_WEIGHT = 200
 _LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 _FIRST_LIGHT_END = chr(_LIGHT_RANGES[0][1])
 _HEAVY = re.compile("[^" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _LIGHT_RANGES) + "]")
-_DOT_LETTER = re.compile(r"\.[^\W\d_]")  # "." then a letter: where a TLD could start
+DOT_LETTER = re.compile(r"\.[^\W\d_]")  # "." then a letter: where a TLD could start
 _INVALID_CHARS = frozenset("\ufffe\ufeff\uffff")
 _MAX_URL_LENGTH = 4096
 _MAX_LABEL_LENGTH = 63
@@ -66,7 +66,7 @@ _TCO = re.compile(rf"^https?://t\.co/([a-z0-9]+)(?:\?{_QUERY}*{_QUERY_END})?", r
 _PICTO = r"(?:\p{Extended_Pictographic}|\p{Emoji_Presentation})(?:\p{Emoji_Modifier}|\uFE0F)?"
 # Every code point an ``_EMOJI`` match can start with or needs (the keycap's U+20E3), and
 # more: tests/test_compose_fast_measure.py checks it against ``_EMOJI`` over all of Unicode.
-_MAY_START_EMOJI = re.compile(
+MAY_START_EMOJI = re.compile(
     "[\u00a9\u00ae\u203c\u2049\u20e3\u2122\u2139\u2194-\u2bff\u3030\u303d\u3297\u3299"
     "\U0001f000-\U0010ffff]"
 )
@@ -130,7 +130,7 @@ def _windows(text: str) -> list[tuple[int, int]]:
     letter; none has those three characters), widened by one character on each side so
     the big URL pattern sees what precedes and follows, as it would in the whole text."""
     windows: list[tuple[int, int]] = []
-    for found in _DOT_LETTER.finditer(text):
+    for found in DOT_LETTER.finditer(text):
         dot = found.start()
         if windows and dot < windows[-1][1]:
             continue  # in the run already taken
@@ -192,7 +192,7 @@ def _valid_length(url: str, protocol: str, domain: str) -> bool:
 
 def emoji_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` code point spans of each emoji sequence in ``text``."""
-    if not _MAY_START_EMOJI.search(text):
+    if not MAY_START_EMOJI.search(text):
         return []  # Latin, Indic and most text: the standard library rules it out sooner
     return [match.span() for match in _EMOJI.finditer(text)]
 
