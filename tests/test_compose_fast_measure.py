@@ -6,7 +6,8 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.compose import PROFILES, _Draft
+from bot.compose.draft import _Draft
+from bot.compose.profiles import PROFILES
 from bot.compose.xlength import _char_weight, _extract, _segment_weight, extract_urls
 from bot.models import ChannelStyle
 from bot.textfit import grapheme_count

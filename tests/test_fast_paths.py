@@ -15,7 +15,8 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.compose import PROFILES, _Draft, _InContext
+from bot.compose.draft import _Draft, _InContext
+from bot.compose.profiles import PROFILES
 from bot.htmltext import BLANK_LINES, normalise_text
 from bot.models import ChannelStyle
 from bot.summarise import extractive
