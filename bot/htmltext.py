@@ -20,6 +20,7 @@ _SKIP_TAGS = frozenset(
     {
         "script", "style", "noscript", "template", "svg", "math", "iframe", "object",
         "figcaption", "nav", "button", "select", "textarea", "form", "head", "title",
+        "applet",
     }
 )  # fmt: skip
 # Class names WordPress and share plugins put on captions, widgets and "related" boxes.

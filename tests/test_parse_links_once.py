@@ -7,6 +7,7 @@ from typing import Any
 import feedparser
 import pytest
 
+from bot.feeds import links
 from bot.feeds.parse import parse_feed
 
 FEED = "https://ev.example/feed/"
@@ -24,16 +25,22 @@ def _rss(bodies: list[str]) -> bytes:
 
 @pytest.fixture
 def resolver_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Each HTML fragment feedparser's link resolver parses (feedparser's own pass too)."""
+    """Each HTML fragment whose links are rewritten (feedparser's own resolver pass too)."""
     runs: list[str] = []
     original = feedparser.urls.resolve_relative_uris
+    rewrite = links._rewrite
 
     def counted(html: str, *args: Any) -> Any:
         runs.append(html)
         return original(html, *args)
 
+    def rewrite_counted(html: str, base: str) -> str:
+        runs.append(html)
+        return rewrite(html, base)
+
     monkeypatch.setattr(feedparser.urls, "resolve_relative_uris", counted)
     monkeypatch.setattr(feedparser.mixin, "resolve_relative_uris", counted)
+    monkeypatch.setattr(links, "_rewrite", rewrite_counted)
     return runs
 
 
@@ -64,7 +71,7 @@ def test_relative_links_are_resolved_exactly_once(resolver_runs: list[str]) -> N
 
 
 def test_unsafe_schemes_still_go_through_the_resolver(resolver_runs: list[str]) -> None:
-    """A javascript: link is not mistaken for an absolute one: the resolver drops it."""
+    """A javascript: link is not mistaken for an absolute one: the resolver empties it."""
     parsed = parse_feed(
         _rss(['<p><a href="javascript:alert(1)">x</a></p>']), feed_name="ev", base_url=FEED
     )

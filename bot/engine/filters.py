@@ -27,6 +27,11 @@ from bot.models import Article
 
 _WORD_CHAR = r"[\p{L}\p{M}\p{N}\u200c\u200d_]"
 _TAG = regex.compile(r"<[^>]*>")
+# Feed HTML is not sanitised (bot.feeds.parse): script and style text and comments are
+# markup, not words of the summary; an unclosed one runs to the end, as a browser reads it.
+_HIDDEN = regex.compile(
+    r"<(script|style)\b.*?(?:</\1[^>]*>|$)|<!--.*?(?:-->|$)", regex.IGNORECASE | regex.DOTALL
+)
 _SPACE = regex.compile(r"\s+")
 REGEX_TIMEOUT = 0.5  # seconds; feed text is hostile, a pattern must not hang the service
 
@@ -154,7 +159,7 @@ def _not_included(found: _Searched, filters: Filters) -> Iterator[tuple[str, str
 def searchable_text(article: Article) -> str:
     """Title and summary as plain NFC text (the body when there is no summary)."""
     summary = article.excerpt_html or article.content_html
-    plain = html.unescape(_TAG.sub(" ", summary))
+    plain = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", summary)))
     return _normal(f"{html.unescape(article.title)}\n{plain}")
 
 

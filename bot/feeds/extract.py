@@ -65,6 +65,9 @@ def derive_title(text: str, *, max_words: int = 12, max_chars: int = 90) -> str:
     return title + ("…" if len(title) < len(" ".join(words)) else "")
 
 
+# An image URL with a scheme other than http(s) (data:, javascript:...): never the picture,
+# like a data: placeholder of a lazy-loaded image; a relative URL is resolved later.
+_NOT_HTTP = re.compile(r"\s*(?!https?:)[a-zA-Z][a-zA-Z0-9+.-]*:", re.IGNORECASE)
 _PIECE = 2048  # characters of HTML given to ``_ImageFinder`` at a time
 
 
@@ -80,9 +83,9 @@ class _ImageFinder(HTMLParser):
         if any(values.get(dim, "").strip() in ("0", "1") for dim in ("width", "height")):
             return  # tracking pixel
         src = values.get("src", "")
-        if not src or src.startswith("data:"):
+        if not src or _NOT_HTTP.match(src):
             src = values.get("data-src", "") or values.get("data-lazy-src", "")
-        if src and not src.startswith("data:") and not _TRACKER_IMAGE.search(src):
+        if src and not _NOT_HTTP.match(src) and not _TRACKER_IMAGE.search(src):
             self.found = (src, values.get("alt", ""))
 
 

@@ -25,22 +25,19 @@ from bot.errors import ParseError
 from bot.feeds.doc import FeedDoc, RawItem, normalise_lang
 from bot.feeds.extract import absolute_http_url, derive_title, first_image
 from bot.feeds.jsonfeed import parse_json_feed
+from bot.feeds.links import resolve_links
 from bot.feeds.xmlguard import describe_non_feed, prepare_xml
 from bot.htmltext import inline_text
 from bot.models import Article, Media
 from bot.urls import normalise_url
 
 MAX_ITEMS = 500
+SANITIZE_HTML = False  # feedparser's HTML sanitiser (see ``_read_xml``); tests turn it on
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Character references such as &#1; survive the byte-level clean-up in ``xmlguard``.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SCHEME = re.compile(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
-# A URL attribute feedparser's resolver rewrites whose value is not plainly http(s)://...
-_URL_ATTRIBUTES = "href|src|cite|background|action|longdesc|profile|usemap|codebase|classid|data"
-_NOT_ABSOLUTE = re.compile(
-    rf"\b(?:{_URL_ATTRIBUTES}|poster)\s*+=\s*+[\"']?+\s*+(?!https?://)", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True)
@@ -100,10 +97,18 @@ def _read_xml(body: bytes, *, base_url: str, content_type: str | None) -> FeedDo
     # No Content-Location: feedparser would resolve relative guids against it, and item
     # identity must not change when the feed moves. ``_finalise`` resolves links instead.
     headers = {"content-type": prepared.content_type} if prepared.content_type else {}
-    # Links in content are resolved once, by ``_resolve_links`` (feedparser would make a
+    # Links in content are resolved once, by ``resolve_links`` (feedparser would make a
     # second, slow pass over every item's HTML; ``content_base`` keeps its xml:base).
+    # No sanitising either: it was a third pass over every item's HTML, a third of a cold
+    # poll's CPU, and feed HTML is untrusted wherever it goes anyway (a JSON Feed's or an
+    # article page's never went through it): it becomes text through ``html_to_text``,
+    # which drops scripts and styles; images and links must be http(s); the web page
+    # escapes everything. tests/test_parse_unsanitised.py holds both to that.
     result = feedparser.parse(
-        io.BytesIO(prepared.body), response_headers=headers, resolve_relative_uris=False
+        io.BytesIO(prepared.body),
+        response_headers=headers,
+        resolve_relative_uris=False,
+        sanitize_html=SANITIZE_HTML,
     )
     feed = result.get("feed", {})
     entries = result.get("entries", [])
@@ -277,19 +282,6 @@ def _bad_link(position: int, item: RawItem) -> str:
     )
 
 
-def _resolve_links(fragment: str, base: str) -> str:
-    """Relative and protocol-relative ``href``/``src`` in ``fragment`` made absolute.
-
-    Most feeds write absolute links: then the HTML is not parsed at all. Anything else
-    (relative, ``javascript:``, an entity-encoded scheme) goes through feedparser's
-    resolver, which also drops unsafe schemes.
-    """
-    if not base or not _NOT_ABSOLUTE.search(fragment):
-        return fragment
-    resolved: str = feedparser.urls.resolve_relative_uris(fragment, base, "utf-8", "text/html")
-    return resolved
-
-
 def _article(
     item: RawItem, *, feed_name: str, item_id: str, link: str, lang: str | None, base: str
 ) -> Article:
@@ -309,8 +301,8 @@ def _article(
         item_id=item_id,
         url=link,
         title=title or "(untitled)",
-        content_html=_resolve_links(item.content_html, base),
-        excerpt_html=_resolve_links(item.excerpt_html, base),
+        content_html=resolve_links(item.content_html, base),
+        excerpt_html=resolve_links(item.excerpt_html, base),
         lang=item.lang or lang,
         published=item.published,
         updated=item.updated,
