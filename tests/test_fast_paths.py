@@ -6,6 +6,7 @@ regex normalisation, and sentence selection that measures every joined text.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import unicodedata
 from collections.abc import Callable
@@ -81,6 +82,86 @@ def reference_whole_sentences(ranked: object, budget: int, measure: Callable[[st
     return extractive._join(chosen)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    index: int
+    text: str
+    score: float
+
+
+def reference_best_subset(
+    pool: list[_Entry], conflicts: list[int], budget: int, measure: Callable[[str], int]
+) -> list[int]:
+    """The knapsack as first written: every state grown, the frontier sorted each time."""
+    separator = measure(" ")
+    frontier: list[tuple[int, float, int]] = [(0, 0.0, 0)]
+    for position, candidate in enumerate(pool):
+        cost = measure(candidate.text)
+        if cost > budget:
+            continue
+        value = candidate.score * cost
+        grown = [
+            (spent + cost + (separator if mask else 0), worth + value, mask | 1 << position)
+            for spent, worth, mask in frontier
+            if not mask & conflicts[position]
+            and spent + cost + (separator if mask else 0) <= budget
+        ]
+        states = sorted(frontier + grown, key=lambda state: (state[0], -state[1]))
+        frontier = []
+        for state in states:
+            if not frontier or state[1] > frontier[-1][1]:
+                frontier.append(state)
+    best = max(frontier, key=lambda state: (state[1], -state[0]))
+    return [i for i in range(len(pool)) if best[2] >> i & 1]
+
+
+@settings(max_examples=3000)
+@given(
+    entries=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=70),
+            st.sampled_from([0.0, 0.25, 0.3, 0.5, 0.7, 1.0, 1.0, 1.2, 1.5, 2.0, 1 / 3]),
+        ),
+        max_size=extractive.POOL,
+    ),
+    clash=st.integers(min_value=0, max_value=(1 << extractive.POOL) ** 2),
+    budget=st.integers(min_value=-5, max_value=200),
+    separator=st.sampled_from([0, 1, 1, 1, 2, 3]),
+    negative=st.sampled_from([None, None, None, "cost", "score", "separator"]),
+)
+@example(  # equal worths and equal costs from different sets
+    entries=[(10, 1.0), (5, 1.0), (4, 1.0), (10, 1.0), (20, 0.5), (9, 1.0)],
+    clash=0,
+    budget=20,
+    separator=0,
+    negative=None,
+)
+def test_pruned_knapsack_chooses_what_the_sorted_frontier_chooses(
+    entries: list[tuple[int, float]],
+    clash: int,
+    budget: int,
+    separator: int,
+    negative: str | None,
+) -> None:
+    """Merging the frontier instead of sorting it, and dropping states that cannot catch
+    up with the best, choose the very set the plain frontier knapsack chooses: ties in
+    worth and in cost, zero costs and scores, clashes, and (taking the plain way) negative
+    costs, scores or separators."""
+    size = len(entries)
+    conflicts = [(clash >> (i * size)) & ((1 << size) - 1) & ~(1 << i) for i in range(size)]
+    costs = {f"s{i}": cost for i, (cost, _) in enumerate(entries)}
+    costs[" "] = separator
+    pool = [_Entry(i, f"s{i}", score) for i, (_, score) in enumerate(entries)]
+    if negative == "cost" and pool:
+        costs["s0"] = -3
+    elif negative == "score" and pool:
+        pool[-1] = _Entry(size - 1, pool[-1].text, -0.5)
+    elif negative == "separator":
+        costs[" "] = -1
+    expected = reference_best_subset(pool, conflicts, budget, costs.__getitem__)
+    assert extractive.best_subset(pool, conflicts, budget, costs.__getitem__) == expected
+
+
 def framed(text: str) -> int:
     """In-context style: a frame adds two line breaks to any non-empty summary."""
     return len(text) + 2 if text.strip() else 0
@@ -135,7 +216,7 @@ def test_selection_without_measuring_joins_equals_measuring_every_join(
     ranked = _rank(_ARTICLE, lang=None, title="Tata cuts Nexon EV price", weights=ScoreWeights())
     assert len(ranked.top) > 2 * extractive.POOL  # sentences beyond the knapsack's pool
     for budget in range(0, 900, 3):
-        assert _whole_sentences(ranked, budget, measure, ScoreWeights()) == (
+        assert _whole_sentences(ranked, budget, measure) == (
             reference_whole_sentences(ranked, budget, measure)
         ), budget
 
