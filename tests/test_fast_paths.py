@@ -377,7 +377,8 @@ _MARKUP = st.sampled_from(
         "<![CDATA[x]]>", "<!DOCTYPE html>", "<?php ?>", "<script>", "</script>", "<style>",
         "&amp;", "&lt;", "&nbsp;", "&nbsp", "&#x41;", "&#65", "&", "<", ">", "< p>", "<p",
         "</", "</p", "<a href='x' disabled>", "<a b=\"1\" b=\"2\">", "<p\nclass=\"caption\">",
-        "text", " ", "\n", "é", "टाटा", "\"", "'", "=", "/",
+        "text", " ", "\n", "é", "टाटा", "\"", "'", "=", "/", "<span CLASS=\"caption\">",
+        "<b class=caption class=x>", "<b class=x CLASS='caption'>", "<i class>", "<i clas=nav>",
     ]
 )  # fmt: skip
 
