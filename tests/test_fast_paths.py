@@ -643,3 +643,52 @@ def test_an_excerpt_cut_at_its_end_is_still_normalised(text: str) -> None:
 
     raw, _ = split_truncation(normalise_text(text))
     assert clean_paragraphs(raw, normalised=True) == clean_paragraphs(raw)
+
+
+@settings(max_examples=1000)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [".", "!", "?", "…", "।", "॥", "。", "！", "？", '"', "'", "”", "’", "»", "›", ")",
+             "]", "(", "[", "“", "a", "टाटा", " ", "\n", "\r", ",", "...", "x.y"]
+        ),
+        max_size=12,
+    ).map("".join)
+)  # fmt: skip
+def test_complete_sentence_test_from_the_end_equals_the_regex_search(text: str) -> None:
+    """Reading a sentence from its end for a full stop and closing quotes tells complete
+    sentences exactly as searching it with the pattern does (line breaks included)."""
+    from bot.summarise.candidates import _COMPLETE, ends_complete
+
+    assert ends_complete(text) == bool(_COMPLETE.search(text))
+
+
+@settings(max_examples=500)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            ["the", "The", "logs", "log", "Stories", "bus", "class", "ies", "xies", "a", "I",
+             "é", "नेक्सॉन", "की", "EVs", "ŉ", "ǅ", "İs", " ", ", ", "12", "ß"]
+        ),
+        max_size=15,
+    ).map(" ".join),
+    lang=st.sampled_from(["en", "hi", "ta", "xx"]),
+)  # fmt: skip
+def test_content_words_from_the_learnt_table_equal_filtering_each_word(
+    text: str, lang: str
+) -> None:
+    """Words looked up in the table of learnt forms (also after it is emptied) come out
+    as filtering stop words and folding plurals word by word gives them."""
+    from bot.summarise.stopwords import ALL_STOPWORDS, STOPWORDS
+
+    stopwords = STOPWORDS.get(lang, ALL_STOPWORDS)
+    words = extractive._WORD.findall(text.casefold())
+    expected = [
+        extractive._singular(w)
+        for w in words
+        if w not in stopwords and (len(w) > 1 or not w.isascii())
+    ]
+    assert extractive._content_words(text, stopwords) == expected
+    assert extractive._content_words(text, stopwords) == expected  # from the table
+    extractive._CONTENT_FORMS.cache_clear()
+    assert extractive._content_words(text, stopwords) == expected

@@ -16,7 +16,9 @@ from bot.summarise.sentences import split_sentences
 from bot.summarise.text import is_boilerplate
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-_COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")
+_COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")  # what ``ends_complete`` tells
+_STOP_TUPLE = tuple(".!?…।॥。！？")
+_CLOSERS = "\"'”’»›)]"
 _LETTERS = regex.compile(r"\p{L}")
 # "injuries ." / "word ," come from inline tags closed after a space: glue them back.
 _SPACE_BEFORE_PUNCT = regex.compile(r"(?<=[\p{L}\p{M}\p{N}])\s+([.,;:!?।॥])(?=\s|$)")
@@ -63,12 +65,22 @@ def candidate_sentences(text: str, lang: str | None) -> list[str]:
     ]
     real = [s for s in sentences if not _is_furniture(s)] or sentences
     # Headings, list items and "Sale:" lead-ins have no full stop: use them only as a last resort.
-    real = [s for s in real if _COMPLETE.search(s)] or real
+    real = [s for s in real if ends_complete(s)] or real
     # Half of a quotation split across sentences ('"It is not cheap.') reads as a fragment.
     real = [s for s in real if _quotes_balanced(s)] or real
     if real:
         real[0] = _DATELINE.sub("", real[0]) or real[0]
     return real
+
+
+def ends_complete(sentence: str) -> bool:
+    """Does ``sentence`` end with a full stop (or "!", "?", "।"…), then only closing quotes
+    or brackets? ``_COMPLETE.search`` without scanning the sentence for it: its "$" also
+    matches before a final line break."""
+    stops = _STOP_TUPLE
+    if sentence.rstrip(_CLOSERS).endswith(stops):
+        return True
+    return sentence.endswith("\n") and sentence[:-1].rstrip(_CLOSERS).endswith(stops)
 
 
 def _quotes_balanced(sentence: str) -> bool:

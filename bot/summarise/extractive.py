@@ -26,7 +26,7 @@ from operator import attrgetter
 import regex
 
 from bot.models import Article
-from bot.summarise.candidates import candidate_sentences, leans_on_previous
+from bot.summarise.candidates import candidate_sentences, ends_complete, leans_on_previous
 from bot.summarise.select import POOL, best_subset, trimmed
 from bot.summarise.sentences import split_sentences
 from bot.summarise.stopwords import ALL_STOPWORDS, STOPWORDS
@@ -277,16 +277,21 @@ def _shortened(ranked: _Ranked, budget: int, measure: Measure) -> str:
 
 
 def _remembered(measure: Measure) -> Measure:
-    """``measure`` with its answers kept for the length of one call (measures are pure)."""
-    seen: dict[str, int] = {}
+    """``measure`` with its answers kept for the length of one call (measures are pure).
+    A text asked again costs one dict look-up, without a Python call."""
+    return _Answers(measure).__getitem__
 
-    def remembered(text: str) -> int:
-        found = seen.get(text)
-        if found is None:
-            found = seen[text] = measure(text)
+
+class _Answers(dict[str, int]):
+    """Text -> ``measure(text)``, each asked of ``measure`` once."""
+
+    def __init__(self, measure: Measure) -> None:
+        super().__init__()
+        self.measure = measure
+
+    def __missing__(self, text: str) -> int:
+        found = self[text] = self.measure(text)
         return found
-
-    return remembered
 
 
 @functools.lru_cache(maxsize=256)  # asked on every platform for the same excerpt
@@ -302,7 +307,7 @@ def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
         return excerpt, False
     # A cut-short excerpt ends inside a sentence: keep only its whole sentences.
     sentences = split_sentences(excerpt)
-    if sentences and not _COMPLETE.search(sentences[-1]):
+    if sentences and not ends_complete(sentences[-1]):
         sentences = sentences[:-1]
     whole = " ".join(sentences)
     excerpt_words = _WORD.findall(excerpt.casefold())[:-1]  # the last word may be cut
@@ -316,11 +321,44 @@ def _words_begin(text: str, words: list[str]) -> bool:
 
 
 def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
-    words = _WORD.findall(text.casefold())
-    return [_singular(w) for w in words if w not in stopwords and (len(w) > 1 or not w.isascii())]
+    """The words of ``text`` that carry content, case-folded and singular."""
+    table = _CONTENT_FORMS.get(stopwords)
+    if table is None:
+        table = _CONTENT_FORMS.setdefault(stopwords, _ContentForms(stopwords))
+    return [form for form in map(table.__getitem__, _WORD.findall(text.casefold())) if form]
 
 
-@functools.lru_cache(maxsize=1 << 16)  # every article repeats its words
+class _ContentForms(dict[str, str]):
+    """Case-folded word -> the form ``_content_words`` keeps ("" for none), learnt as
+    words come: every article repeats its words, and a hit costs one dict look-up."""
+
+    LIMIT = 1 << 16  # forgotten all at once beyond this many words
+
+    def __init__(self, stopwords: frozenset[str]) -> None:
+        super().__init__()
+        self.stopwords = stopwords
+
+    def __missing__(self, word: str) -> str:
+        if word in self.stopwords or (len(word) <= 1 and word.isascii()):
+            form = ""
+        else:
+            form = _singular(word)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[word] = form
+        return form
+
+
+class _ContentFormTables(dict[frozenset[str], _ContentForms]):
+    """A ``_ContentForms`` per stop-word list; ``cache_clear`` as an lru_cache has."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
+_CONTENT_FORMS = _ContentFormTables()
+
+
 def _singular(word: str) -> str:
     """English plural folded to its singular ("logs" matches "log"); other words as they are."""
     if not word.isascii() or len(word) <= 3:
@@ -457,7 +495,7 @@ def _leading_fit(
 
 def _complete_run(sentences: Sequence[str]) -> int:
     """How many of ``sentences`` come before the first one cut short (no full stop)."""
-    return next((i for i, s in enumerate(sentences) if not _COMPLETE.search(s)), len(sentences))
+    return next((i for i, s in enumerate(sentences) if not ends_complete(s)), len(sentences))
 
 
 def _same_words(text: str, other: str) -> bool:
