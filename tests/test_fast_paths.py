@@ -692,3 +692,22 @@ def test_content_words_from_the_learnt_table_equal_filtering_each_word(
     assert extractive._content_words(text, stopwords) == expected  # from the table
     extractive._CONTENT_FORMS.cache_clear()
     assert extractive._content_words(text, stopwords) == expected
+
+
+@settings(max_examples=1000)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            ["The", "a", "I", "12", "x1", "U.S.", "—", "“Yes", "said,", "(AP)", "...", "_", "é",
+             "टाटा", "கார்", "e\u0301", "ǅ", "Ⅻ", "²", " ", "  ", "\n", "\t", "\u00a0", "-"]
+        ),
+        max_size=8,
+    ).map("".join)
+)  # fmt: skip
+def test_three_plain_opening_words_are_three_lettered_words(text: str) -> None:
+    """A sentence the quick test says opens on three plain words has three words with a
+    letter in them, as the word-by-word regex scan says."""
+    from bot.summarise.candidates import _has_lettered_words, _opens_on_three_words
+
+    if _opens_on_three_words(text):
+        assert _has_lettered_words(text, 3)

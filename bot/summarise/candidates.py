@@ -90,10 +90,27 @@ def _quotes_balanced(sentence: str) -> bool:
 def _is_furniture(sentence: str) -> bool:
     """Bylines, timestamps, fragments like "By ." and inline "Also read: …" that feeds leak."""
     return (
-        not _has_lettered_words(sentence, 3)
+        not (_opens_on_three_words(sentence) or _has_lettered_words(sentence, 3))
         or bool(_BYLINE.match(sentence))
         or is_boilerplate(sentence)
     )
+
+
+def _opens_on_three_words(sentence: str) -> bool:
+    """Do the first three space-separated pieces of ``sentence`` each hold one word of
+    ASCII letters, punctuation aside? Then it has three words with a letter in them
+    (``_has_lettered_words``), as most sentences do, told without a regex."""
+    pieces = sentence.split(None, 3)
+    if len(pieces) < 3:
+        return False
+    for piece in pieces[:3]:
+        core = piece.strip(_PUNCTUATION)
+        if not (core.isascii() and core.isalpha()):
+            return False
+    return True
+
+
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»—–…"  # none is a letter, mark or digit
 
 
 def _has_lettered_words(sentence: str, wanted: int) -> bool:
