@@ -593,6 +593,10 @@ def reference_split(text: str, lang: str | None = None) -> list[str]:
     ).map("".join),
     lang=st.sampled_from([None, "en", "hi", "ta", "te"]),
 )
+@example(
+    text="It rose. (he said so) Then. [it fell] Now. «Non» Yes. ‹a› No. {b} Mr. 'x'", lang=None
+)
+@example(text="Rao met (Dr. Rao) and “U.S. officials” at ‘J. Doe’s’ place.", lang="en")
 def test_sentence_split_reading_near_each_mark_equals_reading_the_rest(
     text: str, lang: str | None
 ) -> None:
