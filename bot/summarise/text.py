@@ -120,7 +120,7 @@ def _may_read_more(line: str) -> bool:
     return (
         "read" in folded
         or "perma" in folded
-        or any(phrase in line for phrase in ("पढ़ें", "படிக்க", "చదవండి"))
+        or (not line.isascii() and ("पढ़ें" in line or "படிக்க" in line or "చదవండి" in line))
     )
 
 
