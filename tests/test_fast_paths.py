@@ -715,3 +715,46 @@ def test_three_plain_opening_words_are_three_lettered_words(text: str) -> None:
 
     if _opens_on_three_words(text):
         assert _has_lettered_words(text, 3)
+
+
+def test_boilerplate_heads_hold_every_two_ascii_characters_a_furniture_line_opens_on() -> None:
+    """Every pair of ASCII letters or digits that can open a line ``_BOILERPLATE_LINE``
+    matches (asked of the pattern itself, by partial matching) is one the quick test lets
+    through to it; the others never match."""
+    import string
+
+    from bot.summarise.text import _BOILERPLATE_HEADS, _BOILERPLATE_LINE
+
+    characters = string.ascii_letters + string.digits
+    for first in characters:
+        for second in characters:
+            head = first + second
+            if _BOILERPLATE_LINE.match(head, partial=True):
+                assert head.lower() in _BOILERPLATE_HEADS, head
+
+
+@settings(max_examples=500)
+@given(
+    line=st.lists(
+        st.sampled_from(
+            ["The post X appeared first on Y.", "Also read: x", "Photo: AP", "Read more",
+             "ſubscribe", "Share this", "Credit: x", "the", "THIS", "Th", "e", "x", " ", "\n",
+             ">", "→ ",
+             "आगे पढ़ें", "İmage: x", "Click here", "Follow us on X", "Source: x", "12"]
+        ),
+        max_size=5,
+    ).map("".join)
+)  # fmt: skip
+def test_boilerplate_quick_test_tells_lines_as_the_pattern_does(line: str) -> None:
+    """Lines of feed furniture and lines merely starting like them are told apart as the
+    pattern alone tells them."""
+    from bot.summarise.text import _BOILERPLATE_LINE, is_boilerplate
+
+    assert is_boilerplate(line) == bool(_BOILERPLATE_LINE.match(line.strip()))
+
+
+@settings(max_examples=500)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_ascii_words_found_with_re_are_the_regex_words(text: str) -> None:
+    """In ASCII text the standard ``re`` pattern finds the words ``_WORD`` finds."""
+    assert extractive._ASCII_WORD.findall(text) == extractive._WORD.findall(text)

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import itertools
 import math
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
@@ -41,6 +42,7 @@ Measure = Callable[[str], int]
 TEASER_SHARE = 0.8
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")  # ``_WORD`` in ASCII text, found faster
 _COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")
 _INDEX = attrgetter("index")  # sentences in article order
 
@@ -325,7 +327,9 @@ def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
     table = _CONTENT_FORMS.get(stopwords)
     if table is None:
         table = _CONTENT_FORMS.setdefault(stopwords, _ContentForms(stopwords))
-    return [form for form in map(table.__getitem__, _WORD.findall(text.casefold())) if form]
+    folded = text.casefold()
+    words = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    return [form for form in map(table.__getitem__, words) if form]
 
 
 class _ContentForms(dict[str, str]):
