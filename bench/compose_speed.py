@@ -90,6 +90,7 @@ def _fresh_caches() -> ExtractiveSummariser:
         ("bot.compose.simple", "simple_text"),
         ("bot.compose.template", "parse_template"),
         ("bot.summarise.extractive", "_singular"),
+        ("bot.summarise.extractive", "_CONTENT_FORMS"),  # words to their content form
         ("bot.summarise.extractive", "_digest"),
     )
     for module_name, name in caches:

@@ -121,40 +121,74 @@ def html_to_text(html: str) -> str:
     return normalise_text("".join(collector.parts))
 
 
-def _tokenise_simple(html: str, collector: _TextCollector) -> bool:
-    """Feed ``collector`` the events ``HTMLParser`` would, for markup that is simple:
-    well-formed tags with plain attributes, comments, text and entities, and no script or
-    style (whose text is not markup). False, with nothing promised of ``collector``, when
-    the markup is anything else; ``HTMLParser`` then reads it. Most feed content is
-    simple, and this reads it several times faster (tests/test_fast_paths.py compares
-    the two on the corpus and on generated tag soup)."""
+def _tokenise_simple(html: str, collector: _TextCollector) -> bool:  # noqa: PLR0912 - hot loop
+    """Collect into ``collector`` the text ``HTMLParser`` would, for markup that is
+    simple: well-formed tags with plain attributes, comments, text and entities, and no
+    script or style (whose text is not markup). False, with nothing promised of
+    ``collector``, when the markup is anything else; ``HTMLParser`` then reads it. Most
+    feed content is simple, and this reads it several times faster: the collector's
+    handlers are written out here, and attributes are read only when there may be a
+    ``class`` among them (tests/test_fast_paths.py compares the two on the corpus and
+    on generated tag soup)."""
     if _RAW_TEXT.search(html):
         return False
+    parts = collector.parts
+    skip_tag, depth = collector._skip_tag, collector._skip_depth
+    find, match, append = html.find, _SIMPLE_TAG.match, parts.append
     position = 0
     while True:
-        start = html.find("<", position)
+        start = find("<", position)
         if start < 0:
-            if position < len(html):
-                collector.handle_data(unescape(html[position:]))
+            if position < len(html) and skip_tag is None:
+                text = html[position:]
+                append(unescape(text) if "&" in text else text)
+            collector._skip_tag, collector._skip_depth = skip_tag, depth
             return True
-        if start > position:
-            collector.handle_data(unescape(html[position:start]))
-        found = _SIMPLE_TAG.match(html, start)
+        if start > position and skip_tag is None:
+            text = html[position:start]
+            append(unescape(text) if "&" in text else text)
+        found = match(html, start)
         if found is None:
             return False
-        if found["end"] is not None:
-            collector.handle_endtag(found["end"].lower())
-        elif found["start"] is not None:
-            tag = found["start"].lower()
-            attrs = [
-                (name.lower(), _attribute_value(value))
-                for name, value in _SIMPLE_ATTRIBUTE.findall(found["attrs"])
-            ]
-            if found["empty"]:
-                collector.handle_startendtag(tag, attrs)
-            else:
-                collector.handle_starttag(tag, attrs)
         position = found.end()
+        end, tag, attributes, empty = found.group("end", "start", "attrs", "empty")
+        if end is not None:  # handle_endtag
+            end = end.lower()
+            if skip_tag is not None:
+                if end == skip_tag:
+                    depth -= 1
+                    if depth == 0:
+                        skip_tag = None
+            elif end in _BLOCK_TAGS:
+                append("\n\n")
+        elif tag is None:  # a comment
+            continue
+        elif empty:  # handle_startendtag
+            if skip_tag is None and tag.lower() == "br":
+                append("\n")
+        else:  # handle_starttag
+            tag = tag.lower()
+            if skip_tag is not None:
+                if tag == skip_tag:
+                    depth += 1
+            elif tag in _SKIP_TAGS or (
+                "class" in attributes.lower() and _classes(attributes) & _SKIP_CLASSES
+            ):
+                skip_tag, depth = tag, 1
+            elif tag == "br":
+                append("\n")
+            elif tag in _BLOCK_TAGS:
+                append("\n\n")
+
+
+def _classes(attributes: str) -> set[str]:
+    """The class names in a start tag's ``attributes``, read as ``HTMLParser`` reads
+    them (the last ``class`` attribute counts)."""
+    value = None
+    for name, raw in _SIMPLE_ATTRIBUTE.findall(attributes):
+        if name.lower() == "class":
+            value = _attribute_value(raw)
+    return set((value or "").split())
 
 
 def _attribute_value(raw: str) -> str | None:

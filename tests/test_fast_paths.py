@@ -6,6 +6,7 @@ regex normalisation, and sentence selection that measures every joined text.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import unicodedata
 from collections.abc import Callable
@@ -82,6 +83,86 @@ def reference_whole_sentences(ranked: object, budget: int, measure: Callable[[st
     return extractive._join(chosen)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    index: int
+    text: str
+    score: float
+
+
+def reference_best_subset(
+    pool: list[_Entry], conflicts: list[int], budget: int, measure: Callable[[str], int]
+) -> list[int]:
+    """The knapsack as first written: every state grown, the frontier sorted each time."""
+    separator = measure(" ")
+    frontier: list[tuple[int, float, int]] = [(0, 0.0, 0)]
+    for position, candidate in enumerate(pool):
+        cost = measure(candidate.text)
+        if cost > budget:
+            continue
+        value = candidate.score * cost
+        grown = [
+            (spent + cost + (separator if mask else 0), worth + value, mask | 1 << position)
+            for spent, worth, mask in frontier
+            if not mask & conflicts[position]
+            and spent + cost + (separator if mask else 0) <= budget
+        ]
+        states = sorted(frontier + grown, key=lambda state: (state[0], -state[1]))
+        frontier = []
+        for state in states:
+            if not frontier or state[1] > frontier[-1][1]:
+                frontier.append(state)
+    best = max(frontier, key=lambda state: (state[1], -state[0]))
+    return [i for i in range(len(pool)) if best[2] >> i & 1]
+
+
+@settings(max_examples=3000)
+@given(
+    entries=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=70),
+            st.sampled_from([0.0, 0.25, 0.3, 0.5, 0.7, 1.0, 1.0, 1.2, 1.5, 2.0, 1 / 3]),
+        ),
+        max_size=extractive.POOL,
+    ),
+    clash=st.integers(min_value=0, max_value=(1 << extractive.POOL) ** 2),
+    budget=st.integers(min_value=-5, max_value=200),
+    separator=st.sampled_from([0, 1, 1, 1, 2, 3]),
+    negative=st.sampled_from([None, None, None, "cost", "score", "separator"]),
+)
+@example(  # equal worths and equal costs from different sets
+    entries=[(10, 1.0), (5, 1.0), (4, 1.0), (10, 1.0), (20, 0.5), (9, 1.0)],
+    clash=0,
+    budget=20,
+    separator=0,
+    negative=None,
+)
+def test_pruned_knapsack_chooses_what_the_sorted_frontier_chooses(
+    entries: list[tuple[int, float]],
+    clash: int,
+    budget: int,
+    separator: int,
+    negative: str | None,
+) -> None:
+    """Merging the frontier instead of sorting it, and dropping states that cannot catch
+    up with the best, choose the very set the plain frontier knapsack chooses: ties in
+    worth and in cost, zero costs and scores, clashes, and (taking the plain way) negative
+    costs, scores or separators."""
+    size = len(entries)
+    conflicts = [(clash >> (i * size)) & ((1 << size) - 1) & ~(1 << i) for i in range(size)]
+    costs = {f"s{i}": cost for i, (cost, _) in enumerate(entries)}
+    costs[" "] = separator
+    pool = [_Entry(i, f"s{i}", score) for i, (_, score) in enumerate(entries)]
+    if negative == "cost" and pool:
+        costs["s0"] = -3
+    elif negative == "score" and pool:
+        pool[-1] = _Entry(size - 1, pool[-1].text, -0.5)
+    elif negative == "separator":
+        costs[" "] = -1
+    expected = reference_best_subset(pool, conflicts, budget, costs.__getitem__)
+    assert extractive.best_subset(pool, conflicts, budget, costs.__getitem__) == expected
+
+
 def framed(text: str) -> int:
     """In-context style: a frame adds two line breaks to any non-empty summary."""
     return len(text) + 2 if text.strip() else 0
@@ -136,7 +217,7 @@ def test_selection_without_measuring_joins_equals_measuring_every_join(
     ranked = _rank(_ARTICLE, lang=None, title="Tata cuts Nexon EV price", weights=ScoreWeights())
     assert len(ranked.top) > 2 * extractive.POOL  # sentences beyond the knapsack's pool
     for budget in range(0, 900, 3):
-        assert _whole_sentences(ranked, budget, measure, ScoreWeights()) == (
+        assert _whole_sentences(ranked, budget, measure) == (
             reference_whole_sentences(ranked, budget, measure)
         ), budget
 
@@ -297,7 +378,8 @@ _MARKUP = st.sampled_from(
         "<![CDATA[x]]>", "<!DOCTYPE html>", "<?php ?>", "<script>", "</script>", "<style>",
         "&amp;", "&lt;", "&nbsp;", "&nbsp", "&#x41;", "&#65", "&", "<", ">", "< p>", "<p",
         "</", "</p", "<a href='x' disabled>", "<a b=\"1\" b=\"2\">", "<p\nclass=\"caption\">",
-        "text", " ", "\n", "é", "टाटा", "\"", "'", "=", "/",
+        "text", " ", "\n", "é", "टाटा", "\"", "'", "=", "/", "<span CLASS=\"caption\">",
+        "<b class=caption class=x>", "<b class=x CLASS='caption'>", "<i class>", "<i clas=nav>",
     ]
 )  # fmt: skip
 
@@ -512,6 +594,10 @@ def reference_split(text: str, lang: str | None = None) -> list[str]:
     ).map("".join),
     lang=st.sampled_from([None, "en", "hi", "ta", "te"]),
 )
+@example(
+    text="It rose. (he said so) Then. [it fell] Now. «Non» Yes. ‹a› No. {b} Mr. 'x'", lang=None
+)
+@example(text="Rao met (Dr. Rao) and “U.S. officials” at ‘J. Doe’s’ place.", lang="en")
 def test_sentence_split_reading_near_each_mark_equals_reading_the_rest(
     text: str, lang: str | None
 ) -> None:
@@ -562,3 +648,114 @@ def test_an_excerpt_cut_at_its_end_is_still_normalised(text: str) -> None:
 
     raw, _ = split_truncation(normalise_text(text))
     assert clean_paragraphs(raw, normalised=True) == clean_paragraphs(raw)
+
+
+@settings(max_examples=1000)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [".", "!", "?", "…", "।", "॥", "。", "！", "？", '"', "'", "”", "’", "»", "›", ")",
+             "]", "(", "[", "“", "a", "टाटा", " ", "\n", "\r", ",", "...", "x.y"]
+        ),
+        max_size=12,
+    ).map("".join)
+)  # fmt: skip
+def test_complete_sentence_test_from_the_end_equals_the_regex_search(text: str) -> None:
+    """Reading a sentence from its end for a full stop and closing quotes tells complete
+    sentences exactly as searching it with the pattern does (line breaks included)."""
+    from bot.summarise.candidates import _COMPLETE, ends_complete
+
+    assert ends_complete(text) == bool(_COMPLETE.search(text))
+
+
+@settings(max_examples=500)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            ["the", "The", "logs", "log", "Stories", "bus", "class", "ies", "xies", "a", "I",
+             "é", "नेक्सॉन", "की", "EVs", "ŉ", "ǅ", "İs", " ", ", ", "12", "ß"]
+        ),
+        max_size=15,
+    ).map(" ".join),
+    lang=st.sampled_from(["en", "hi", "ta", "xx"]),
+)  # fmt: skip
+def test_content_words_from_the_learnt_table_equal_filtering_each_word(
+    text: str, lang: str
+) -> None:
+    """Words looked up in the table of learnt forms (also after it is emptied) come out
+    as filtering stop words and folding plurals word by word gives them."""
+    from bot.summarise.stopwords import ALL_STOPWORDS, STOPWORDS
+
+    stopwords = STOPWORDS.get(lang, ALL_STOPWORDS)
+    words = extractive._WORD.findall(text.casefold())
+    expected = [
+        extractive._singular(w)
+        for w in words
+        if w not in stopwords and (len(w) > 1 or not w.isascii())
+    ]
+    assert extractive._content_words(text, stopwords) == expected
+    assert extractive._content_words(text, stopwords) == expected  # from the table
+    extractive._CONTENT_FORMS.cache_clear()
+    assert extractive._content_words(text, stopwords) == expected
+
+
+@settings(max_examples=1000)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            ["The", "a", "I", "12", "x1", "U.S.", "—", "“Yes", "said,", "(AP)", "...", "_", "é",
+             "टाटा", "கார்", "e\u0301", "ǅ", "Ⅻ", "²", " ", "  ", "\n", "\t", "\u00a0", "-"]
+        ),
+        max_size=8,
+    ).map("".join)
+)  # fmt: skip
+def test_three_plain_opening_words_are_three_lettered_words(text: str) -> None:
+    """A sentence the quick test says opens on three plain words has three words with a
+    letter in them, as the word-by-word regex scan says."""
+    from bot.summarise.candidates import _has_lettered_words, _opens_on_three_words
+
+    if _opens_on_three_words(text):
+        assert _has_lettered_words(text, 3)
+
+
+def test_boilerplate_heads_hold_every_two_ascii_characters_a_furniture_line_opens_on() -> None:
+    """Every pair of ASCII letters or digits that can open a line ``_BOILERPLATE_LINE``
+    matches (asked of the pattern itself, by partial matching) is one the quick test lets
+    through to it; the others never match."""
+    import string
+
+    from bot.summarise.text import _BOILERPLATE_HEADS, _BOILERPLATE_LINE
+
+    characters = string.ascii_letters + string.digits
+    for first in characters:
+        for second in characters:
+            head = first + second
+            if _BOILERPLATE_LINE.match(head, partial=True):
+                assert head.lower() in _BOILERPLATE_HEADS, head
+
+
+@settings(max_examples=500)
+@given(
+    line=st.lists(
+        st.sampled_from(
+            ["The post X appeared first on Y.", "Also read: x", "Photo: AP", "Read more",
+             "ſubscribe", "Share this", "Credit: x", "the", "THIS", "Th", "e", "x", " ", "\n",
+             ">", "→ ",
+             "आगे पढ़ें", "İmage: x", "Click here", "Follow us on X", "Source: x", "12"]
+        ),
+        max_size=5,
+    ).map("".join)
+)  # fmt: skip
+def test_boilerplate_quick_test_tells_lines_as_the_pattern_does(line: str) -> None:
+    """Lines of feed furniture and lines merely starting like them are told apart as the
+    pattern alone tells them."""
+    from bot.summarise.text import _BOILERPLATE_LINE, is_boilerplate
+
+    assert is_boilerplate(line) == bool(_BOILERPLATE_LINE.match(line.strip()))
+
+
+@settings(max_examples=500)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_ascii_words_found_with_re_are_the_regex_words(text: str) -> None:
+    """In ASCII text the standard ``re`` pattern finds the words ``_WORD`` finds."""
+    assert extractive._ASCII_WORD.findall(text) == extractive._WORD.findall(text)

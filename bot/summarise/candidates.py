@@ -16,7 +16,9 @@ from bot.summarise.sentences import split_sentences
 from bot.summarise.text import is_boilerplate
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-_COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")
+_COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")  # what ``ends_complete`` tells
+_STOP_TUPLE = tuple(".!?…।॥。！？")
+_CLOSERS = "\"'”’»›)]"
 _LETTERS = regex.compile(r"\p{L}")
 # "injuries ." / "word ," come from inline tags closed after a space: glue them back.
 _SPACE_BEFORE_PUNCT = regex.compile(r"(?<=[\p{L}\p{M}\p{N}])\s+([.,;:!?।॥])(?=\s|$)")
@@ -63,12 +65,22 @@ def candidate_sentences(text: str, lang: str | None) -> list[str]:
     ]
     real = [s for s in sentences if not _is_furniture(s)] or sentences
     # Headings, list items and "Sale:" lead-ins have no full stop: use them only as a last resort.
-    real = [s for s in real if _COMPLETE.search(s)] or real
+    real = [s for s in real if ends_complete(s)] or real
     # Half of a quotation split across sentences ('"It is not cheap.') reads as a fragment.
     real = [s for s in real if _quotes_balanced(s)] or real
     if real:
         real[0] = _DATELINE.sub("", real[0]) or real[0]
     return real
+
+
+def ends_complete(sentence: str) -> bool:
+    """Does ``sentence`` end with a full stop (or "!", "?", "।"…), then only closing quotes
+    or brackets? ``_COMPLETE.search`` without scanning the sentence for it: its "$" also
+    matches before a final line break."""
+    stops = _STOP_TUPLE
+    if sentence.rstrip(_CLOSERS).endswith(stops):
+        return True
+    return sentence.endswith("\n") and sentence[:-1].rstrip(_CLOSERS).endswith(stops)
 
 
 def _quotes_balanced(sentence: str) -> bool:
@@ -78,10 +90,27 @@ def _quotes_balanced(sentence: str) -> bool:
 def _is_furniture(sentence: str) -> bool:
     """Bylines, timestamps, fragments like "By ." and inline "Also read: …" that feeds leak."""
     return (
-        not _has_lettered_words(sentence, 3)
+        not (_opens_on_three_words(sentence) or _has_lettered_words(sentence, 3))
         or bool(_BYLINE.match(sentence))
         or is_boilerplate(sentence)
     )
+
+
+def _opens_on_three_words(sentence: str) -> bool:
+    """Do the first three space-separated pieces of ``sentence`` each hold one word of
+    ASCII letters, punctuation aside? Then it has three words with a letter in them
+    (``_has_lettered_words``), as most sentences do, told without a regex."""
+    pieces = sentence.split(None, 3)
+    if len(pieces) < 3:
+        return False
+    for piece in pieces[:3]:
+        core = piece.strip(_PUNCTUATION)
+        if not (core.isascii() and core.isalpha()):
+            return False
+    return True
+
+
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»—–…"  # none is a letter, mark or digit
 
 
 def _has_lettered_words(sentence: str, wanted: int) -> bool:

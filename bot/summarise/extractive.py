@@ -17,15 +17,17 @@ import functools
 import hashlib
 import itertools
 import math
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import attrgetter
 
 import regex
 
 from bot.models import Article
-from bot.summarise.candidates import candidate_sentences, leans_on_previous
+from bot.summarise.candidates import candidate_sentences, ends_complete, leans_on_previous
 from bot.summarise.select import POOL, best_subset, trimmed
 from bot.summarise.sentences import split_sentences
 from bot.summarise.stopwords import ALL_STOPWORDS, STOPWORDS
@@ -40,7 +42,9 @@ Measure = Callable[[str], int]
 TEASER_SHARE = 0.8
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")  # ``_WORD`` in ASCII text, found faster
 _COMPLETE = regex.compile(r"[.!?…।॥。！？][\"'”’»›)\]]*$")
+_INDEX = attrgetter("index")  # sentences in article order
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,10 @@ class _Ranked:
     top: tuple[_Sentence, ...]  # sentences worth using, best first
     conflicts: tuple[int, ...]  # per top[:POOL] entry: bit mask of its near-duplicates
     strongest: _Sentence | None  # trimmed or cut with "…" when no whole sentence fits
+    redundancy: float = 0.0  # the share of shared content words that makes two clash
+    # Per top entry, the bit mask of the top entries it clashes with (``_clashes``),
+    # worked out when first asked: every budget asks about the same few sentences.
+    clashes: list[int | None] = field(default_factory=list, compare=False)
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ class ExtractiveSummariser:
         # Remembered for this call: the knapsack, the fill and the teaser measure the same
         # sentences and joined texts again.
         measure = _remembered(measure)
-        whole = _whole_sentences(analysis.ranked, budget, measure, self.weights)
+        whole = _whole_sentences(analysis.ranked, budget, measure)
         if analysis.excerpt:
             teaser = _leading_fit(analysis.excerpt, budget, measure, analysis.excerpt_complete)
             if teaser and measure(teaser) >= TEASER_SHARE * (measure(whole) if whole else 0):
@@ -165,7 +173,7 @@ def summarise_text(
     if budget <= 0:
         return ""
     weights = weights or ScoreWeights()
-    return _fill(_rank(text, lang=lang, title=title, weights=weights), budget, measure, weights)
+    return _fill(_rank(text, lang=lang, title=title, weights=weights), budget, measure)
 
 
 def _rank(text: str, *, lang: str | None, title: str, weights: ScoreWeights) -> _Ranked:
@@ -175,19 +183,43 @@ def _rank(text: str, *, lang: str | None, title: str, weights: ScoreWeights) -> 
     floor = weights.min_share * max(s.score for s in sentences)
     top = sorted((s for s in sentences if s.score >= floor), key=lambda s: (-s.score, s.index))
     pool = top[:POOL]
-    conflicts = tuple(
-        sum(
-            1 << j
-            for j, other in enumerate(pool)
-            if j != i and _overlap(s, other) > weights.redundancy
-        )
-        for i, s in enumerate(pool)
-    )
+    redundancy = weights.redundancy
     return _Ranked(
         top=tuple(top),
-        conflicts=conflicts,
+        conflicts=tuple(_clash_mask(pool, i, redundancy) for i in range(len(pool))),
         strongest=max(sentences, key=lambda s: (s.score, -s.index)),
+        redundancy=redundancy,
+        clashes=[None] * len(top),
     )
+
+
+def _clash_mask(sentences: Sequence[_Sentence], position: int, redundancy: float) -> int:
+    """Bit mask of the other ``sentences`` whose ``_overlap`` with the one at ``position``
+    exceeds ``redundancy`` (``_overlap`` written out: this is asked of many pairs)."""
+    sentence = sentences[position]
+    index, words = sentence.index, sentence.words
+    size = len(words)
+    mask = 0
+    for other_position, other in enumerate(sentences):
+        if other_position == position:
+            continue
+        if other.index == index:
+            share = 1.0
+        else:
+            smaller = min(size, len(other.words))
+            share = len(words & other.words) / smaller if smaller else 0.0
+        if share > redundancy:
+            mask |= 1 << other_position
+    return mask
+
+
+def _clashes(ranked: _Ranked, position: int) -> int:
+    """``_clash_mask`` of ``ranked.top[position]`` over all of ``ranked.top``, remembered
+    for the article (a race only computes the same mask twice)."""
+    mask = ranked.clashes[position]
+    if mask is None:
+        mask = ranked.clashes[position] = _clash_mask(ranked.top, position, ranked.redundancy)
+    return mask
 
 
 def _with_predecessors(sentences: list[_Sentence]) -> list[_Sentence]:
@@ -212,13 +244,13 @@ def _joined(before: _Sentence, after: _Sentence) -> _Sentence:
     return _Sentence(before.index, text, before.words | after.words, score)
 
 
-def _fill(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
+def _fill(ranked: _Ranked, budget: int, measure: Measure) -> str:
     """Whole sentences within budget, else the strongest sentence trimmed or cut to fit."""
     measure = _remembered(measure)
-    return _whole_sentences(ranked, budget, measure, weights) or _shortened(ranked, budget, measure)
+    return _whole_sentences(ranked, budget, measure) or _shortened(ranked, budget, measure)
 
 
-def _whole_sentences(ranked: _Ranked, budget: int, measure: Measure, weights: ScoreWeights) -> str:
+def _whole_sentences(ranked: _Ranked, budget: int, measure: Measure) -> str:
     """The set of whole sentences that best fills ``budget``, in article order.
 
     The knapsack over the best-scored sentences, then any leftover room filled best first;
@@ -228,14 +260,13 @@ def _whole_sentences(ranked: _Ranked, budget: int, measure: Measure, weights: Sc
     """
     if ranked.strongest is None:
         return ""
-    pool = ranked.top[:POOL]
-    best = [pool[i] for i in best_subset(pool, ranked.conflicts, budget, measure)]
-    chosen, spent = _select(ranked.top[POOL:], budget, measure, weights, best)
+    best = best_subset(ranked.top[:POOL], ranked.conflicts, budget, measure)
+    chosen, spent = _select(ranked, POOL, budget, measure, best)
     length = measure(_join(chosen))
     if length != spent:  # the parts did not add up: measure every join
-        chosen, length = _select(ranked.top[POOL:], budget, measure, weights, best, additive=False)
+        chosen, length = _select(ranked, POOL, budget, measure, best, additive=False)
     if length > budget:
-        chosen, _ = _select(ranked.top, budget, measure, weights, [], additive=False)
+        chosen, _ = _select(ranked, 0, budget, measure, [], additive=False)
     return _join(chosen)
 
 
@@ -248,16 +279,21 @@ def _shortened(ranked: _Ranked, budget: int, measure: Measure) -> str:
 
 
 def _remembered(measure: Measure) -> Measure:
-    """``measure`` with its answers kept for the length of one call (measures are pure)."""
-    seen: dict[str, int] = {}
+    """``measure`` with its answers kept for the length of one call (measures are pure).
+    A text asked again costs one dict look-up, without a Python call."""
+    return _Answers(measure).__getitem__
 
-    def remembered(text: str) -> int:
-        found = seen.get(text)
-        if found is None:
-            found = seen[text] = measure(text)
+
+class _Answers(dict[str, int]):
+    """Text -> ``measure(text)``, each asked of ``measure`` once."""
+
+    def __init__(self, measure: Measure) -> None:
+        super().__init__()
+        self.measure = measure
+
+    def __missing__(self, text: str) -> int:
+        found = self[text] = self.measure(text)
         return found
-
-    return remembered
 
 
 @functools.lru_cache(maxsize=256)  # asked on every platform for the same excerpt
@@ -273,7 +309,7 @@ def _excerpt(excerpt_html: str, body: str) -> tuple[str, bool]:
         return excerpt, False
     # A cut-short excerpt ends inside a sentence: keep only its whole sentences.
     sentences = split_sentences(excerpt)
-    if sentences and not _COMPLETE.search(sentences[-1]):
+    if sentences and not ends_complete(sentences[-1]):
         sentences = sentences[:-1]
     whole = " ".join(sentences)
     excerpt_words = _WORD.findall(excerpt.casefold())[:-1]  # the last word may be cut
@@ -287,11 +323,46 @@ def _words_begin(text: str, words: list[str]) -> bool:
 
 
 def _content_words(text: str, stopwords: frozenset[str]) -> list[str]:
-    words = _WORD.findall(text.casefold())
-    return [_singular(w) for w in words if w not in stopwords and (len(w) > 1 or not w.isascii())]
+    """The words of ``text`` that carry content, case-folded and singular."""
+    table = _CONTENT_FORMS.get(stopwords)
+    if table is None:
+        table = _CONTENT_FORMS.setdefault(stopwords, _ContentForms(stopwords))
+    folded = text.casefold()
+    words = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    return [form for form in map(table.__getitem__, words) if form]
 
 
-@functools.lru_cache(maxsize=1 << 16)  # every article repeats its words
+class _ContentForms(dict[str, str]):
+    """Case-folded word -> the form ``_content_words`` keeps ("" for none), learnt as
+    words come: every article repeats its words, and a hit costs one dict look-up."""
+
+    LIMIT = 1 << 16  # forgotten all at once beyond this many words
+
+    def __init__(self, stopwords: frozenset[str]) -> None:
+        super().__init__()
+        self.stopwords = stopwords
+
+    def __missing__(self, word: str) -> str:
+        if word in self.stopwords or (len(word) <= 1 and word.isascii()):
+            form = ""
+        else:
+            form = _singular(word)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[word] = form
+        return form
+
+
+class _ContentFormTables(dict[frozenset[str], _ContentForms]):
+    """A ``_ContentForms`` per stop-word list; ``cache_clear`` as an lru_cache has."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
+_CONTENT_FORMS = _ContentFormTables()
+
+
 def _singular(word: str) -> str:
     """English plural folded to its singular ("logs" matches "log"); other words as they are."""
     if not word.isascii() or len(word) <= 3:
@@ -331,36 +402,41 @@ def _score(
 
 
 def _select(
-    ranked: Sequence[_Sentence],
+    ranked: _Ranked,
+    start: int,
     budget: int,
     measure: Measure,
-    weights: ScoreWeights,
-    chosen: list[_Sentence],
+    chosen: Sequence[int],
     *,
     additive: bool = True,
 ) -> tuple[list[_Sentence], int]:
-    """To ``chosen``, add sentences in ``ranked`` order while the joined text fits; the
-    sentences and the joined text's length.
+    """To the sentences at ``chosen`` positions of ``ranked.top``, add those from position
+    ``start`` on, best first, while the joined text fits; the sentences (in article order)
+    and the joined text's length.
 
-    Measuring a long joined text is the costly part. A sentence whose own length already
-    overflows the room left is skipped unmeasured; with ``additive``, a sentence that
-    fits is added without measuring the joined text, whose length is taken as the sum of
-    the parts plus what joining added the first time (the same each time for every
-    platform's count). The caller measures the result and, should the sum be wrong,
-    selects again with ``additive=False``, which measures every joined text.
+    Measuring a long joined text is the costly part. A sentence clashing with one chosen
+    (``_clashes``), or whose own length already overflows the room left, is skipped
+    without measuring the join; with ``additive``, a sentence that fits is added without
+    measuring the joined text, whose length is taken as the sum of the parts plus what
+    joining added the first time (the same each time for every platform's count). The
+    caller measures the result and, should the sum be wrong, selects again with
+    ``additive=False``, which measures every joined text.
     """
-    chosen = sorted(chosen, key=lambda s: s.index)
-    spent = measure(_join(chosen)) if chosen else 0
+    top = ranked.top
+    sentences = sorted((top[position] for position in chosen), key=_INDEX)
+    taken = sum(1 << position for position in chosen)
+    spent = measure(_join(sentences)) if sentences else 0
     separator = measure(" ")
     joining: int | None = None  # what a join adds beyond its parts, once measured
-    for sentence in ranked:
+    for position in range(start, len(top)):
+        if taken and _clashes(ranked, position) & taken:
+            continue  # a near-duplicate of one chosen: not even measured
+        sentence = top[position]
         cost = measure(sentence.text)
         if spent + separator + cost > budget:
             continue
-        if any(_overlap(sentence, c) > weights.redundancy for c in chosen):
-            continue
-        trial = sorted([*chosen, sentence], key=lambda s: s.index)
-        if not chosen:
+        trial = sorted([*sentences, sentence], key=_INDEX)
+        if not sentences:
             length = cost
         elif additive and joining is not None and spent + cost + joining <= budget:
             length = spent + cost + joining
@@ -368,8 +444,8 @@ def _select(
             length = measure(_join(trial))
             joining = length - spent - cost
         if length <= budget:
-            chosen, spent = trial, length
-    return chosen, spent
+            sentences, spent, taken = trial, length, taken | 1 << position
+    return sentences, spent
 
 
 def _overlap(a: _Sentence, b: _Sentence) -> float:
@@ -423,7 +499,7 @@ def _leading_fit(
 
 def _complete_run(sentences: Sequence[str]) -> int:
     """How many of ``sentences`` come before the first one cut short (no full stop)."""
-    return next((i for i, s in enumerate(sentences) if not _COMPLETE.search(s)), len(sentences))
+    return next((i for i, s in enumerate(sentences) if not ends_complete(s)), len(sentences))
 
 
 def _same_words(text: str, other: str) -> bool:

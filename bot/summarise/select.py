@@ -10,6 +10,7 @@ can never split a word, URL or grapheme.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Protocol
@@ -76,7 +77,21 @@ def best_subset(
         and all(pool[i].score * costs[i] > 0 and not conflicts[i] & everything for i in fitting)
     ):
         return fitting  # all of them fit, none clashes, each adds worth: nothing to choose
-    # Frontier of (cost, value, chosen mask): no state is both dearer and worth less.
+    if separator < 0 or any(costs[i] < 0 or pool[i].score * costs[i] < 0 for i in fitting):
+        return _frontier_search(pool, conflicts, budget, costs, separator)
+    return _pruned_search(pool, conflicts, budget, costs, separator)
+
+
+def _frontier_search(
+    pool: Sequence[Candidate],
+    conflicts: Sequence[int],
+    budget: int,
+    costs: Sequence[int],
+    separator: int,
+) -> list[int]:
+    """The knapsack as defined: a frontier of (cost, worth, chosen mask) states, each
+    entry in turn grown onto every state it does not clash with, and states both dearer
+    and worth no more than another dropped (``_pareto``)."""
     frontier: list[tuple[int, float, int]] = [(0, 0.0, 0)]
     for position, candidate in enumerate(pool):
         cost = costs[position]
@@ -92,6 +107,61 @@ def best_subset(
         frontier = _pareto(frontier + grown)
     best = max(frontier, key=lambda state: (state[1], -state[0]))
     return [i for i in range(len(pool)) if best[2] >> i & 1]
+
+
+def _pruned_search(
+    pool: Sequence[Candidate],
+    conflicts: Sequence[int],
+    budget: int,
+    costs: Sequence[int],
+    separator: int,
+) -> list[int]:
+    """``_frontier_search``'s answer, found faster when no cost, worth or separator is
+    negative (tests/test_fast_paths.py compares the two).
+
+    Then the frontier, ordered by cost, has costs and worths both strictly rising, and so
+    do the states grown from it: the two are merged in one pass instead of sorted. And a
+    state that, with all it could still add, cannot reach the worth of the best state so
+    far is dropped: it never becomes the best, nor could it have pushed out anything that
+    does (what it pushes out is worth no more for no less, so cannot reach it either).
+    "All it could still add" is bounded twice: the worth of every entry left, and the
+    best score left times the room left; with a margin far above rounding errors.
+    """
+    fitting = [i for i, cost in enumerate(costs) if cost <= budget]
+    # What the entries after each step could still add: their worth, their best score.
+    still = [0.0] * (len(fitting) + 1)
+    best_score = [0.0] * (len(fitting) + 1)
+    for step in range(len(fitting) - 1, -1, -1):
+        candidate = pool[fitting[step]]
+        still[step] = still[step + 1] + candidate.score * costs[fitting[step]]
+        best_score[step] = max(best_score[step + 1], candidate.score)
+    # States are (cost, -worth, mask): sorted as they come, they are in ``_pareto``'s
+    # order (cost; then more worth first; then the older state, whose mask is smaller).
+    states: list[tuple[int, float, int]] = [(0, -0.0, 0)]
+    for step, position in enumerate(fitting):
+        cost, clashes, bit = costs[position], conflicts[position], 1 << position
+        value = pool[position].score * cost
+        grown = [
+            (spent + cost + (separator if mask else 0), unworth - value, mask | bit)
+            for spent, unworth, mask in states
+            if not mask & clashes and spent + cost + (separator if mask else 0) <= budget
+        ]
+        if not grown:
+            continue
+        # Worth rises along both lists: the best state is the last of one of them.
+        floor = -min(states[-1][1], grown[-1][1])
+        floor -= 1e-9 * (abs(floor) + 1.0)
+        most, score = still[step + 1] - floor, best_score[step + 1]
+        kept: list[tuple[int, float, int]] = []
+        lowest = math.inf
+        for state in sorted(states + grown):
+            unworth = state[1]
+            if unworth < lowest:  # worth more than every cheaper state: on the frontier
+                lowest = unworth
+                if unworth <= most and score * (budget - state[0]) - unworth >= floor:
+                    kept.append(state)  # and it can still catch up with the best
+        states = kept
+    return [i for i in fitting if states[-1][2] >> i & 1]
 
 
 def _pareto(states: list[tuple[int, float, int]]) -> list[tuple[int, float, int]]:

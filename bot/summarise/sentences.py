@@ -20,6 +20,7 @@ _ACRONYM = regex.compile(r"^(?:\p{L}\.)+\p{L}?$")
 _INDIC = regex.compile(r"^[\p{Devanagari}\p{Tamil}\p{Telugu}]+$")
 _LEADING_PUNCT = regex.compile(r"^[\"'“‘«‹(\[{]+")
 _LOOK = 16  # characters read after a mark for the next word's first letter
+_OPENERS = ("", *"\"'“‘«‹([{")  # what ``_LEADING_PUNCT`` strips, one at a time
 
 # Titles before a name: the full stop never ends a sentence.
 _TITLES = frozenset(
@@ -90,7 +91,9 @@ def _is_boundary(paragraph: str, match: regex.Match[str], titles: frozenset[str]
     if paragraph[end] != " ":
         return False  # "3.5", "example.com/x.html", "Yahoo!Inc"
     following = paragraph[end + 1 : end + 1 + _LOOK]
-    first = _LEADING_PUNCT.sub("", following)[:1]
+    first = following[:1]
+    if first in _OPENERS:  # (and "" for nothing): past the opening quotes and brackets
+        first = _LEADING_PUNCT.sub("", following)[:1]
     if not first and end + 1 + _LOOK < len(paragraph):  # a long run of quotes and brackets
         first = _LEADING_PUNCT.sub("", paragraph[end + 1 :])[:1]
     if first.islower() or mark.startswith("...") or mark == "…":
@@ -104,16 +107,28 @@ def _is_abbreviation(paragraph: str, stop: int, next_char: str, titles: frozense
     if stop == 0 or paragraph[stop - 1] == " ":
         return False  # "diagnosed ." (spaced full stop) ends a sentence
     space = paragraph.rfind(" ", 0, stop)  # the last word, and whether it is the first
-    token = _LEADING_PUNCT.sub("", paragraph[space + 1 : stop])
+    token = paragraph[space + 1 : stop]
+    if token[:1] in _OPENERS:
+        token = _LEADING_PUNCT.sub("", token)
     bare = token.replace(".", "").lower()
     last_part = token.split(".")[-1]
     return bool(bare) and (
         bare in _TITLES
         or bare in _INFIX
         or (bare in _BEFORE_NUMBER and next_char.isdigit())
-        or bool(_ACRONYM.match(token + "."))  # "U.S.", "p.m.", "J."
+        or (_may_be_acronym(token) and bool(_ACRONYM.match(token + ".")))  # "U.S.", "J."
         or (token.isdigit() and len(token) <= 2 and space < 0)  # "1. " list marker
         or token in titles
         # A Tamil/Telugu/Hindi initial is one or two graphemes: "க", "మ", "ఎస్".
-        or (bool(_INDIC.match(last_part)) and grapheme_count(last_part) <= 2)
+        or (
+            not last_part.isascii()
+            and bool(_INDIC.match(last_part))
+            and grapheme_count(last_part) <= 2
+        )
     )
+
+
+def _may_be_acronym(token: str) -> bool:
+    """Could ``token`` + "." be letters each followed by a full stop (``_ACRONYM``)?
+    The quick test before the regex: one character, or a full stop second."""
+    return len(token) == 1 or token[1:2] == "."

@@ -50,6 +50,14 @@ _BOILERPLATE_LINE = regex.compile(
     )$""",
     regex.IGNORECASE | regex.VERBOSE,
 )
+# The first two letters (case-folded) of every ASCII line ``_BOILERPLATE_LINE`` can match:
+# a line opening on two other ASCII letters or digits is not searched.
+_BOILERPLATE_HEADS = frozenset(
+    {
+        "al", "cl", "co", "cr", "fe", "fi", "fo", "im", "pe", "ph", "pi", "re", "se", "sh",
+        "si", "so", "su", "th", "vi",
+    }
+)  # fmt: skip
 _BRACKETED_CREDIT = regex.compile(
     r"\s*[(\[](?:photo|image|picture|pic|credit|courtesy|फोटो|फ़ोटो)\b[^)\]]{0,80}[)\]]\s*$",
     regex.IGNORECASE,
@@ -93,7 +101,11 @@ def clean_paragraphs(text: str, *, normalised: bool = False) -> list[str]:
 
 def is_boilerplate(line: str) -> bool:
     """True for a line or sentence that is feed furniture ("Also read: …", "Photo: …")."""
-    return bool(_BOILERPLATE_LINE.match(line.strip()))
+    line = line.strip()
+    head = line[:2].lower()
+    if len(head) == 2 and head.isascii() and head.isalnum() and head not in _BOILERPLATE_HEADS:
+        return False  # most lines: none of the phrases opens on these two letters
+    return bool(_BOILERPLATE_LINE.match(line))
 
 
 def _without_read_more(text: str) -> str:
@@ -120,7 +132,7 @@ def _may_read_more(line: str) -> bool:
     return (
         "read" in folded
         or "perma" in folded
-        or any(phrase in line for phrase in ("पढ़ें", "படிக்க", "చదవండి"))
+        or (not line.isascii() and ("पढ़ें" in line or "படிக்க" in line or "చదవండి" in line))
     )
 
 
