@@ -87,6 +87,7 @@ def _fresh_caches() -> ExtractiveSummariser:
     caches = (
         ("bot.compose.draft", "_plain_text"),
         ("bot.compose", "_plain_text"),  # where it lived before bot/compose/draft.py
+        ("bot.compose.draft", "_plain_keeps_shape"),
         ("bot.compose.simple", "simple_text"),
         ("bot.compose.template", "parse_template"),
         ("bot.summarise.extractive", "_singular"),

@@ -15,8 +15,8 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.compose.draft import _Draft, _InContext
-from bot.compose.profiles import PROFILES
+from bot.compose.draft import _Draft, _escaped_keeps_shape, _InContext, _keeps_shape
+from bot.compose.profiles import BROKEN, ESCAPED_CHARS, PROFILES
 from bot.htmltext import BLANK_LINES, normalise_text
 from bot.models import ChannelStyle
 from bot.summarise import extractive
@@ -285,6 +285,52 @@ def test_simple_text_shortcut_is_taken_for_plain_english_on_most_platforms() -> 
         if _InContext(draft, draft.measure(""), None)._simple_cost is not None:
             taking.add(platform)
     assert taking == set(PROFILES) - {"telegram"}
+
+
+@settings(max_examples=800)
+@example(text="a  b", escape="escape_little")
+@example(text=" (a)", escape="escape_html")
+@example(text="a\u00a0", escape="escape_mrkdwn")
+@given(
+    text=st.lists(_SIMPLE_PIECES | _PIECES, max_size=12).map("".join),
+    escape=st.sampled_from(sorted(f.__name__ for f in ESCAPED_CHARS)),
+)
+def test_shape_of_escaped_text_is_the_shape_of_the_text(text: str, escape: str) -> None:
+    """Each known escape leaves a text's shape (printable, one line, nothing to trim, no
+    double space) as it was: the answer for the unescaped text, shared by all
+    platforms, is the answer for the escaped one."""
+    function = next(f for f in ESCAPED_CHARS if f.__name__ == escape)
+    escaped = function(text)
+    assert _escaped_keeps_shape(function, text, escaped) == _keeps_shape(escaped)
+
+
+@settings(max_examples=400)
+@given(
+    texts=st.lists(st.lists(_SIMPLE_PIECES, max_size=12).map(" ".join), min_size=1, max_size=4),
+    platform=st.sampled_from(sorted(PROFILES)),
+    cap=st.sampled_from([None, 40]),
+    tags=st.sampled_from([(), ("EV",)]),
+)
+def test_remembered_answer_is_the_post_length(
+    texts: list[str], platform: str, cap: int | None, tags: tuple[str, ...]
+) -> None:
+    """A summary measured in context answers again from memory with what measuring it
+    afresh gives, and the length compose reports for the one-part post without counting
+    it again is the platform's count of the rendered post."""
+    draft = _draft(platform, tags=tags)
+    fixed = draft.measure("")
+    remembering = _InContext(draft, fixed, cap)
+    answers = [remembering(text) for text in texts]
+    assert [remembering(text) for text in texts] == answers
+    assert answers == [_InContext(draft, fixed, cap)(text) for text in texts]
+    for text in texts:
+        summary = draft.plain(text)
+        known = remembering.post_length(summary)
+        if known is not None and known < BROKEN:
+            rendered = draft.render(summary)[0]
+            assert known == draft.profile.measure(rendered)
+        if cap is None and summary == text:
+            assert known is not None  # the remembered length is there to be used
 
 
 _MARKUP = st.sampled_from(

@@ -60,7 +60,7 @@ class _Draft:
             return self._bare_length
         escaped = self.profile.escape(summary)
         frame = None if suffix else self._frame
-        if frame is not None and _keeps_shape(escaped):
+        if frame is not None and _escaped_keeps_shape(self.profile.escape, summary, escaped):
             # Exactly what rendering gives (see _keeps_shape), without rendering: the
             # summariser asks this for every candidate summary.
             if self._line_frame is not None:  # the summary between line breaks
@@ -165,6 +165,17 @@ _SIMPLE_MAX = 400
 _SLOT = "\x00"  # stands for the summary in ``_Draft._frame``; article text never has it
 
 
+def _escaped_keeps_shape(escape: Callable[[str], str], text: str, escaped: str) -> bool:
+    """``_keeps_shape(escaped)``, where ``escaped`` is ``escape(text)``: for the known
+    escapes (``ESCAPED_CHARS``) the answer for ``text`` itself, remembered, as every
+    platform asks it of the same candidate. They only put printable non-space characters
+    before or in place of printable non-space ones, so they neither make nor mend a
+    non-printable character, a double space or a space at either end."""
+    if escape in ESCAPED_CHARS:
+        return _plain_keeps_shape(text)
+    return _keeps_shape(escaped)
+
+
 def _keeps_shape(summary: str) -> bool:
     """True when the template's tidying (``template.collapse``) and ``strip_marks`` leave
     ``summary`` as it is and see the same line shape as with ``_SLOT`` in its place: one
@@ -179,6 +190,11 @@ def _keeps_shape(summary: str) -> bool:
     )
 
 
+# Remembered: each candidate is asked on every platform (tests/test_fast_paths.py checks
+# _escaped_keeps_shape against _keeps_shape of the escaped text).
+_plain_keeps_shape = functools.lru_cache(maxsize=4096)(_keeps_shape)
+
+
 @dataclasses.dataclass(frozen=True)
 class _InContext:
     """The room a summary takes in ``draft``: the post's length beyond its fixed part, as
@@ -188,8 +204,27 @@ class _InContext:
     draft: _Draft
     fixed: int  # draft.measure(""): title, link and hashtags
     cap: int | None  # the channel's summary_chars
+    # Answers given, by candidate: compose asks again about the summary it was given.
+    _answers: dict[str, int] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __call__(self, candidate: str) -> int:
+        answers = self._answers
+        found = answers.get(candidate)
+        if found is None:
+            found = answers[candidate] = self._cost(candidate)
+        return found
+
+    def post_length(self, summary: str) -> int | None:
+        """``profile.fit_measure`` of the post with ``summary`` (plain, as ``draft.plain``
+        gives it) when it was asked before and its answer was the post's length, else None."""
+        if self.cap is not None or _plain_text(summary, self.draft.profile.link_allowed) != summary:
+            return None  # capped answers are not lengths; a summary measured as another text
+        found = self._answers.get(summary)
+        return None if found is None else found + self.fixed
+
+    def _cost(self, candidate: str) -> int:
         simple_cost = self._simple_cost
         if simple_cost is not None and len(candidate) <= _SIMPLE_MAX:
             found = simple_text(candidate)
@@ -201,8 +236,9 @@ class _InContext:
         plain = _plain_text(candidate, draft.profile.link_allowed)
         line = self._line_count
         if line is not None and plain:
-            escaped = draft.profile.escape(plain)
-            if _keeps_shape(escaped):  # what _Draft.measure does, in fewer steps
+            escape = draft.profile.escape
+            escaped = escape(plain)
+            if _escaped_keeps_shape(escape, plain, escaped):  # _Draft.measure, in fewer steps
                 return line.measure(f"\n{escaped}\n") - self.fixed
         if self.cap is not None and grapheme_count(plain) > self.cap:
             return draft.limit - self.fixed + 1  # just over the budget
