@@ -89,6 +89,7 @@ def _fresh_caches() -> ExtractiveSummariser:
         ("bot.compose", "_plain_text"),  # where it lived before bot/compose/draft.py
         ("bot.compose.draft", "_plain_keeps_shape"),
         ("bot.compose.simple", "simple_text"),
+        ("bot.compose.hashtags", "sanitise_tag"),
         ("bot.compose.template", "parse_template"),
         ("bot.summarise.extractive", "_singular"),
         ("bot.summarise.extractive", "_digest"),

@@ -16,6 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.compose.draft import _Draft, _escaped_keeps_shape, _InContext, _keeps_shape
+from bot.compose.facets import LINK_CLOSE, LINK_OPEN, TAG_CLOSE, TAG_OPEN, Span, strip_marks
 from bot.compose.profiles import BROKEN, ESCAPED_CHARS, PROFILES
 from bot.htmltext import BLANK_LINES, normalise_text
 from bot.models import ChannelStyle
@@ -331,6 +332,59 @@ def test_remembered_answer_is_the_post_length(
             assert known == draft.profile.measure(rendered)
         if cap is None and summary == text:
             assert known is not None  # the remembered length is there to be used
+
+
+def reference_strip_marks(text: str) -> tuple[str, list[Span]]:
+    """strip_marks as first written: one character at a time."""
+    out: list[str] = []
+    spans: list[Span] = []
+    opened: tuple[str, int] | None = None
+    for char in text:
+        if char in (LINK_OPEN, TAG_OPEN):
+            opened = ("link" if char == LINK_OPEN else "tag", len(out))
+        elif char in (LINK_CLOSE, TAG_CLOSE):
+            if opened is not None and len(out) > opened[1]:
+                spans.append(Span(opened[0], opened[1], len(out)))  # type: ignore[arg-type]
+            opened = None
+        else:
+            out.append(char)
+    return "".join(out), spans
+
+
+@settings(max_examples=800)
+@given(
+    text=st.lists(
+        st.sampled_from([LINK_OPEN, LINK_CLOSE, TAG_OPEN, TAG_CLOSE, "a", "#t", " ", "\n", "日本"]),
+        max_size=20,
+    ).map("".join)
+)
+def test_strip_marks_between_markers_equals_reading_each_character(text: str) -> None:
+    """Taking the text between markers whole gives the text and spans reading it one
+    character at a time gives, for nested, unclosed and empty marks too."""
+    assert strip_marks(text) == reference_strip_marks(text)
+
+
+@settings(max_examples=600)
+@example(text="Prices fell.", platform="bluesky", tags=("EV", "Tata"), template=None)
+@example(text="R&D <b>", platform="telegram", tags=("EV",), template="{summary}\n\n{url}")
+@given(
+    text=st.lists(_SIMPLE_PIECES | _PIECES, max_size=12).map("".join),
+    platform=st.sampled_from(sorted(PROFILES)),
+    tags=st.sampled_from([(), ("EV",), ("EV", "Tata")]),
+    template=st.sampled_from(
+        [None, "{url} {hashtags}\n\n{summary}", "{title} {summary} {url} {hashtags}", "{summary}"]
+    ),
+)
+def test_post_rendered_in_its_frame_equals_rendering_the_template(
+    text: str, platform: str, tags: tuple[str, ...], template: str | None
+) -> None:
+    """The post built from the frame around the summary, its facet spans moved past the
+    summary, is the text and spans rendering the template gives."""
+    draft = _draft(platform, template=template, tags=tags)
+    summary = draft.plain(text)
+    assert draft.render(summary) == draft._render(draft.profile.escape(summary))
+    if draft._frame is not None and text == "Prices fell.":
+        assert draft.render(summary)[1] or not draft.profile.facets  # spans to compare
 
 
 _MARKUP = st.sampled_from(

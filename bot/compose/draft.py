@@ -39,7 +39,20 @@ class _Draft:
     lang: str
 
     def render(self, summary: str, suffix: str = "") -> tuple[str, list[Span]]:
-        return self._render(self.profile.escape(summary), suffix)
+        escape = self.profile.escape
+        escaped = escape(summary)
+        marked = None if suffix else self._marked_frame
+        if marked is not None and _escaped_keeps_shape(escape, summary, escaped):
+            # The frame around the summary, as _Draft.measure counts it: the spans after
+            # the summary move by its length (the slot stood for it as one character).
+            before, after, spans = marked
+            shift, slot = len(escaped) - 1, len(before)
+            moved = [
+                span if span.start < slot else Span(span.kind, span.start + shift, span.end + shift)
+                for span in spans
+            ]
+            return before + escaped + after, moved
+        return self._render(escaped, suffix)
 
     def _render(self, summary: str, suffix: str = "") -> tuple[str, list[Span]]:
         """The post with ``summary`` (already escaped) in its place."""
@@ -96,11 +109,17 @@ class _Draft:
     def _frame(self) -> tuple[str, str] | None:
         """The rendered post around its summary: (before, after); None when the template
         has no single {summary}."""
-        text = self._render(_SLOT)[0]
+        marked = self._marked_frame
+        return None if marked is None else marked[:2]
+
+    @functools.cached_property
+    def _marked_frame(self) -> tuple[str, str, list[Span]] | None:
+        """``_frame`` with the marked spans (link, tags) of the post with ``_SLOT``."""
+        text, spans = self._render(_SLOT)
         if text.count(_SLOT) != 1:
             return None
         before, _, after = text.partition(_SLOT)
-        return before, after
+        return before, after, spans
 
     def plain(self, text: str) -> str:
         """Article text as this platform shows it: plain, and without links it cannot

@@ -18,6 +18,9 @@ _EMPTY_BRACKETS = re.compile(r"[ \t]*(?:\(\s*\)|\[\s*\])")
 
 def add_utm(url: str, params: Iterable[tuple[str, str]]) -> str:
     """``url`` with the campaign parameters appended; ones already in the URL are kept."""
+    params = tuple(params)
+    if not params:
+        return url  # most channels: nothing to append, nothing to parse
     parts = urlsplit(url)
     present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
     extra = urlencode([(k, v) for k, v in params if k not in present])
