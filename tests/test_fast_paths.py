@@ -7,6 +7,8 @@ regex normalisation, and sentence selection that measures every joined text.
 from __future__ import annotations
 
 import math
+import re
+import sys
 import unicodedata
 from collections.abc import Callable
 
@@ -17,7 +19,8 @@ from hypothesis import strategies as st
 
 from bot.compose.draft import _Draft, _escaped_keeps_shape, _InContext, _keeps_shape
 from bot.compose.facets import LINK_CLOSE, LINK_OPEN, TAG_CLOSE, TAG_OPEN, Span, strip_marks
-from bot.compose.profiles import BROKEN, ESCAPED_CHARS, PROFILES
+from bot.compose.links import has_www
+from bot.compose.profiles import BROKEN, ESCAPED_CHARS, PROFILES, escape_little
 from bot.htmltext import BLANK_LINES, normalise_text
 from bot.models import ChannelStyle
 from bot.summarise import extractive
@@ -385,6 +388,46 @@ def test_post_rendered_in_its_frame_equals_rendering_the_template(
     assert draft.render(summary) == draft._render(draft.profile.escape(summary))
     if draft._frame is not None and text == "Prices fell.":
         assert draft.render(summary)[1] or not draft.profile.facets  # spans to compare
+
+
+_LITTLE_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+
+
+@settings(max_examples=800)
+@example(text="\\#a\\\\|{}@[]()<>*_~")
+@given(text=st.lists(_SIMPLE_PIECES | _PIECES, max_size=15).map("".join) | st.text(max_size=40))
+def test_little_text_escape_by_replacing_equals_the_regex(text: str) -> None:
+    """Escaping LinkedIn's reserved characters one str.replace at a time, the backslash
+    first, gives what one regex over every character gives."""
+    assert escape_little(text) == _LITTLE_RESERVED.sub(r"\\\1", text)
+
+
+def test_only_w_and_dot_lower_case_to_a_w_or_a_dot() -> None:
+    """has_www's premise, over every code point: no other character lower-cases to
+    something holding "w" or "."."""
+    others = [
+        code
+        for code in range(sys.maxunicode + 1)
+        if not 0xD800 <= code <= 0xDFFF
+        and chr(code) not in "wW."
+        and ("w" in chr(code).lower() or "." in chr(code).lower())
+    ]
+    assert others == []
+
+
+@settings(max_examples=800)
+@example(text="see WwW.example")
+@example(text="know. www5")
+@given(
+    text=st.lists(
+        st.sampled_from(["w", "W", ".", "ww.", "WWW", "İ", "ẞ", " ", "a", "www.", "\u212a"]),
+        max_size=12,
+    ).map("".join)
+)
+def test_has_www_equals_lower_casing_the_text(text: str) -> None:
+    """Looking for "ww." before the pattern finds "www." exactly where lower-casing the
+    whole text would."""
+    assert has_www(text) == ("www." in text.lower())
 
 
 _MARKUP = st.sampled_from(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.compose.links import has_www
 from bot.compose.profiles import ESCAPED_CHARS
 from bot.compose.template import is_clean_line
 from bot.compose.xlength import _SCALE, DOT_LETTER, MAY_START_EMOJI, _segment_weight
@@ -34,7 +35,7 @@ def simple_text(text: str) -> SimpleText | None:
     """``text``'s counts when it is simple (see the module), else None."""
     if not text or not is_clean_line(text):
         return None
-    if "://" in text or DOT_LETTER.search(text) or "www." in text.lower():
+    if "://" in text or DOT_LETTER.search(text) or has_www(text):
         return None
     if MAY_START_EMOJI.search(text) or _ASTRAL.search(text) or may_join(text):
         return None
