@@ -69,7 +69,7 @@ def test_in_context_measure_equals_rendering_the_post(summary: str, platform: st
     assert draft.measure(summary) == profile.fit_measure(rendered)
 
 
-_LINE_PLATFORMS = ["x", "mastodon", "bluesky", "threads", "discord", "linkedin"]
+_LINE_PLATFORMS = ["x", "mastodon", "bluesky", "threads", "discord", "linkedin", "telegram"]
 
 
 @given(summary=_SUMMARIES, platform=st.sampled_from(_LINE_PLATFORMS))

@@ -252,6 +252,7 @@ _SIMPLE_PIECES = st.sampled_from(
 @example(text="R&D costs", platform="slack", cap=None, tags=())
 @example(text="ask @tata now", platform="linkedin", cap=None, tags=())
 @example(text="a > b", platform="telegram", cap=None, tags=())
+@example(text="Café prices fell", platform="telegram", cap=None, tags=("EV",))
 @example(text="Prices fell 12% in June.", platform="mastodon", cap=10, tags=("EV",))
 @example(text="日本 prices fell… “really” — café", platform="x", cap=None, tags=())
 @example(text="日本 prices fell… “really” — café", platform="bluesky", cap=None, tags=())
@@ -279,7 +280,7 @@ def test_simple_text_shortcut_costs_what_cleaning_and_counting_cost(
 
 def test_simple_text_shortcut_is_taken_for_plain_english_on_most_platforms() -> None:
     """The shortcut is there to be compared: an ordinary English sentence, typographic
-    quotes and all, takes it on every platform but Telegram (whose count parses HTML)."""
+    quotes and all, takes it on every platform, Telegram (whose count parses HTML) too."""
     from bot.compose.simple import simple_text
 
     assert simple_text("Tata’s “new” EV costs less—by 12%…") is not None
@@ -288,7 +289,7 @@ def test_simple_text_shortcut_is_taken_for_plain_english_on_most_platforms() -> 
         draft = _draft(platform)
         if _InContext(draft, draft.measure(""), None)._simple_cost is not None:
             taking.add(platform)
-    assert taking == set(PROFILES) - {"telegram"}
+    assert taking == set(PROFILES)
 
 
 @settings(max_examples=800)
@@ -430,6 +431,47 @@ def test_has_www_equals_lower_casing_the_text(text: str) -> None:
     assert has_www(text) == ("www." in text.lower())
 
 
+@settings(max_examples=600)
+@example(summary="a > b", template="{title} <i\n{summary}\n>{url}", title="x")
+@example(summary="R&amp;D", template="{url}\n\n{summary}\n\n{title}", title="a < b & c")
+@given(
+    summary=st.lists(
+        st.sampled_from(["a", " ", "<", ">", "&", "&amp;", "&lt", "<b>", "#", "日本", "🚗", "é"]),
+        max_size=15,
+    ).map("".join),
+    template=st.sampled_from(
+        [
+            None,
+            "{url}\n\n{summary}\n\n{title}",
+            "<b>{title}</b>\n{summary}\n{url}",
+            "{title} <i\n{summary}\n>{url}",
+            "{title} <i>\n{summary}\n{url}",
+        ]
+    ),
+    title=st.sampled_from(["Tata cuts prices", "a < b & c", "<b>x</b>"]),
+)
+def test_telegram_summary_line_counted_alone_equals_counting_the_post(
+    summary: str, template: str | None, title: str
+) -> None:
+    """Telegram's count (tags removed, entities read) adds up over the summary's line
+    where the frame lets it, link tags before or after the summary, and the frame is
+    refused where a tag opened before the summary could close after it."""
+    draft = _draft("telegram", template=template, title=title, tags=("EV",))
+    profile = draft.profile
+    rendered = draft._render(profile.escape(summary))[0]
+    assert draft.measure(summary) == profile.fit_measure(rendered)
+    assert draft.measure("") == profile.fit_measure(draft._render("")[0])
+    fixed = draft.measure("")
+    plain = draft.plain(summary)  # the in-context measure counts the text made plain
+    if plain:
+        posted = profile.fit_measure(draft._render(profile.escape(plain))[0])
+        assert _InContext(draft, fixed, None)(summary) == posted - fixed
+    if template in (None, "{url}\n\n{summary}\n\n{title}"):
+        assert draft._line_frame is not None  # the shortcut is there to be compared
+    if template == "{title} <i\n{summary}\n>{url}":
+        assert draft._line_frame is None
+
+
 _MARKUP = st.sampled_from(
     [
         "<p>", "</p>", "<P CLASS='x'>", "<div>", "</div>", "<div class=\"caption\">", "<br>",
@@ -497,6 +539,9 @@ def test_simple_markup_reader_reads_ordinary_feed_html() -> None:
             "{title} {summary} {url}",
             "{title}\n\n{summary}",
             "  {title}  \n\n {summary} \n\n{url}\t{hashtags}",
+            "{url}\n\n{summary}\n\n{title}",
+            "<b>{title}</b>\n{summary}\n{url}",
+            "{title} <i\n{summary}\n>{url}",
         ]
     ),
     title=st.sampled_from(["Tata cuts prices", "", "टाटा 🚗 https://x.example/t", "a  b"]),

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
-from bot.compose.counting import LINE_PARTS, SIMPLE_TEXT_FIELD
+from bot.compose.counting import LINE_FRAME_CHECKS, LINE_PARTS, SIMPLE_TEXT_FIELD
 from bot.compose.facets import Span, strip_marks
 from bot.compose.links import drop_urls
 from bot.compose.profiles import BROKEN, ESCAPED_CHARS, Profile
@@ -99,6 +99,9 @@ class _Draft:
             return None
         before, after = frame
         if not (before.endswith("\n") and after.startswith("\n")):
+            return None
+        check = LINE_FRAME_CHECKS.get(profile.measure)
+        if check is not None and not check(before, profile.escape):
             return None
         counts, combine = parts
         links = None if profile.max_links is None else len(extract_urls(before + after))
