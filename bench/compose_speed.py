@@ -90,6 +90,8 @@ def _fresh_caches() -> ExtractiveSummariser:
         ("bot.compose.draft", "_plain_keeps_shape"),
         ("bot.compose.simple", "simple_text"),
         ("bot.compose.hashtags", "sanitise_tag"),
+        ("bot.compose.template", "clean_inline"),
+        ("bot.compose.core", "_clean_description"),
         ("bot.compose.template", "parse_template"),
         ("bot.summarise.extractive", "_singular"),
         ("bot.summarise.extractive", "_digest"),

@@ -4,6 +4,7 @@ context, thread parts and media. Imported on first use through ``bot.compose``."
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime
 
 from bot.compose.draft import _Draft, _InContext, _plain
@@ -64,7 +65,7 @@ def compose(
     if style.thread and profile.supports_thread:
         chunks = _thread_chunks(draft, article, summaries, summary)
     parts = _parts(draft, chunks, url, media)
-    description = clean_block(
+    description = _clean_description(
         summaries.summarise(article, budget=DESCRIPTION_GRAPHEMES, measure=grapheme_count)
     )
     return Post(
@@ -212,6 +213,11 @@ def _parts(
         else:
             parts.append(PostPart(text=profile.escape(chunk) + suffix))
     return tuple(parts)
+
+
+# The same description for every platform: cleaned once (an Indic text's NFC check is most
+# of what cleaning clean text costs).
+_clean_description = functools.lru_cache(maxsize=64)(clean_block)
 
 
 def _media(article: Article, style: ChannelStyle, profile: Profile) -> tuple[Media, ...]:

@@ -83,7 +83,8 @@ def telegram_html_length(text: str) -> int:
     return utf16_units(html.unescape(_TAG.sub("", text)))
 
 
-def _same(total: int) -> int:
+def same_total(total: int) -> int:
+    """The combine of a measure with one count: that count."""
     return total
 
 
@@ -94,7 +95,7 @@ def _same(total: int) -> int:
 # (Not Telegram's count: its tags may span lines.)
 LINE_PARTS: dict[Callable[[str], int], tuple[tuple[Callable[[str], int], ...], Callable[..., int]]]
 LINE_PARTS = {
-    measure: ((measure,), _same)
+    measure: ((measure,), same_total)
     for measure in (
         len,
         code_points,
@@ -111,7 +112,7 @@ LINE_PARTS[bluesky_length] = ((grapheme_count, utf8_bytes), _bluesky_limits)
 # the line breaks: the summary is HTML-escaped (no "<" starts a tag in it, and each
 # entity it has is one of its own characters, whole), every "<" before it is closed by a
 # ">" before it, and no entity holds a line break. ``LINE_FRAME_CHECKS`` says when.
-LINE_PARTS[telegram_html_length] = ((telegram_html_length,), _same)
+LINE_PARTS[telegram_html_length] = ((telegram_html_length,), same_total)
 
 
 def _telegram_frame(before: str, escape: Callable[[str], str]) -> bool:

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
-from bot.compose.counting import LINE_FRAME_CHECKS, LINE_PARTS, SIMPLE_TEXT_FIELD
+from bot.compose.counting import LINE_FRAME_CHECKS, LINE_PARTS, SIMPLE_TEXT_FIELD, same_total
 from bot.compose.facets import Span, strip_marks
 from bot.compose.links import drop_urls
 from bot.compose.profiles import BROKEN, ESCAPED_CHARS, Profile
@@ -252,7 +252,7 @@ class _InContext:
             found = simple_text(candidate)
             if found is not None:
                 escapes, cost = simple_cost
-                if not found[1] & escapes:
+                if escapes.isdisjoint(found[1]):
                     return cost(found[0])
         draft = self.draft
         plain = _plain_text(candidate, draft.profile.link_allowed)
@@ -289,6 +289,14 @@ class _InContext:
             return None
         bases, combine, fixed = line.frame_counts, line.combine, self.fixed
         pairs = tuple(zip(bases, fields, strict=True))
+        if combine is same_total:  # one count (all but Bluesky): no combining
+            base, field = pairs[0]
+            start = base + 2 - fixed
+
+            def one(counts: tuple[int, ...]) -> int:
+                return start + counts[field]
+
+            return frozenset(escaped), one
 
         def cost(counts: tuple[int, ...]) -> int:  # "\n" + candidate + "\n" in the frame
             return int(combine(*(base + counts[field] + 2 for base, field in pairs))) - fixed
