@@ -92,6 +92,7 @@ def _fresh_caches() -> ExtractiveSummariser:
         ("bot.compose.hashtags", "sanitise_tag"),
         ("bot.compose.template", "clean_inline"),
         ("bot.compose.core", "_clean_description"),
+        ("bot.compose.xlength", "_window_urls"),
         ("bot.compose.template", "parse_template"),
         ("bot.summarise.extractive", "_singular"),
         ("bot.summarise.extractive", "_digest"),
