@@ -245,7 +245,8 @@ _SIMPLE_PIECES = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=800)
+# No deadline: the first example may pay for compiling the URL pattern (once per process).
+@settings(max_examples=800, deadline=None)
 @example(text="see example.com now", platform="x", cap=None, tags=())
 @example(text="see example.com now", platform="threads", cap=None, tags=())
 @example(text="WWW.5 and more", platform="instagram", cap=None, tags=())
@@ -750,3 +751,18 @@ def test_an_excerpt_cut_at_its_end_is_still_normalised(text: str) -> None:
 
     raw, _ = split_truncation(normalise_text(text))
     assert clean_paragraphs(raw, normalised=True) == clean_paragraphs(raw)
+
+
+def test_ascii_shortcuts_premise_no_ascii_character_is_special() -> None:
+    """The ASCII shortcuts (may_join, emoji_spans, simple_text, is_clean_line's NFC check,
+    X's NFC step) skip a scan for ASCII text: no ASCII character could start an emoji,
+    is astral, lies outside the plain blocks, or changes under NFC."""
+    from bot.compose.simple import _ASTRAL
+    from bot.compose.xlength import MAY_START_EMOJI
+    from bot.textfit import _OUTSIDE_PLAIN_BLOCKS
+
+    ascii_text = "".join(map(chr, range(128)))
+    assert not MAY_START_EMOJI.search(ascii_text)
+    assert not _ASTRAL.search(ascii_text)
+    assert not _OUTSIDE_PLAIN_BLOCKS.search(ascii_text)
+    assert all(unicodedata.is_normalized("NFC", char) for char in ascii_text)

@@ -115,7 +115,7 @@ def is_clean_line(text: str) -> bool:
         and "  " not in text
         and not text.startswith(" ")
         and not text.endswith(" ")
-        and unicodedata.is_normalized("NFC", text)
+        and (text.isascii() or unicodedata.is_normalized("NFC", text))
     )
 
 

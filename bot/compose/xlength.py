@@ -207,7 +207,7 @@ def _valid_length(url: str, protocol: str, domain: str) -> bool:
 
 def emoji_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` code point spans of each emoji sequence in ``text``."""
-    if not MAY_START_EMOJI.search(text):
+    if text.isascii() or not MAY_START_EMOJI.search(text):
         return []  # Latin, Indic and most text: the standard library rules it out sooner
     return [match.span() for match in _EMOJI.finditer(text)]
 
@@ -228,7 +228,8 @@ def _char_weight(char: str) -> int:
 
 def x_weighted_length(text: str) -> int:
     """twitter-text v3 ``weightedLength`` of ``text`` (NFC applied first)."""
-    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():  # ASCII is NFC already
+        text = unicodedata.normalize("NFC", text)
     spans = {u.start: (u.end, TRANSFORMED_URL_LENGTH * _SCALE) for u in extract_urls(text)}
     for start, end in emoji_spans(text):
         spans.setdefault(start, (end, _DEFAULT_WEIGHT))
