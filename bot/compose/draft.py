@@ -172,9 +172,9 @@ def _plain(profile: Profile, text: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _plain_text(text: str, link_allowed: bool) -> str:
-    # Cached: every platform asks for the same candidate summaries of an article.
-    text = clean_block(text)
-    return text if link_allowed else drop_urls(text)
+    # Cached: every platform asks for the same candidate summaries of an article. Without
+    # links, the cleaned text (remembered for the platforms with them) less its links.
+    return clean_block(text) if link_allowed else drop_urls(_plain_text(text, True))
 
 
 # Candidates up to about a sentence long try the simple-text shortcut: every platform asks
