@@ -87,7 +87,12 @@ def _fresh_caches() -> ExtractiveSummariser:
     caches = (
         ("bot.compose.draft", "_plain_text"),
         ("bot.compose", "_plain_text"),  # where it lived before bot/compose/draft.py
+        ("bot.compose.draft", "_plain_keeps_shape"),
         ("bot.compose.simple", "simple_text"),
+        ("bot.compose.hashtags", "sanitise_tag"),
+        ("bot.compose.template", "clean_inline"),
+        ("bot.compose.core", "_clean_description"),
+        ("bot.compose.xlength", "_window_urls"),
         ("bot.compose.template", "parse_template"),
         ("bot.summarise.extractive", "_singular"),
         ("bot.summarise.extractive", "_CONTENT_FORMS"),  # words to their content form

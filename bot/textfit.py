@@ -48,6 +48,8 @@ _OUTSIDE_PLAIN_BLOCKS = re.compile(
 def may_join(text: str) -> bool:
     """Might two of ``text``'s code points form one grapheme? False guarantees not (but
     for CR LF): every code point is then a grapheme of its own."""
+    if text.isascii():  # ASCII is inside the plain blocks (told without reading the text)
+        return False
     return bool(_OUTSIDE_PLAIN_BLOCKS.search(text)) and bool(_JOINING.search(text))
 
 

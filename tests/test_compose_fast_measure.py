@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 
 from bot.compose.draft import _Draft
 from bot.compose.profiles import PROFILES
-from bot.compose.xlength import _char_weight, _extract, _segment_weight, extract_urls
+from bot.compose.xlength import (
+    UrlEntity,
+    _char_weight,
+    _segment_weight,
+    _window_urls,
+    extract_urls,
+)
 from bot.models import ChannelStyle
 from bot.textfit import grapheme_count
 
@@ -29,10 +35,27 @@ def test_grapheme_count_equals_splitting_into_graphemes(text: str) -> None:
     assert grapheme_count(text) == len(regex.findall(r"\X", text))
 
 
+def _whole_text_urls(text: str) -> list[UrlEntity]:
+    """The URL pattern over all of ``text``, nothing remembered."""
+    return [UrlEntity(*found) for found in _window_urls.__wrapped__(text, 0)]
+
+
 @given(text=_TEXTS)
 def test_url_windows_find_what_the_whole_text_scan_finds(text: str) -> None:
     """Scanning only around "." + letter finds the same URLs as scanning everything."""
-    assert extract_urls(text) == _extract(text, [(0, len(text))])
+    assert extract_urls(text) == _whole_text_urls(text)
+
+
+@given(text=_TEXTS, before=st.lists(_PIECES, min_size=1, max_size=4).map("".join))
+def test_remembered_url_windows_find_what_scanning_finds_in_any_text(
+    text: str, before: str
+) -> None:
+    """A window's URLs remembered from one text are those scanning finds in another
+    text holding the same window after other characters (the link line of every
+    platform's post)."""
+    assert extract_urls(text) == _whole_text_urls(text)
+    assert extract_urls(before + text) == _whole_text_urls(before + text)
+    assert extract_urls(before + " " + text) == _whole_text_urls(before + " " + text)
 
 
 @given(text=_TEXTS)
@@ -65,11 +88,11 @@ def test_in_context_measure_equals_rendering_the_post(summary: str, platform: st
         lang="en",
     )
     assert draft._frame is not None  # the shortcut is there to be compared
-    rendered = draft.render(summary)[0]
+    rendered = draft._render(profile.escape(summary))[0]  # rendering, no shortcut
     assert draft.measure(summary) == profile.fit_measure(rendered)
 
 
-_LINE_PLATFORMS = ["x", "mastodon", "bluesky", "threads", "discord", "linkedin"]
+_LINE_PLATFORMS = ["x", "mastodon", "bluesky", "threads", "discord", "linkedin", "telegram"]
 
 
 @given(summary=_SUMMARIES, platform=st.sampled_from(_LINE_PLATFORMS))
@@ -91,7 +114,7 @@ def test_line_break_shortcut_measures_what_rendering_measures(summary: str, plat
         lang="en",
     )
     assert draft._line_frame is not None  # the shortcut is taken for these platforms
-    assert draft.measure(summary) == profile.fit_measure(draft.render(summary)[0])
+    assert draft.measure(summary) == profile.fit_measure(draft._render(profile.escape(summary))[0])
 
 
 def test_line_break_shortcut_keeps_blueskys_byte_limit() -> None:
@@ -111,6 +134,6 @@ def test_line_break_shortcut_keeps_blueskys_byte_limit() -> None:
         lang="en",
     )
     summary = ("a" + "\u0301" * 10) * 60
-    rendered = draft.render(summary)[0]
+    rendered = draft._render(profile.escape(summary))[0]
     assert len(rendered.encode()) // 10 > grapheme_count(rendered)  # bytes decide here
     assert draft.measure(summary) == profile.fit_measure(rendered)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+import sys
 import unicodedata
 from collections.abc import Callable
 
@@ -16,8 +18,10 @@ import regex
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.compose.draft import _Draft, _InContext
-from bot.compose.profiles import PROFILES
+from bot.compose.draft import _Draft, _escaped_keeps_shape, _InContext, _keeps_shape
+from bot.compose.facets import LINK_CLOSE, LINK_OPEN, TAG_CLOSE, TAG_OPEN, Span, strip_marks
+from bot.compose.links import has_www
+from bot.compose.profiles import BROKEN, ESCAPED_CHARS, PROFILES, escape_little
 from bot.htmltext import BLANK_LINES, normalise_text
 from bot.models import ChannelStyle
 from bot.summarise import extractive
@@ -322,13 +326,15 @@ _SIMPLE_PIECES = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=800)
+# No deadline: the first example may pay for compiling the URL pattern (once per process).
+@settings(max_examples=800, deadline=None)
 @example(text="see example.com now", platform="x", cap=None, tags=())
 @example(text="see example.com now", platform="threads", cap=None, tags=())
 @example(text="WWW.5 and more", platform="instagram", cap=None, tags=())
 @example(text="R&D costs", platform="slack", cap=None, tags=())
 @example(text="ask @tata now", platform="linkedin", cap=None, tags=())
 @example(text="a > b", platform="telegram", cap=None, tags=())
+@example(text="Café prices fell", platform="telegram", cap=None, tags=("EV",))
 @example(text="Prices fell 12% in June.", platform="mastodon", cap=10, tags=("EV",))
 @example(text="日本 prices fell… “really” — café", platform="x", cap=None, tags=())
 @example(text="日本 prices fell… “really” — café", platform="bluesky", cap=None, tags=())
@@ -356,7 +362,7 @@ def test_simple_text_shortcut_costs_what_cleaning_and_counting_cost(
 
 def test_simple_text_shortcut_is_taken_for_plain_english_on_most_platforms() -> None:
     """The shortcut is there to be compared: an ordinary English sentence, typographic
-    quotes and all, takes it on every platform but Telegram (whose count parses HTML)."""
+    quotes and all, takes it on every platform, Telegram (whose count parses HTML) too."""
     from bot.compose.simple import simple_text
 
     assert simple_text("Tata’s “new” EV costs less—by 12%…") is not None
@@ -365,7 +371,187 @@ def test_simple_text_shortcut_is_taken_for_plain_english_on_most_platforms() -> 
         draft = _draft(platform)
         if _InContext(draft, draft.measure(""), None)._simple_cost is not None:
             taking.add(platform)
-    assert taking == set(PROFILES) - {"telegram"}
+    assert taking == set(PROFILES)
+
+
+@settings(max_examples=800)
+@example(text="a  b", escape="escape_little")
+@example(text=" (a)", escape="escape_html")
+@example(text="a\u00a0", escape="escape_mrkdwn")
+@given(
+    text=st.lists(_SIMPLE_PIECES | _PIECES, max_size=12).map("".join),
+    escape=st.sampled_from(sorted(f.__name__ for f in ESCAPED_CHARS)),
+)
+def test_shape_of_escaped_text_is_the_shape_of_the_text(text: str, escape: str) -> None:
+    """Each known escape leaves a text's shape (printable, one line, nothing to trim, no
+    double space) as it was: the answer for the unescaped text, shared by all
+    platforms, is the answer for the escaped one."""
+    function = next(f for f in ESCAPED_CHARS if f.__name__ == escape)
+    escaped = function(text)
+    assert _escaped_keeps_shape(function, text, escaped) == _keeps_shape(escaped)
+
+
+@settings(max_examples=400)
+@given(
+    texts=st.lists(st.lists(_SIMPLE_PIECES, max_size=12).map(" ".join), min_size=1, max_size=4),
+    platform=st.sampled_from(sorted(PROFILES)),
+    cap=st.sampled_from([None, 40]),
+    tags=st.sampled_from([(), ("EV",)]),
+)
+def test_remembered_answer_is_the_post_length(
+    texts: list[str], platform: str, cap: int | None, tags: tuple[str, ...]
+) -> None:
+    """A summary measured in context answers again from memory with what measuring it
+    afresh gives, and the length compose reports for the one-part post without counting
+    it again is the platform's count of the rendered post."""
+    draft = _draft(platform, tags=tags)
+    fixed = draft.measure("")
+    remembering = _InContext(draft, fixed, cap)
+    answers = [remembering(text) for text in texts]
+    assert [remembering(text) for text in texts] == answers
+    assert answers == [_InContext(draft, fixed, cap)(text) for text in texts]
+    for text in texts:
+        summary = draft.plain(text)
+        known = remembering.post_length(summary)
+        if known is not None and known < BROKEN:
+            rendered = draft._render(draft.profile.escape(summary))[0]
+            assert known == draft.profile.measure(rendered)
+        if cap is None and summary == text:
+            assert known is not None  # the remembered length is there to be used
+
+
+def reference_strip_marks(text: str) -> tuple[str, list[Span]]:
+    """strip_marks as first written: one character at a time."""
+    out: list[str] = []
+    spans: list[Span] = []
+    opened: tuple[str, int] | None = None
+    for char in text:
+        if char in (LINK_OPEN, TAG_OPEN):
+            opened = ("link" if char == LINK_OPEN else "tag", len(out))
+        elif char in (LINK_CLOSE, TAG_CLOSE):
+            if opened is not None and len(out) > opened[1]:
+                spans.append(Span(opened[0], opened[1], len(out)))  # type: ignore[arg-type]
+            opened = None
+        else:
+            out.append(char)
+    return "".join(out), spans
+
+
+@settings(max_examples=800)
+@given(
+    text=st.lists(
+        st.sampled_from([LINK_OPEN, LINK_CLOSE, TAG_OPEN, TAG_CLOSE, "a", "#t", " ", "\n", "日本"]),
+        max_size=20,
+    ).map("".join)
+)
+def test_strip_marks_between_markers_equals_reading_each_character(text: str) -> None:
+    """Taking the text between markers whole gives the text and spans reading it one
+    character at a time gives, for nested, unclosed and empty marks too."""
+    assert strip_marks(text) == reference_strip_marks(text)
+
+
+@settings(max_examples=600)
+@example(text="Prices fell.", platform="bluesky", tags=("EV", "Tata"), template=None)
+@example(text="R&D <b>", platform="telegram", tags=("EV",), template="{summary}\n\n{url}")
+@given(
+    text=st.lists(_SIMPLE_PIECES | _PIECES, max_size=12).map("".join),
+    platform=st.sampled_from(sorted(PROFILES)),
+    tags=st.sampled_from([(), ("EV",), ("EV", "Tata")]),
+    template=st.sampled_from(
+        [None, "{url} {hashtags}\n\n{summary}", "{title} {summary} {url} {hashtags}", "{summary}"]
+    ),
+)
+def test_post_rendered_in_its_frame_equals_rendering_the_template(
+    text: str, platform: str, tags: tuple[str, ...], template: str | None
+) -> None:
+    """The post built from the frame around the summary, its facet spans moved past the
+    summary, is the text and spans rendering the template gives."""
+    draft = _draft(platform, template=template, tags=tags)
+    summary = draft.plain(text)
+    assert draft.render(summary) == draft._render(draft.profile.escape(summary))
+    if draft._frame is not None and text == "Prices fell.":
+        assert draft.render(summary)[1] or not draft.profile.facets  # spans to compare
+
+
+_LITTLE_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+
+
+@settings(max_examples=800)
+@example(text="\\#a\\\\|{}@[]()<>*_~")
+@given(text=st.lists(_SIMPLE_PIECES | _PIECES, max_size=15).map("".join) | st.text(max_size=40))
+def test_little_text_escape_by_replacing_equals_the_regex(text: str) -> None:
+    """Escaping LinkedIn's reserved characters one str.replace at a time, the backslash
+    first, gives what one regex over every character gives."""
+    assert escape_little(text) == _LITTLE_RESERVED.sub(r"\\\1", text)
+
+
+def test_only_w_and_dot_lower_case_to_a_w_or_a_dot() -> None:
+    """has_www's premise, over every code point: no other character lower-cases to
+    something holding "w" or "."."""
+    others = [
+        code
+        for code in range(sys.maxunicode + 1)
+        if not 0xD800 <= code <= 0xDFFF
+        and chr(code) not in "wW."
+        and ("w" in chr(code).lower() or "." in chr(code).lower())
+    ]
+    assert others == []
+
+
+@settings(max_examples=800)
+@example(text="see WwW.example")
+@example(text="know. www5")
+@given(
+    text=st.lists(
+        st.sampled_from(["w", "W", ".", "ww.", "WWW", "İ", "ẞ", " ", "a", "www.", "\u212a"]),
+        max_size=12,
+    ).map("".join)
+)
+def test_has_www_equals_lower_casing_the_text(text: str) -> None:
+    """Looking for "ww." before the pattern finds "www." exactly where lower-casing the
+    whole text would."""
+    assert has_www(text) == ("www." in text.lower())
+
+
+@settings(max_examples=600)
+@example(summary="a > b", template="{title} <i\n{summary}\n>{url}", title="x")
+@example(summary="R&amp;D", template="{url}\n\n{summary}\n\n{title}", title="a < b & c")
+@given(
+    summary=st.lists(
+        st.sampled_from(["a", " ", "<", ">", "&", "&amp;", "&lt", "<b>", "#", "日本", "🚗", "é"]),
+        max_size=15,
+    ).map("".join),
+    template=st.sampled_from(
+        [
+            None,
+            "{url}\n\n{summary}\n\n{title}",
+            "<b>{title}</b>\n{summary}\n{url}",
+            "{title} <i\n{summary}\n>{url}",
+            "{title} <i>\n{summary}\n{url}",
+        ]
+    ),
+    title=st.sampled_from(["Tata cuts prices", "a < b & c", "<b>x</b>"]),
+)
+def test_telegram_summary_line_counted_alone_equals_counting_the_post(
+    summary: str, template: str | None, title: str
+) -> None:
+    """Telegram's count (tags removed, entities read) adds up over the summary's line
+    where the frame lets it, link tags before or after the summary, and the frame is
+    refused where a tag opened before the summary could close after it."""
+    draft = _draft("telegram", template=template, title=title, tags=("EV",))
+    profile = draft.profile
+    rendered = draft._render(profile.escape(summary))[0]
+    assert draft.measure(summary) == profile.fit_measure(rendered)
+    assert draft.measure("") == profile.fit_measure(draft._render("")[0])
+    fixed = draft.measure("")
+    plain = draft.plain(summary)  # the in-context measure counts the text made plain
+    if plain:
+        posted = profile.fit_measure(draft._render(profile.escape(plain))[0])
+        assert _InContext(draft, fixed, None)(summary) == posted - fixed
+    if template in (None, "{url}\n\n{summary}\n\n{title}"):
+        assert draft._line_frame is not None  # the shortcut is there to be compared
+    if template == "{title} <i\n{summary}\n>{url}":
+        assert draft._line_frame is None
 
 
 _MARKUP = st.sampled_from(
@@ -436,6 +622,9 @@ def test_simple_markup_reader_reads_ordinary_feed_html() -> None:
             "{title} {summary} {url}",
             "{title}\n\n{summary}",
             "  {title}  \n\n {summary} \n\n{url}\t{hashtags}",
+            "{url}\n\n{summary}\n\n{title}",
+            "<b>{title}</b>\n{summary}\n{url}",
+            "{title} <i\n{summary}\n>{url}",
         ]
     ),
     title=st.sampled_from(["Tata cuts prices", "", "टाटा 🚗 https://x.example/t", "a  b"]),
@@ -759,3 +948,18 @@ def test_boilerplate_quick_test_tells_lines_as_the_pattern_does(line: str) -> No
 def test_ascii_words_found_with_re_are_the_regex_words(text: str) -> None:
     """In ASCII text the standard ``re`` pattern finds the words ``_WORD`` finds."""
     assert extractive._ASCII_WORD.findall(text) == extractive._WORD.findall(text)
+
+
+def test_ascii_shortcuts_premise_no_ascii_character_is_special() -> None:
+    """The ASCII shortcuts (may_join, emoji_spans, simple_text, is_clean_line's NFC check,
+    X's NFC step) skip a scan for ASCII text: no ASCII character could start an emoji,
+    is astral, lies outside the plain blocks, or changes under NFC."""
+    from bot.compose.simple import _ASTRAL
+    from bot.compose.xlength import MAY_START_EMOJI
+    from bot.textfit import _OUTSIDE_PLAIN_BLOCKS
+
+    ascii_text = "".join(map(chr, range(128)))
+    assert not MAY_START_EMOJI.search(ascii_text)
+    assert not _ASTRAL.search(ascii_text)
+    assert not _OUTSIDE_PLAIN_BLOCKS.search(ascii_text)
+    assert all(unicodedata.is_normalized("NFC", char) for char in ascii_text)

@@ -4,13 +4,14 @@ context, thread parts and media. Imported on first use through ``bot.compose``."
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import datetime
 
 from bot.compose.draft import _Draft, _InContext, _plain
 from bot.compose.facets import build_facets
 from bot.compose.hashtags import make_hashtags
 from bot.compose.links import add_utm, ascii_url
-from bot.compose.profiles import Profile, profile_for
+from bot.compose.profiles import BROKEN, Profile, profile_for
 from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline
 from bot.models import Article, ChannelStyle, Length, Limits, Media, Post, PostPart
@@ -59,12 +60,12 @@ def compose(
         lang=article.lang or "",
     )
     draft = _fit_fixed_part(draft, url)
-    summary, draft = _fit_summary(draft, article, style, summaries)
+    summary, draft, in_context = _fit_summary(draft, article, style, summaries)
     chunks = [summary]
     if style.thread and profile.supports_thread:
         chunks = _thread_chunks(draft, article, summaries, summary)
     parts = _parts(draft, chunks, url, media)
-    description = clean_block(
+    description = _clean_description(
         summaries.summarise(article, budget=DESCRIPTION_GRAPHEMES, measure=grapheme_count)
     )
     return Post(
@@ -77,7 +78,7 @@ def compose(
         summary=_joined(chunks),
         hashtags=draft.tags,
         parts=parts,
-        length=Length(profile.unit, max(profile.measure(p.text) for p in parts), draft.limit),
+        length=Length(profile.unit, _length(parts, profile, summary, in_context), draft.limit),
         description=description,
         composed_at=now,
         image_missing=profile.image_required and not media,
@@ -112,34 +113,48 @@ def _fit_fixed_part(draft: _Draft, url: str) -> _Draft:
 
 def _fit_summary(
     draft: _Draft, article: Article, style: ChannelStyle, summaries: Summaries
-) -> tuple[str, _Draft]:
+) -> tuple[str, _Draft, _InContext | None]:
     """The best summary for the room left; hashtags are dropped one by one when keeping
-    them would leave no summary at all (and the article has one to give)."""
+    them would leave no summary at all (and the article has one to give). With them the
+    draft, and the measure the summary was fitted with (None when there was no room)."""
     has_summary: bool | None = None
     while True:
-        summary = _summary_in_context(draft, article, style, summaries)
+        summary, in_context = _summary_in_context(draft, article, style, summaries)
         if summary or not draft.tags:
-            return summary, draft
+            return summary, draft, in_context
         if has_summary is None:
             probe = summaries.summarise(article, budget=draft.limit, measure=draft.profile.measure)
             has_summary = bool(draft.plain(probe))
         if not has_summary:
-            return summary, draft
+            return summary, draft, in_context
         draft = dataclasses.replace(draft, tags=draft.tags[:-1])
 
 
 def _summary_in_context(
     draft: _Draft, article: Article, style: ChannelStyle, summaries: Summaries
-) -> str:
+) -> tuple[str, _InContext | None]:
     fixed = draft.measure("")
     budget = draft.limit - fixed
     if budget <= 0:
-        return ""
+        return "", None
     in_context = _InContext(draft, fixed, style.summary_chars)
     summary = draft.plain(summaries.summarise(article, budget=budget, measure=in_context))
     if summary and in_context(summary) > budget:  # a summariser that overshot
         summary = fit_text(summary, budget, in_context)
-    return summary
+    return summary, in_context
+
+
+def _length(
+    parts: tuple[PostPart, ...], profile: Profile, summary: str, in_context: _InContext | None
+) -> int:
+    """The longest part's length, as the platform counts it. A one-part post's length is
+    known already when its summary was measured in context (the summary's last check):
+    ``fit_measure`` of the post, which is ``measure`` unless a rule broke (``BROKEN``)."""
+    if len(parts) == 1 and summary and in_context is not None:
+        known = in_context.post_length(summary)
+        if known is not None and known < BROKEN:
+            return known
+    return max(profile.measure(p.text) for p in parts)
 
 
 def _thread_chunks(
@@ -198,6 +213,11 @@ def _parts(
         else:
             parts.append(PostPart(text=profile.escape(chunk) + suffix))
     return tuple(parts)
+
+
+# The same description for every platform: cleaned once (an Indic text's NFC check is most
+# of what cleaning clean text costs).
+_clean_description = functools.lru_cache(maxsize=64)(clean_block)
 
 
 def _media(article: Article, style: ChannelStyle, profile: Profile) -> tuple[Media, ...]:

@@ -9,6 +9,7 @@ import html
 import re
 from collections.abc import Callable
 
+from bot.compose.profiles import escape_html
 from bot.compose.xlength import (
     TRANSFORMED_URL_LENGTH,
     emoji_spans,
@@ -82,7 +83,8 @@ def telegram_html_length(text: str) -> int:
     return utf16_units(html.unescape(_TAG.sub("", text)))
 
 
-def _same(total: int) -> int:
+def same_total(total: int) -> int:
+    """The combine of a measure with one count: that count."""
     return total
 
 
@@ -93,7 +95,7 @@ def _same(total: int) -> int:
 # (Not Telegram's count: its tags may span lines.)
 LINE_PARTS: dict[Callable[[str], int], tuple[tuple[Callable[[str], int], ...], Callable[..., int]]]
 LINE_PARTS = {
-    measure: ((measure,), _same)
+    measure: ((measure,), same_total)
     for measure in (
         len,
         code_points,
@@ -106,6 +108,23 @@ LINE_PARTS = {
     )
 }
 LINE_PARTS[bluesky_length] = ((grapheme_count, utf8_bytes), _bluesky_limits)
+# Telegram's count adds up too, on the frame around a summary line when nothing can span
+# the line breaks: the summary is HTML-escaped (no "<" starts a tag in it, and each
+# entity it has is one of its own characters, whole), every "<" before it is closed by a
+# ">" before it, and no entity holds a line break. ``LINE_FRAME_CHECKS`` says when.
+LINE_PARTS[telegram_html_length] = ((telegram_html_length,), same_total)
+
+
+def _telegram_frame(before: str, escape: Callable[[str], str]) -> bool:
+    """True when Telegram's count adds up over the summary line after ``before``."""
+    return escape is escape_html and "<" not in before[before.rfind(">") + 1 :]
+
+
+# A frame (the post before the summary, the platform's escape) on which a count of
+# ``LINE_PARTS`` adds up only under provisos; the others add up on any frame.
+LINE_FRAME_CHECKS: dict[Callable[[str], int], Callable[[str, Callable[[str], str]], bool]] = {
+    telegram_html_length: _telegram_frame
+}
 
 # How each count reads a simple text (``bot.compose.simple``): its length in code points,
 # its UTF-8 bytes or its X weight. Such text has no URL, emoji, astral or joining
@@ -121,4 +140,5 @@ SIMPLE_TEXT_FIELD: dict[Callable[[str], int], int] = {
     threads_length: 0,
     utf8_bytes: 1,
     x_weighted_length: 2,
+    telegram_html_length: 0,  # no tag or entity: simple text has none of "&<>" unescaped
 }

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
-from bot.compose.counting import LINE_PARTS, SIMPLE_TEXT_FIELD
+from bot.compose.counting import LINE_FRAME_CHECKS, LINE_PARTS, SIMPLE_TEXT_FIELD, same_total
 from bot.compose.facets import Span, strip_marks
 from bot.compose.links import drop_urls
 from bot.compose.profiles import BROKEN, ESCAPED_CHARS, Profile
@@ -39,7 +39,20 @@ class _Draft:
     lang: str
 
     def render(self, summary: str, suffix: str = "") -> tuple[str, list[Span]]:
-        return self._render(self.profile.escape(summary), suffix)
+        escape = self.profile.escape
+        escaped = escape(summary)
+        marked = None if suffix else self._marked_frame
+        if marked is not None and _escaped_keeps_shape(escape, summary, escaped):
+            # The frame around the summary, as _Draft.measure counts it: the spans after
+            # the summary move by its length (the slot stood for it as one character).
+            before, after, spans = marked
+            shift, slot = len(escaped) - 1, len(before)
+            moved = [
+                span if span.start < slot else Span(span.kind, span.start + shift, span.end + shift)
+                for span in spans
+            ]
+            return before + escaped + after, moved
+        return self._render(escaped, suffix)
 
     def _render(self, summary: str, suffix: str = "") -> tuple[str, list[Span]]:
         """The post with ``summary`` (already escaped) in its place."""
@@ -60,7 +73,7 @@ class _Draft:
             return self._bare_length
         escaped = self.profile.escape(summary)
         frame = None if suffix else self._frame
-        if frame is not None and _keeps_shape(escaped):
+        if frame is not None and _escaped_keeps_shape(self.profile.escape, summary, escaped):
             # Exactly what rendering gives (see _keeps_shape), without rendering: the
             # summariser asks this for every candidate summary.
             if self._line_frame is not None:  # the summary between line breaks
@@ -87,6 +100,9 @@ class _Draft:
         before, after = frame
         if not (before.endswith("\n") and after.startswith("\n")):
             return None
+        check = LINE_FRAME_CHECKS.get(profile.measure)
+        if check is not None and not check(before, profile.escape):
+            return None
         counts, combine = parts
         links = None if profile.max_links is None else len(extract_urls(before + after))
         frame_counts = tuple(count(before + after) - count("\n\n") for count in counts)
@@ -96,11 +112,17 @@ class _Draft:
     def _frame(self) -> tuple[str, str] | None:
         """The rendered post around its summary: (before, after); None when the template
         has no single {summary}."""
-        text = self._render(_SLOT)[0]
+        marked = self._marked_frame
+        return None if marked is None else marked[:2]
+
+    @functools.cached_property
+    def _marked_frame(self) -> tuple[str, str, list[Span]] | None:
+        """``_frame`` with the marked spans (link, tags) of the post with ``_SLOT``."""
+        text, spans = self._render(_SLOT)
         if text.count(_SLOT) != 1:
             return None
         before, _, after = text.partition(_SLOT)
-        return before, after
+        return before, after, spans
 
     def plain(self, text: str) -> str:
         """Article text as this platform shows it: plain, and without links it cannot
@@ -150,9 +172,9 @@ def _plain(profile: Profile, text: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _plain_text(text: str, link_allowed: bool) -> str:
-    # Cached: every platform asks for the same candidate summaries of an article.
-    text = clean_block(text)
-    return text if link_allowed else drop_urls(text)
+    # Cached: every platform asks for the same candidate summaries of an article. Without
+    # links, the cleaned text (remembered for the platforms with them) less its links.
+    return clean_block(text) if link_allowed else drop_urls(_plain_text(text, True))
 
 
 # Candidates up to about a sentence long try the simple-text shortcut: every platform asks
@@ -163,6 +185,17 @@ def _plain_text(text: str, link_allowed: bool) -> str:
 _SIMPLE_MAX = 400
 
 _SLOT = "\x00"  # stands for the summary in ``_Draft._frame``; article text never has it
+
+
+def _escaped_keeps_shape(escape: Callable[[str], str], text: str, escaped: str) -> bool:
+    """``_keeps_shape(escaped)``, where ``escaped`` is ``escape(text)``: for the known
+    escapes (``ESCAPED_CHARS``) the answer for ``text`` itself, remembered, as every
+    platform asks it of the same candidate. They only put printable non-space characters
+    before or in place of printable non-space ones, so they neither make nor mend a
+    non-printable character, a double space or a space at either end."""
+    if escape in ESCAPED_CHARS:
+        return _plain_keeps_shape(text)
+    return _keeps_shape(escaped)
 
 
 def _keeps_shape(summary: str) -> bool:
@@ -179,6 +212,11 @@ def _keeps_shape(summary: str) -> bool:
     )
 
 
+# Remembered: each candidate is asked on every platform (tests/test_fast_paths.py checks
+# _escaped_keeps_shape against _keeps_shape of the escaped text).
+_plain_keeps_shape = functools.lru_cache(maxsize=4096)(_keeps_shape)
+
+
 @dataclasses.dataclass(frozen=True)
 class _InContext:
     """The room a summary takes in ``draft``: the post's length beyond its fixed part, as
@@ -188,21 +226,41 @@ class _InContext:
     draft: _Draft
     fixed: int  # draft.measure(""): title, link and hashtags
     cap: int | None  # the channel's summary_chars
+    # Answers given, by candidate: compose asks again about the summary it was given.
+    _answers: dict[str, int] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __call__(self, candidate: str) -> int:
+        answers = self._answers
+        found = answers.get(candidate)
+        if found is None:
+            found = answers[candidate] = self._cost(candidate)
+        return found
+
+    def post_length(self, summary: str) -> int | None:
+        """``profile.fit_measure`` of the post with ``summary`` (plain, as ``draft.plain``
+        gives it) when it was asked before and its answer was the post's length, else None."""
+        if self.cap is not None or _plain_text(summary, self.draft.profile.link_allowed) != summary:
+            return None  # capped answers are not lengths; a summary measured as another text
+        found = self._answers.get(summary)
+        return None if found is None else found + self.fixed
+
+    def _cost(self, candidate: str) -> int:
         simple_cost = self._simple_cost
         if simple_cost is not None and len(candidate) <= _SIMPLE_MAX:
             found = simple_text(candidate)
             if found is not None:
                 escapes, cost = simple_cost
-                if not found[1] & escapes:
+                if escapes.isdisjoint(found[1]):
                     return cost(found[0])
         draft = self.draft
         plain = _plain_text(candidate, draft.profile.link_allowed)
         line = self._line_count
         if line is not None and plain:
-            escaped = draft.profile.escape(plain)
-            if _keeps_shape(escaped):  # what _Draft.measure does, in fewer steps
+            escape = draft.profile.escape
+            escaped = escape(plain)
+            if _escaped_keeps_shape(escape, plain, escaped):  # _Draft.measure, in fewer steps
                 return line.measure(f"\n{escaped}\n") - self.fixed
         if self.cap is not None and grapheme_count(plain) > self.cap:
             return draft.limit - self.fixed + 1  # just over the budget
@@ -231,6 +289,14 @@ class _InContext:
             return None
         bases, combine, fixed = line.frame_counts, line.combine, self.fixed
         pairs = tuple(zip(bases, fields, strict=True))
+        if combine is same_total:  # one count (all but Bluesky): no combining
+            base, field = pairs[0]
+            start = base + 2 - fixed
+
+            def one(counts: tuple[int, ...]) -> int:
+                return start + counts[field]
+
+            return frozenset(escaped), one
 
         def cost(counts: tuple[int, ...]) -> int:  # "\n" + candidate + "\n" in the frame
             return int(combine(*(base + counts[field] + 2 for base, field in pairs))) - fixed

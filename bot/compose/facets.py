@@ -21,6 +21,7 @@ from bot.textfit import ELLIPSIS, graphemes
 LINK_OPEN, LINK_CLOSE = "\ue000", "\ue001"
 TAG_OPEN, TAG_CLOSE = "\ue002", "\ue003"
 MARKERS = frozenset(LINK_OPEN + LINK_CLOSE + TAG_OPEN + TAG_CLOSE)
+_MARKER = re.compile("[" + "".join(sorted(MARKERS)) + "]")
 DISPLAY_URL_GRAPHEMES = 32  # about what the Bluesky app itself shows of a long link
 _HIGH_ESCAPES = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")  # UTF-8 bytes of non-ASCII text
 
@@ -44,22 +45,30 @@ def mark_tag(text: str) -> str:
 
 def strip_marks(text: str) -> tuple[str, list[Span]]:
     """The text without markers, and the spans the markers enclosed."""
-    if not any(marker in text for marker in MARKERS):
+    if (
+        LINK_OPEN not in text
+        and LINK_CLOSE not in text
+        and TAG_OPEN not in text
+        and TAG_CLOSE not in text
+    ):
         return text, []
     out: list[str] = []
     spans: list[Span] = []
     opened: tuple[FacetKind, int] | None = None
-    length = 0
-    for char in text:
+    length, cursor = 0, 0
+    for found in _MARKER.finditer(text):  # the text between markers is taken whole
+        piece = text[cursor : found.start()]
+        out.append(piece)
+        length += len(piece)
+        cursor = found.end()
+        char = found.group()
         if char in (LINK_OPEN, TAG_OPEN):
             opened = ("link" if char == LINK_OPEN else "tag", length)
-        elif char in (LINK_CLOSE, TAG_CLOSE):
+        else:
             if opened is not None and length > opened[1]:
                 spans.append(Span(opened[0], opened[1], length))
             opened = None
-        else:
-            out.append(char)
-            length += 1
+    out.append(text[cursor:])
     return "".join(out), spans
 
 

@@ -6,6 +6,7 @@ tags keep their vowel signs and viramas (combining marks), which a naive ``\\w``
 
 from __future__ import annotations
 
+import functools
 import html
 import unicodedata
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ _WORD = regex.compile(r"[\p{L}\p{M}\p{Nd}]+(?:[\u200c\u200d]+[\p{L}\p{M}\p{Nd}]+
 _HAS_LETTER = regex.compile(r"\p{L}")
 
 
+@functools.lru_cache(maxsize=1024)  # every channel, and every article of a feed, asks again
 def sanitise_tag(tag: str) -> str:
     """The hashtag body (without '#') for ``tag``, or "" when nothing usable is left.
 

@@ -14,10 +14,14 @@ _URL_TAIL = ".,;:!?)]}'\"’”»…"
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+(?=[.,;:!?](?:\s|$))")
 _EMPTY_BRACKETS = re.compile(r"[ \t]*(?:\(\s*\)|\[\s*\])")
+_WWW = re.compile(r"[wW]{3}\.")
 
 
 def add_utm(url: str, params: Iterable[tuple[str, str]]) -> str:
     """``url`` with the campaign parameters appended; ones already in the URL are kept."""
+    params = tuple(params)
+    if not params:
+        return url  # most channels: nothing to append, nothing to parse
     parts = urlsplit(url)
     present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
     extra = urlencode([(k, v) for k, v in params if k not in present])
@@ -50,11 +54,20 @@ def _percent(match: re.Match[str]) -> str:
 def drop_urls(text: str) -> str:
     """``text`` without the links written in it, for platforms where links are not
     clickable (Instagram): a bare URL there is noise a reader cannot follow."""
-    if "://" not in text and "www." not in text.lower():
+    if "://" not in text and not has_www(text):
         return text
     dropped = _EMPTY_BRACKETS.sub("", _TEXT_URL.sub(_keep_tail, text))
     lines = (_SPACE_BEFORE_PUNCT.sub("", _SPACES.sub(" ", line)) for line in dropped.split("\n"))
     return "\n".join(line.strip() for line in lines).strip()
+
+
+def has_www(text: str) -> bool:
+    """``"www." in text.lower()``, without lower-casing all of ``text``: only "w" and "W"
+    lower-case to something with a "w", only "." to something with a "." (checked over
+    all of Unicode in tests/test_fast_paths.py), and text seldom has a "ww." at all."""
+    if "ww." not in text and "Ww." not in text and "wW." not in text and "WW." not in text:
+        return False
+    return _WWW.search(text) is not None
 
 
 def _keep_tail(match: re.Match[str]) -> str:

@@ -9,7 +9,6 @@ posts to, so "fits" means one thing everywhere.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -22,7 +21,7 @@ Markup = Literal["text", "html", "mrkdwn", "little"]
 LinkStyle = Literal["plain", "facet", "html", "mrkdwn", "bio", "escaped"]
 TagStyle = Literal["plain", "facet", "little"]
 
-_LITTLE_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+_LITTLE_CHARS = "\\|{}@[]()<>#*_~"  # the backslash first
 
 
 def identity(text: str) -> str:
@@ -30,8 +29,16 @@ def identity(text: str) -> str:
 
 
 def escape_little(text: str) -> str:
-    r"""LinkedIn "little text": backslash before each of \ | { } @ [ ] ( ) < > # * _ ~."""
-    return _LITTLE_RESERVED.sub(r"\\\1", text)
+    r"""LinkedIn "little text": backslash before each of \ | { } @ [ ] ( ) < > # * _ ~.
+
+    One ``str.replace`` per character, the backslash first (no later one adds or moves
+    a backslash): each absent character costs a fast scan, where a regex tested every
+    character against the set (tests/test_fast_paths.py compares the two).
+    """
+    for char in _LITTLE_CHARS:
+        if char in text:
+            text = text.replace(char, "\\" + char)
+    return text
 
 
 def escape_html(text: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.compose.links import has_www
 from bot.compose.profiles import ESCAPED_CHARS
 from bot.compose.template import is_clean_line
 from bot.compose.xlength import _SCALE, DOT_LETTER, MAY_START_EMOJI, _segment_weight
@@ -24,9 +25,7 @@ SimpleText = tuple[tuple[int, int, int], frozenset[str]]
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # Every character some platform escapes (``profiles.ESCAPED_CHARS``).
-_ESCAPABLE = re.compile(
-    "[" + re.escape("".join(sorted(set("".join(ESCAPED_CHARS.values()))))) + "]"
-)
+_ESCAPABLE_CHARS = "".join(sorted(set("".join(ESCAPED_CHARS.values()))))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -34,9 +33,12 @@ def simple_text(text: str) -> SimpleText | None:
     """``text``'s counts when it is simple (see the module), else None."""
     if not text or not is_clean_line(text):
         return None
-    if "://" in text or DOT_LETTER.search(text) or "www." in text.lower():
+    if "://" in text or DOT_LETTER.search(text) or has_www(text):
         return None
-    if MAY_START_EMOJI.search(text) or _ASTRAL.search(text) or may_join(text):
+    if text.isascii():  # no emoji, astral or joining character: none is ASCII
+        counts = (len(text), len(text), len(text))
+    elif MAY_START_EMOJI.search(text) or _ASTRAL.search(text) or may_join(text):
         return None
-    weight = len(text) if text.isascii() else _segment_weight(text) // _SCALE
-    return (len(text), len(text.encode()), weight), frozenset(_ESCAPABLE.findall(text))
+    else:
+        counts = (len(text), len(text.encode()), _segment_weight(text) // _SCALE)
+    return counts, frozenset(char for char in _ESCAPABLE_CHARS if char in text)

@@ -115,7 +115,7 @@ def is_clean_line(text: str) -> bool:
         and "  " not in text
         and not text.startswith(" ")
         and not text.endswith(" ")
-        and unicodedata.is_normalized("NFC", text)
+        and (text.isascii() or unicodedata.is_normalized("NFC", text))
     )
 
 
@@ -133,6 +133,7 @@ def _drop_unwanted(text: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1024)  # titles, names and alt text: asked on every platform
 def clean_inline(text: str) -> str:
     """Like ``clean_block``, on one line (titles, names)."""
     return " ".join(clean_block(text).split())

@@ -145,10 +145,27 @@ def _windows(text: str) -> list[tuple[int, int]]:
 
 def _extract(text: str, windows: list[tuple[int, int]]) -> list[UrlEntity]:
     """``extract_urls`` searching only ``windows`` of ``text`` (pos, endpos)."""
-    url_re, ascii_domain_re = _patterns()
     found: list[UrlEntity] = []
-    matches = (m for pos, endpos in windows for m in url_re.finditer(text, pos, endpos))
-    for match in matches:
+    for pos, endpos in windows:
+        # The window with the character before it (the pattern reads nothing before
+        # where the search starts, but "^" would match at a window's start), so that the
+        # same window in another text (a post's link line on each platform) is found
+        # in _window_urls' memory.
+        lead = 1 if pos > 0 else 0
+        offset = pos - lead
+        found.extend(
+            UrlEntity(url, start + offset, end + offset)
+            for url, start, end in _window_urls(text[offset:endpos], lead)
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _window_urls(window: str, pos: int) -> tuple[tuple[str, int, int], ...]:
+    """The URLs found searching ``window`` from ``pos``: (url, start, end) in ``window``."""
+    url_re, ascii_domain_re = _patterns()
+    found: list[tuple[str, int, int]] = []
+    for match in url_re.finditer(window, pos):
         before, url, protocol, domain, path = match.group(1, 2, 3, 4, 5)
         end = match.end()
         start = end - len(url)
@@ -160,20 +177,18 @@ def _extract(text: str, windows: list[tuple[int, int]]) -> list[UrlEntity]:
                 if len(tco.group(1)) > _MAX_TCO_SLUG:
                     continue
                 url, end = tco.group(0), start + len(tco.group(0))
-            found.append(UrlEntity(url, start, end))
+            found.append((url, start, end))
             continue
         if _NO_PROTOCOL_BAD_BEFORE.search(before):
             continue
         # Without a protocol only ASCII(-ish) domains count, e.g. "example.com" in CJK text.
-        last: UrlEntity | None = None
+        last: tuple[str, int, int] | None = None
         for ascii_match in ascii_domain_re.finditer(domain):
-            last = UrlEntity(
-                ascii_match.group(0), start + ascii_match.start(), start + ascii_match.end()
-            )
+            last = (ascii_match.group(0), start + ascii_match.start(), start + ascii_match.end())
             found.append(last)
         if last is not None and path:
-            found[-1] = UrlEntity(url.replace(domain, last.url, 1), last.start, end)
-    return found
+            found[-1] = (url.replace(domain, last[0], 1), last[1], end)
+    return tuple(found)
 
 
 def _valid_length(url: str, protocol: str, domain: str) -> bool:
@@ -192,7 +207,7 @@ def _valid_length(url: str, protocol: str, domain: str) -> bool:
 
 def emoji_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` code point spans of each emoji sequence in ``text``."""
-    if not MAY_START_EMOJI.search(text):
+    if text.isascii() or not MAY_START_EMOJI.search(text):
         return []  # Latin, Indic and most text: the standard library rules it out sooner
     return [match.span() for match in _EMOJI.finditer(text)]
 
@@ -213,7 +228,8 @@ def _char_weight(char: str) -> int:
 
 def x_weighted_length(text: str) -> int:
     """twitter-text v3 ``weightedLength`` of ``text`` (NFC applied first)."""
-    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():  # ASCII is NFC already
+        text = unicodedata.normalize("NFC", text)
     spans = {u.start: (u.end, TRANSFORMED_URL_LENGTH * _SCALE) for u in extract_urls(text)}
     for start, end in emoji_spans(text):
         spans.setdefault(start, (end, _DEFAULT_WEIGHT))
