@@ -70,6 +70,31 @@ def test_include_keywords_refuse_articles_without_any() -> None:
     assert _rule(article, include=("solar", "wind")) == "include"
 
 
+@pytest.mark.parametrize(
+    ("summary", "keyword", "matches"),
+    [
+        # An inline tag inside a word does not split it: the post reads "Tesla".
+        ("<p>Tes<b>la</b> cuts prices</p>", "Tesla", True),
+        ("<p>टा<em>टा</em> मोटर्स</p>", "टाटा", True),
+        # Paragraphs and line breaks separate words: "ev" + "Every" is not "evEvery".
+        ("<p>Charging</p><p>network grows</p>", "Chargingnetwork", False),
+        ("<p>Charging</p><p>network grows</p>", "charging network", True),
+        ("Fast<br>charging", "fast charging", True),
+        # Entities are letters; scripts, styles and comments are not words.
+        ("<p>Tata &amp; Sons</p>", "Tata & Sons", True),
+        ("<p>News</p><script>var lithium = 1;</script>", "lithium", False),
+        ("<p>News</p><!-- lithium -->", "lithium", False),
+        ("<style>.lithium{}</style><p>News</p>", "lithium", False),
+    ],
+)
+def test_keywords_read_the_summary_as_a_post_would_show_it(
+    summary: str, keyword: str, matches: bool
+) -> None:
+    """Keywords match the summary's visible text: inline tags join, blocks separate."""
+    found = _rule(_article("Update", summary=summary), include=(keyword,))
+    assert found == (None if matches else "include")
+
+
 def test_tags_and_authors_match_case_insensitively() -> None:
     """Tags compare whole and case-insensitively; a byline with several names is split."""
     article = _article("x", tags=("Cricket", "खेल"), author="A. Rao, B. Iyer and C. Das")

@@ -23,15 +23,10 @@ from datetime import datetime, timedelta
 import regex
 
 from bot.durations import format_duration
+from bot.htmltext import html_to_text
 from bot.models import Article
 
 _WORD_CHAR = r"[\p{L}\p{M}\p{N}\u200c\u200d_]"
-_TAG = regex.compile(r"<[^>]*>")
-# Feed HTML is not sanitised (bot.feeds.parse): script and style text and comments are
-# markup, not words of the summary; an unclosed one runs to the end, as a browser reads it.
-_HIDDEN = regex.compile(
-    r"<(script|style)\b.*?(?:</\1[^>]*>|$)|<!--.*?(?:-->|$)", regex.IGNORECASE | regex.DOTALL
-)
 _SPACE = regex.compile(r"\s+")
 REGEX_TIMEOUT = 0.5  # seconds; feed text is hostile, a pattern must not hang the service
 
@@ -157,10 +152,14 @@ def _not_included(found: _Searched, filters: Filters) -> Iterator[tuple[str, str
 
 
 def searchable_text(article: Article) -> str:
-    """Title and summary as plain NFC text (the body when there is no summary)."""
+    """Title and summary as plain NFC text (the body when there is no summary).
+
+    The summary is read as ``html_to_text`` reads it for a post: inline tags join the
+    letters around them ("Tes<b>la</b>" is "Tesla"), block ends separate words, and
+    scripts, styles, comments and captions (feed HTML is not sanitised) are not words.
+    """
     summary = article.excerpt_html or article.content_html
-    plain = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", summary)))
-    return _normal(f"{html.unescape(article.title)}\n{plain}")
+    return _normal(f"{html.unescape(article.title)}\n{html_to_text(summary)}")
 
 
 def author_names(author: str | None) -> list[str]:
