@@ -16,7 +16,7 @@ from bot.llm import LlmSummariser, Reason
 from bot.llm.breaker import CircuitBreaker
 from bot.llm.cache import AnswerCache
 from bot.llm.client import ChatClient
-from bot.llm.text import clean_answer
+from bot.llm.text import article_language, clean_answer
 from bot.models import Article
 from bot.summarise import ExtractiveSummariser
 from bot.textfit import grapheme_count
@@ -398,3 +398,33 @@ def test_a_broken_cache_file_never_fails_a_summary(
     assert (first.summariser, first.text, again.cached) == ("llm", FAITHFUL, True)
     assert len(chat.calls_to("chat")) == 1
     assert "llm answer cache not written, kept in memory" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("title", "excerpt", "content", "lang"),
+    [
+        # A long figure before the text: the language is in the words, not the markup.
+        (
+            "EV sales",
+            '<figure><img src="https://site.example/' + "a" * 600 + '.jpg"></figure>'
+            "<p>चार्जिंग स्टेशनों की संख्या बढ़ी</p>",
+            "",
+            "hi",
+        ),
+        # No excerpt: the body tells.
+        ("Metro", "", "<p>சென்னை மெட்ரோ விரிவாக்கம்</p>", "ta"),
+        ("Rains", "", "<div class='x'>హైదరాబాద్ లో వర్షం</div>", "te"),
+        # A script name inside markup is not text: an English article stays English.
+        ("EV sales", '<p data-note="हिंदी">Charging stations grow</p>', "", "en"),
+    ],
+)
+def test_language_without_a_feed_tag_comes_from_the_summary_text(
+    title: str, excerpt: str, content: str, lang: str
+) -> None:
+    """Untagged articles get their language from the text of the title and summary
+    (the body when there is no summary), never from markup."""
+    article = Article(
+        feed="f", item_id="1", url="https://site.example/1", title=title,
+        excerpt_html=excerpt, content_html=content,
+    )  # fmt: skip
+    assert article_language(article) == lang

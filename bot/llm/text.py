@@ -29,10 +29,12 @@ def clean_answer(text: str) -> str:
 
 
 def article_language(article: Article) -> str:
-    """The article's primary language subtag; from its script when the feed gives none."""
+    """The article's primary language subtag; from its script when the feed gives none
+    (the title and the start of the summary's text: markup and image alt-less figures
+    say nothing about the language)."""
     if article.lang:
         return article.lang.split("-")[0].casefold()
-    sample = article.title + article.excerpt_html[:500]
+    sample = article.title + " " + html_to_text(article.excerpt_html or article.content_html)[:500]
     for lang, script in _SCRIPTS:
         if script.search(sample):
             return lang
