@@ -95,7 +95,8 @@ def _fresh_caches() -> ExtractiveSummariser:
         ("bot.compose.xlength", "_window_urls"),
         ("bot.compose.template", "parse_template"),
         ("bot.summarise.extractive", "_singular"),
-        ("bot.summarise.extractive", "_CONTENT_FORMS"),  # words to their content form
+        ("bot.summarise.extractive", "_CONTENT_FORMS"),  # before bot/summarise/scoring.py
+        ("bot.summarise.scoring", "CONTENT_FORMS"),  # words to their content form
         ("bot.summarise.extractive", "_digest"),
     )
     for module_name, name in caches:

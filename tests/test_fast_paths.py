@@ -24,8 +24,11 @@ from bot.compose.links import has_www
 from bot.compose.profiles import BROKEN, ESCAPED_CHARS, PROFILES, escape_little
 from bot.htmltext import BLANK_LINES, normalise_text
 from bot.models import ChannelStyle
-from bot.summarise import extractive
-from bot.summarise.extractive import ScoreWeights, _rank, _whole_sentences
+from bot.summarise import extractive, ranking, scoring
+from bot.summarise.candidates import ends_complete
+from bot.summarise.ranking import rank, whole_sentences
+from bot.summarise.scoring import ScoreWeights
+from bot.summarise.select import POOL, best_subset
 from bot.textfit import grapheme_count
 
 _INVISIBLE = regex.compile(r"(?V1)[[\p{Cc}\p{Cf}\p{Cs}\p{Co}\uFFFE\uFFFF]--[\n\t\u200c\u200d]]")
@@ -63,28 +66,28 @@ def test_normalise_text_equals_the_plain_regex_version(text: str) -> None:
 def reference_whole_sentences(ranked: object, budget: int, measure: Callable[[str], int]) -> str:
     """Selection as first written: the knapsack, then every joined text measured."""
     weights = ScoreWeights()
-    pool = ranked.top[: extractive.POOL]  # type: ignore[attr-defined]
-    chosen = [pool[i] for i in extractive.best_subset(pool, ranked.conflicts, budget, measure)]  # type: ignore[attr-defined]
+    pool = ranked.top[:POOL]
+    chosen = [pool[i] for i in best_subset(pool, ranked.conflicts, budget, measure)]
 
     def select(candidates: object, chosen: list) -> list:  # type: ignore[type-arg]
         chosen = sorted(chosen, key=lambda s: s.index)
-        spent = measure(extractive._join(chosen)) if chosen else 0
+        spent = measure(ranking.join(chosen)) if chosen else 0
         separator = measure(" ")
-        for sentence in candidates:  # type: ignore[attr-defined]
+        for sentence in candidates:
             if spent + separator + measure(sentence.text) > budget:
                 continue
-            if any(extractive._overlap(sentence, c) > weights.redundancy for c in chosen):
+            if any(ranking.overlap(sentence, c) > weights.redundancy for c in chosen):
                 continue
             trial = sorted([*chosen, sentence], key=lambda s: s.index)
-            length = measure(extractive._join(trial))
+            length = measure(ranking.join(trial))
             if length <= budget:
                 chosen, spent = trial, length
         return chosen
 
-    chosen = select(ranked.top[extractive.POOL :], chosen)  # type: ignore[attr-defined]
-    if measure(extractive._join(chosen)) > budget:
-        chosen = select(ranked.top, [])  # type: ignore[attr-defined]
-    return extractive._join(chosen)
+    chosen = select(ranked.top[POOL:], chosen)
+    if measure(ranking.join(chosen)) > budget:
+        chosen = select(ranked.top, [])
+    return ranking.join(chosen)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,9 +130,9 @@ def reference_best_subset(
             st.integers(min_value=0, max_value=70),
             st.sampled_from([0.0, 0.25, 0.3, 0.5, 0.7, 1.0, 1.0, 1.2, 1.5, 2.0, 1 / 3]),
         ),
-        max_size=extractive.POOL,
+        max_size=POOL,
     ),
-    clash=st.integers(min_value=0, max_value=(1 << extractive.POOL) ** 2),
+    clash=st.integers(min_value=0, max_value=(1 << POOL) ** 2),
     budget=st.integers(min_value=-5, max_value=200),
     separator=st.sampled_from([0, 1, 1, 1, 2, 3]),
     negative=st.sampled_from([None, None, None, "cost", "score", "separator"]),
@@ -164,7 +167,7 @@ def test_pruned_knapsack_chooses_what_the_sorted_frontier_chooses(
     elif negative == "separator":
         costs[" "] = -1
     expected = reference_best_subset(pool, conflicts, budget, costs.__getitem__)
-    assert extractive.best_subset(pool, conflicts, budget, costs.__getitem__) == expected
+    assert best_subset(pool, conflicts, budget, costs.__getitem__) == expected
 
 
 def framed(text: str) -> int:
@@ -218,10 +221,10 @@ def test_selection_without_measuring_joins_equals_measuring_every_join(
 ) -> None:
     """For additive counts, framed counts and counts that do not add up at all, the
     shortcut picks the very sentences the measure-everything selection picks."""
-    ranked = _rank(_ARTICLE, lang=None, title="Tata cuts Nexon EV price", weights=ScoreWeights())
-    assert len(ranked.top) > 2 * extractive.POOL  # sentences beyond the knapsack's pool
+    ranked = rank(_ARTICLE, lang=None, title="Tata cuts Nexon EV price", weights=ScoreWeights())
+    assert len(ranked.top) > 2 * POOL  # sentences beyond the knapsack's pool
     for budget in range(0, 900, 3):
-        assert _whole_sentences(ranked, budget, measure) == (
+        assert whole_sentences(ranked, budget, measure) == (
             reference_whole_sentences(ranked, budget, measure)
         ), budget
 
@@ -287,7 +290,7 @@ def test_leading_fit_bisection_equals_trying_every_run(
     if not expected:
         for end in range(1, len(sentences) + 1):
             candidate = " ".join(sentences[:end])
-            if measure(candidate) > budget or not extractive._COMPLETE.search(sentences[end - 1]):
+            if measure(candidate) > budget or not ends_complete(sentences[end - 1]):
                 break
             expected = candidate
     assert extractive._leading_fit(sentences, budget, measure) == expected
@@ -876,16 +879,14 @@ def test_content_words_from_the_learnt_table_equal_filtering_each_word(
     from bot.summarise.stopwords import ALL_STOPWORDS, STOPWORDS
 
     stopwords = STOPWORDS.get(lang, ALL_STOPWORDS)
-    words = extractive._WORD.findall(text.casefold())
+    words = scoring.WORD.findall(text.casefold())
     expected = [
-        extractive._singular(w)
-        for w in words
-        if w not in stopwords and (len(w) > 1 or not w.isascii())
+        scoring.singular(w) for w in words if w not in stopwords and (len(w) > 1 or not w.isascii())
     ]
-    assert extractive._content_words(text, stopwords) == expected
-    assert extractive._content_words(text, stopwords) == expected  # from the table
-    extractive._CONTENT_FORMS.cache_clear()
-    assert extractive._content_words(text, stopwords) == expected
+    assert scoring.content_words(text, stopwords) == expected
+    assert scoring.content_words(text, stopwords) == expected  # from the table
+    scoring.CONTENT_FORMS.cache_clear()
+    assert scoring.content_words(text, stopwords) == expected
 
 
 @settings(max_examples=1000)
@@ -947,7 +948,7 @@ def test_boilerplate_quick_test_tells_lines_as_the_pattern_does(line: str) -> No
 @given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
 def test_ascii_words_found_with_re_are_the_regex_words(text: str) -> None:
     """In ASCII text the standard ``re`` pattern finds the words ``_WORD`` finds."""
-    assert extractive._ASCII_WORD.findall(text) == extractive._WORD.findall(text)
+    assert scoring.ASCII_WORD.findall(text) == scoring.WORD.findall(text)
 
 
 def test_ascii_shortcuts_premise_no_ascii_character_is_special() -> None:
