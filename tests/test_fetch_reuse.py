@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import httpx
@@ -30,6 +31,26 @@ def test_unchanged_feeds_on_one_host_share_one_connection() -> None:
     assert all(o.not_modified for o in again)
     assert len(server.requests) == 40
     assert server.connections == 1
+
+
+def test_a_cycle_over_more_hosts_than_httpx_keeps_reconnects_to_none() -> None:
+    """40 feeds on 40 hosts (more than httpx's 20 kept-alive connections), polled twice
+    at once: the second poll reuses all 40 connections and opens none."""
+    body = rss([Item(guid="g1", title="Battery swap", link="https://volt.example/1/")])
+    with ExitStack() as stack:
+        client = stack.enter_context(make_http_client(user_agent="t", timeout=5, in_flight=64))
+        servers = [stack.enter_context(FeedServer()) for _ in range(40)]
+        sources = []
+        for n, server in enumerate(servers):
+            server.route("/feed.xml", body=body.encode(), etag=f'"v{n}"')
+            sources.append(HttpFeedSource(f"f{n}", server.url("/feed.xml"), client=client))
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            first = list(pool.map(lambda s: s.fetch(), sources))
+            again = list(
+                pool.map(lambda p: p[0].fetch(etag=p[1].etag), zip(sources, first, strict=True))
+            )
+    assert all(o.not_modified for o in again)
+    assert [server.connections for server in servers] == [1] * 40
 
 
 def test_watchdogs_share_one_timer_thread() -> None:

@@ -48,18 +48,19 @@ class HTTPStatusError(FetchError):
         self.status = status
 
 
-def make_http_client(*, user_agent: str, timeout: float) -> httpx.Client:
+def make_http_client(*, user_agent: str, timeout: float, in_flight: int = 64) -> httpx.Client:
     """The one HTTP client the bot shares: compression accepted, redirects followed.
 
     ``fetch`` follows redirects itself (max 5) to check each hop; its transport connects
-    guarded requests to the addresses ``bot.netguard`` checked.
+    guarded requests to the addresses ``bot.netguard`` checked. ``in_flight``: the requests
+    made at once (``service.poll_concurrency``), as many connections as are kept alive.
     """
     return httpx.Client(
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
         timeout=httpx.Timeout(timeout),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
-        transport=pinned_transport(),
+        transport=pinned_transport(keepalive=in_flight),
     )
 
 
