@@ -55,7 +55,12 @@ def open_pipeline(
     """Wire store, feed sources, publishers and summariser; close them afterwards."""
     service = config.service
     own_client = client is None
-    http = client or make_http_client(user_agent=service.user_agent, timeout=service.timeout)
+    http = client or make_http_client(
+        user_agent=service.user_agent,
+        timeout=service.timeout,
+        in_flight=service.poll_concurrency,
+        http2=service.http2,
+    )
     store = open_store(service.database)
     # Article pages read for full text, kept beside the database across restarts.
     full_text = any(f.full_text != "never" and "://" in f.url for f in config.feeds)
