@@ -34,7 +34,7 @@ from bot.config.model import (
     Secret,
     ServiceConfig,
 )
-from bot.durations import parse_duration
+from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
 from bot.store.url import Database, DatabaseURL, parse_database
 
@@ -158,6 +158,11 @@ def _service(sec: Section, environ: Mapping[str, str]) -> ServiceConfig:
         fleet=fleet,
         outbox=Path(sec.text("outbox", str(defaults.outbox))),
         poll_interval=sec.duration("poll_interval", defaults.poll_interval, positive=True),
+        max_poll_interval=(
+            sec.duration("max_poll_interval", 0.0, positive=True)
+            if "max_poll_interval" in sec.data
+            else None
+        ),
         jitter=sec.duration("jitter", defaults.jitter),
         deliver_interval=sec.duration("deliver_interval", defaults.deliver_interval, positive=True),
         user_agent=sec.text("user_agent", defaults.user_agent),
@@ -196,11 +201,13 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
     for sec in sections:
         sec.check_known(
             (
-                *("name", "url", "lang", "interval", "catch_up", "full_text", "on_edit"),
+                *("name", "url", "lang", "interval", "max_interval", "catch_up", "full_text"),
+                "on_edit",
                 *("max_new", *FILTER_KEYS),
             )
         )
         name = unique_name(sec, taken, "feed")
+        interval = sec.duration("interval", service.poll_interval, positive=True)
         lang = sec.optional_text("lang")
         if lang is not None and not _LANG.fullmatch(lang):
             raise sec.error("lang", f'"{lang}" is not a language code; use e.g. "en", "hi", "ta"')
@@ -209,7 +216,8 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
                 name=name,
                 url=_feed_url(sec),
                 lang=lang,
-                interval=sec.duration("interval", service.poll_interval, positive=True),
+                interval=interval,
+                max_interval=_max_interval(sec, interval, service.max_poll_interval),
                 catch_up=_catch_up(sec),
                 full_text=sec.choice("full_text", ("auto", "always", "never"), "auto"),
                 on_edit=sec.choice("on_edit", ("ignore", "correction"), "ignore"),
@@ -218,6 +226,22 @@ def _feeds(root: Section, service: ServiceConfig) -> tuple[FeedConfig, ...]:
             )
         )
     return tuple(feeds)
+
+
+def _max_interval(sec: Section, interval: float, service_max: float | None) -> float | None:
+    """The feed's ``max_interval``, else ``service.max_poll_interval``; None when it is no
+    longer than the feed's ``interval`` (the feed is never slowed). The feed's own key
+    shorter than its interval is refused."""
+    if "max_interval" not in sec.data:
+        return service_max if service_max is not None and service_max > interval else None
+    longest = sec.duration("max_interval", interval, positive=True)
+    if longest < interval:
+        raise sec.error(
+            "max_interval",
+            f"{format_duration(longest)} is shorter than the feed's interval "
+            f"({format_duration(interval)}); make it longer, or leave it out",
+        )
+    return longest if longest > interval else None
 
 
 def _feed_url(sec: Section) -> str:

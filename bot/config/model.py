@@ -83,6 +83,9 @@ class ServiceConfig:
     database: Database = Path("var/syndbot.db")  # a file, or a postgresql:// URL
     outbox: Path = Path("var/outbox.jsonl")
     poll_interval: float = 600.0
+    # A feed without a new or edited item for long is polled less often, up to this; None:
+    # every feed at its interval (``bot.engine.pacing``).
+    max_poll_interval: float | None = None
     jitter: float = 30.0
     deliver_interval: float = 15.0
     user_agent: str = DEFAULT_USER_AGENT
@@ -103,6 +106,7 @@ class FeedConfig:
     url: str
     lang: str | None = None
     interval: float = 600.0
+    max_interval: float | None = None  # a quiet feed slows down to this; None: never
     catch_up: CatchUp = CatchUp()
     full_text: str = "auto"  # "auto" | "always" | "never"
     on_edit: str = "ignore"  # "ignore" | "correction"
