@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from bot.protocols import Summariser
     from bot.push import Nudger
     from bot.web.server import HttpService
-    from bot.websub import Subscriptions
+    from bot.websub_feeds import Subscriptions
 
 log = logging.getLogger("syndbot")
 PUSHED_POLL_FACTOR = 4  # a feed with a verified WebSub lease is polled 4 times less often
@@ -371,7 +371,8 @@ def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue, store: object
     """WebSub subscriptions for feeds that name a hub; a verified notice nudges the feed.
     With ``websub_key`` they are kept in ``store`` and re-used after a restart."""
     from bot.store import LedgerStore
-    from bot.websub import Subscriber, Subscriptions
+    from bot.websub import Subscriber
+    from bot.websub_feeds import Subscriptions
 
     assert config.http is not None
     assert config.http.public_url is not None
