@@ -1,4 +1,7 @@
-"""Build a running pipeline from a config, and the background service around it."""
+"""Build a running pipeline from a config, and the background service around it.
+
+The service's HTTP listener (health, metrics, pushes, WebSub) is ``bot.service_http``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
@@ -24,6 +26,7 @@ from bot.netguard import install_guard, pinned_transport
 from bot.pipeline import Pipeline, PollReport
 from bot.publishers import PublisherContext, build_publisher
 from bot.scheduler import JobQueue
+from bot.service_http import start_http
 from bot.stopping import install_stop_signals
 from bot.store import DatabaseDamaged, DatabaseReadOnly, open_store
 from bot.summarise import ExtractiveSummariser
@@ -32,14 +35,9 @@ from bot.words import plural
 if TYPE_CHECKING:
     from bot.fleet import Leases
     from bot.llm import LlmSummariser
-    from bot.observe import Observer
     from bot.protocols import Summariser
-    from bot.push import Nudger
-    from bot.web.server import HttpService
-    from bot.websub import Subscriptions
 
 log = logging.getLogger("syndbot")
-PUSHED_POLL_FACTOR = 4  # a feed with a verified WebSub lease is polled 4 times less often
 FIRST_POLLS_PER_SECOND = 50.0
 # Feeds from which a pipeline parses big feed documents in worker processes.
 PARSE_WORKERS_FROM = 50
@@ -215,7 +213,7 @@ def run_service(
             name=f"deliver:{channel.name}",
             args=(channel.name,),
         )
-    http = _start_http(pipeline, jobs, leases) if config.http is not None else None
+    http = start_http(pipeline, jobs, leases) if config.http is not None else None
     jobs.start()
     log.info(
         "syndbot running: %s, %s (Ctrl-C to stop)",
@@ -305,16 +303,6 @@ def _logged(func: Callable[[str], None], name: str) -> None:
         log.exception("delivery for channel=%s failed; it runs again at its next time", name)
 
 
-def attach_observer(pipeline: Pipeline, observer: Observer) -> None:
-    """Report what ``pipeline`` does, its LLM summariser's verdicts and tokens included."""
-    pipeline.observer = observer
-    if pipeline.config.llm is not None:
-        from bot.llm import LlmSummariser
-
-        if isinstance(pipeline.summariser, LlmSummariser):
-            pipeline.summariser.observer = observer
-
-
 def _fleet_leases(config: Config) -> Leases | None:
     """This instance's leases when it is one of a fleet (``service.fleet``), else None."""
     if not config.service.fleet:
@@ -324,79 +312,3 @@ def _fleet_leases(config: Config) -> Leases | None:
 
     assert isinstance(config.service.database, DatabaseURL)  # checked by the config
     return Leases(config.service.database)
-
-
-def _start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> HttpService:
-    """Serve /healthz and /metrics; the pipeline reports to the metrics from now on."""
-    from bot.web.metrics import Metrics
-    from bot.web.server import HttpService, build_app
-
-    config = pipeline.config
-    assert config.http is not None
-    metrics = Metrics(
-        config,
-        pipeline.store,
-        scheduler_running=lambda: jobs.running,
-        leases_held=None if leases is None else leases.held,
-    )
-    attach_observer(pipeline, metrics)
-    nudger = _nudger(config, jobs)
-    websub = (
-        _subscriptions(config, nudger, jobs, pipeline.store) if config.http.public_url else None
-    )
-    app = build_app(
-        config,
-        pipeline.store,
-        metrics,
-        scheduler_running=lambda: jobs.running,
-        started_at=datetime.now(UTC),
-        push=nudger if config.http.push else None,
-        websub=None if websub is None else websub.subscriber,
-    )
-    service = HttpService.start(config.http, app)
-    if websub is not None:
-        jobs.run_repeating(websub.tick, every=60.0, first_in=1.0, name="websub")
-        service.before_stop.append(websub.close)  # hubs verify the unsubscribe through us
-    return service
-
-
-def _nudger(config: Config, jobs: JobQueue) -> Nudger:
-    """Pushes poll the named feed early through its own poll job (``poll:<feed>``)."""
-    from bot.push import Nudger
-
-    assert config.http is not None
-    return Nudger(
-        [(feed.name, feed.url) for feed in config.feeds],
-        schedule=lambda feed, delay: jobs.run_soon(f"poll:{feed}", delay=delay),
-        debounce=config.http.push_debounce,
-    )
-
-
-def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue, store: object) -> Subscriptions:
-    """WebSub subscriptions for feeds that name a hub; a verified notice nudges the feed.
-    With ``websub_key`` they are kept in ``store`` and re-used after a restart."""
-    from bot.store import LedgerStore
-    from bot.websub import Subscriber, Subscriptions
-
-    assert config.http is not None
-    assert config.http.public_url is not None
-    service = config.service
-    http = httpx.Client(timeout=service.timeout, headers={"User-Agent": service.user_agent})
-    subscriber = Subscriber(
-        config.http.public_url,
-        http=http,
-        nudge=lambda feed: nudger.nudge_feed(feed, source=f"websub:{feed}"),
-        allow_private=service.allow_private_addresses,
-        key=None if config.http.websub_key is None else config.http.websub_key.get().encode(),
-        store=store if isinstance(store, LedgerStore) else None,
-    )
-
-    def pace(feed: str, pushed: bool) -> None:
-        every = config.feed(feed).interval * (PUSHED_POLL_FACTOR if pushed else 1)
-        jobs.set_interval(f"poll:{feed}", every=every, jitter=service.jitter)
-        log.info(
-            "feed=%s polled every %.0f s (%s)", feed, every, "pushed" if pushed else "not pushed"
-        )
-
-    feeds = [(f.name, f.url) for f in config.feeds]
-    return Subscriptions(subscriber, feeds, http, pace=pace)

@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import attach_observer, open_pipeline
+from bot.app import open_pipeline
 from bot.cli import main
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.llm import LlmSummariser
+from bot.service_http import attach_observer
 from bot.web.metrics import Metrics
 from tests.builders import Item, rss, write_config
 from tests.fakes.llm_api import FakeChat

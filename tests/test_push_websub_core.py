@@ -170,7 +170,7 @@ def test_a_refusing_or_private_hub_is_an_error_and_forgotten(hub: RecordingHub) 
 def test_subscriptions_retry_a_silent_hub_and_a_lapsed_lease(hub: RecordingHub) -> None:
     """Subscriptions.tick subscribes a feed that names a hub; a subscription the hub never
     verified, or whose lease lapsed, is forgotten after the retry period and asked again."""
-    from bot.websub import Subscriptions
+    from bot.websub_feeds import Subscriptions
     from tests.feedserver import FeedServer
 
     clock = Clock()
@@ -208,7 +208,7 @@ def test_polling_slows_while_a_lease_holds_and_returns_when_it_lapses(
 ) -> None:
     """Once the hub verified a subscription the feed's polling is slowed (pace True); a
     renewal keeps it slowed; when the lease lapses it returns to normal (pace False)."""
-    from bot.websub import Subscriptions
+    from bot.websub_feeds import Subscriptions
     from tests.feedserver import FeedServer
 
     clock = Clock()

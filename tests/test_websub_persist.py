@@ -17,7 +17,8 @@ import pytest
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.store import SQLiteStore
-from bot.websub import SubscribeError, Subscriber, Subscriptions
+from bot.websub import SubscribeError, Subscriber
+from bot.websub_feeds import Subscriptions
 from tests.fakes.loopback import Loopback, LoopbackHandler
 from tests.test_push_websub_core import TOPIC, Clock, RecordingHub, _sign
 
