@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bot.config import Config
+from bot.engine.pacing import PollPacing
 from bot.engine.polling import HostLimits
 from bot.feeds import make_http_client, open_source
 from bot.feeds.pagecache import PageCache, pages_path
@@ -184,13 +185,24 @@ def run_service(
     poll, deliver = _work(pipeline, leases)
     deliveries = ChannelDeliveries(pipeline, deliver)
     hosts = HostLimits(service.poll_per_host)
+    pacing = PollPacing(
+        {feed.name: feed for feed in config.feeds},
+        lambda feed, every: jobs.set_interval(f"poll:{feed}", every=every, jitter=service.jitter),
+    )
 
     def poll_then_deliver(feed_name: str) -> None:
         with hosts.hold(config.feed(feed_name).url):  # one site is never hammered
             report = poll(feed_name)
+        if not isinstance(report, PollReport):
+            return  # another instance of the fleet holds this feed
         # What a poll queues leaves at once, not at the channel's next delivery run.
-        if isinstance(report, PollReport) and report.queued:
+        if report.queued:
             deliveries.start([c.name for c in config.channels_for(feed_name)])
+        pacing.polled(
+            feed_name,
+            changed=bool(report.new or report.edited),
+            ok=report.error is None and not report.skipped,
+        )
 
     # First polls spread at about FIRST_POLLS_PER_SECOND (never beyond a feed's interval),
     # so thousands of feeds do not all start at once and stay spread after.
@@ -213,7 +225,7 @@ def run_service(
             name=f"deliver:{channel.name}",
             args=(channel.name,),
         )
-    http = start_http(pipeline, jobs, leases) if config.http is not None else None
+    http = start_http(pipeline, jobs, leases, pacing) if config.http is not None else None
     jobs.start()
     log.info(
         "syndbot running: %s, %s (Ctrl-C to stop)",

@@ -8,7 +8,6 @@ of the feeds a hub pushes.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,14 +18,12 @@ from bot.pipeline import Pipeline
 from bot.scheduler import JobQueue
 
 if TYPE_CHECKING:
+    from bot.engine.pacing import PollPacing
     from bot.fleet import Leases
     from bot.observe import Observer
     from bot.push import Nudger
     from bot.web.server import HttpService
     from bot.websub_feeds import Subscriptions
-
-log = logging.getLogger("syndbot")
-PUSHED_POLL_FACTOR = 4  # a feed with a verified WebSub lease is polled 4 times less often
 
 
 def attach_observer(pipeline: Pipeline, observer: Observer) -> None:
@@ -39,8 +36,11 @@ def attach_observer(pipeline: Pipeline, observer: Observer) -> None:
             pipeline.summariser.observer = observer
 
 
-def start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> HttpService:
-    """Serve /healthz and /metrics; the pipeline reports to the metrics from now on."""
+def start_http(
+    pipeline: Pipeline, jobs: JobQueue, leases: Leases | None, pacing: PollPacing
+) -> HttpService:
+    """Serve /healthz and /metrics; the pipeline reports to the metrics from now on. A
+    feed whose hub pushes is polled less often (``pacing``)."""
     from bot.web.metrics import Metrics
     from bot.web.server import HttpService, build_app
 
@@ -55,7 +55,7 @@ def start_http(pipeline: Pipeline, jobs: JobQueue, leases: Leases | None) -> Htt
     attach_observer(pipeline, metrics)
     nudger = _nudger(config, jobs)
     websub = (
-        _subscriptions(config, nudger, jobs, pipeline.store) if config.http.public_url else None
+        _subscriptions(config, nudger, pacing, pipeline.store) if config.http.public_url else None
     )
     app = build_app(
         config,
@@ -85,7 +85,9 @@ def _nudger(config: Config, jobs: JobQueue) -> Nudger:
     )
 
 
-def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue, store: object) -> Subscriptions:
+def _subscriptions(
+    config: Config, nudger: Nudger, pacing: PollPacing, store: object
+) -> Subscriptions:
     """WebSub subscriptions for feeds that name a hub; a verified notice nudges the feed.
     With ``websub_key`` they are kept in ``store`` and re-used after a restart."""
     from bot.store import LedgerStore
@@ -104,13 +106,5 @@ def _subscriptions(config: Config, nudger: Nudger, jobs: JobQueue, store: object
         key=None if config.http.websub_key is None else config.http.websub_key.get().encode(),
         store=store if isinstance(store, LedgerStore) else None,
     )
-
-    def pace(feed: str, pushed: bool) -> None:
-        every = config.feed(feed).interval * (PUSHED_POLL_FACTOR if pushed else 1)
-        jobs.set_interval(f"poll:{feed}", every=every, jitter=service.jitter)
-        log.info(
-            "feed=%s polled every %.0f s (%s)", feed, every, "pushed" if pushed else "not pushed"
-        )
-
     feeds = [(f.name, f.url) for f in config.feeds]
-    return Subscriptions(subscriber, feeds, http, pace=pace)
+    return Subscriptions(subscriber, feeds, http, pace=pacing.pushed)

@@ -3,17 +3,20 @@ pushed one as configured; the service reschedules its poll job accordingly."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from bot.app import open_pipeline, run_service
 from bot.config import load_config
 from bot.config.model import FeedConfig
 from bot.engine.pacing import PUSHED_POLL_FACTOR, QUIET_SHARE, PollPacing, quiet_interval
 from bot.errors import ConfigError
 from bot.scheduler import JobQueue
-from tests.builders import write_config
+from tests.builders import Item, rss, write_config
+from tests.feedserver import FeedServer
 
 MINUTE = 60.0
 HOUR = 3600.0
@@ -153,3 +156,63 @@ def test_a_max_interval_shorter_than_the_interval_is_refused(tmp_path: Path) -> 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"max_interval.*5m is shorter than .*10m"):
         load_config(path, env={})
+
+
+def test_the_service_slows_a_quiet_feed_and_speeds_it_up_on_news(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``syndbot run`` with two 1-second feeds answering 304: the one with max_interval
+    4s is polled about half as often as the one without; when it gets a new item it is
+    back on its 1-second interval and the item is posted. (QUIET_SHARE is 1 here, so a
+    few seconds of quiet count as a day would.)"""
+    monkeypatch.setattr("bot.engine.pacing.QUIET_SHARE", 1)
+    first = rss([Item(guid="g1", title="Battery swap", link="https://volt.example/1/")])
+    with FeedServer() as server:
+        quiet = server.route("/quiet.xml", body=first.encode(), etag='"q1"')
+        server.route("/fixed.xml", body=first.encode(), etag='"f1"')
+        feeds = {"quiet": server.url("/quiet.xml"), "fixed": server.url("/fixed.xml")}
+        path = write_config(tmp_path, feeds=feeds, platforms=("x",))
+        text = path.read_text(encoding="utf-8").replace(
+            'poll_interval = "1m"', 'poll_interval = "1s"'
+        )
+        text = text.replace('name = "quiet"', 'name = "quiet"\nmax_interval = "4s"')
+        path.write_text(text, encoding="utf-8")
+        config = load_config(path, env={})
+
+        def polls(feed: str) -> int:
+            return sum(r.path == f"/{feed}.xml" for r in list(server.requests))
+
+        stop = threading.Event()
+        with open_pipeline(config) as pipe:
+            worker = threading.Thread(
+                target=run_service, args=(pipe,), kwargs={"stop": stop, "install_signals": False}
+            )
+            worker.start()
+            try:
+                time.sleep(9.5)  # quiet: polls at about 0, 1, 2, 4 and 8 s
+                quiet_polls, fixed_polls = polls("quiet"), polls("fixed")
+                second = rss(
+                    [
+                        Item(guid="g2", title="New charger", link="https://volt.example/2/"),
+                        Item(guid="g1", title="Battery swap", link="https://volt.example/1/"),
+                    ]
+                )
+                quiet.body, quiet.etag = second.encode(), '"q2"'
+                outbox = tmp_path / "outbox.jsonl"
+                deadline = time.monotonic() + 6.0
+                while time.monotonic() < deadline and "New charger" not in _text(outbox):
+                    time.sleep(0.1)
+                found_at = polls("quiet")
+                time.sleep(4.2)
+                after_news = polls("quiet") - found_at
+            finally:
+                stop.set()
+                worker.join(timeout=15)
+    assert fixed_polls >= 7
+    assert quiet_polls <= fixed_polls - 3
+    assert after_news >= 2  # back to every second
+    assert "New charger" in _text(tmp_path / "outbox.jsonl")
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
