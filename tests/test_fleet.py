@@ -7,6 +7,7 @@ with kills is tests/test_fleet_kills.py.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -60,6 +61,16 @@ def test_a_lost_session_loses_every_lease_and_takes_them_again(pg_url: DatabaseU
                 " WHERE application_name = %s",
                 (mine.name,),
             )
+            # pg_terminate_backend only signals: the session (and its locks) ends a moment
+            # later, as when a server really drops a connection.
+            deadline = time.monotonic() + 10
+            while (
+                time.monotonic() < deadline
+                and admin.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE application_name = %s", (mine.name,)
+                ).fetchone()
+            ):
+                time.sleep(0.02)
         assert other.hold("feed:b") == (True, True)
         assert mine.hold("feed:a") == (False, False)
         assert mine.held() == set()
