@@ -79,8 +79,18 @@ class Store(Protocol):
         """The item with this id, or else (same feed) with this normalised URL."""
         ...
 
+    def find_items(
+        self, feed: str, keys: Sequence[tuple[str, str | None]]
+    ) -> list[StoredItem | None]:
+        """``find_item`` for each (item id, URL) of one feed, in one transaction."""
+        ...
+
     def add_item(self, article: Article, *, now: datetime, channels: Sequence[str] = ()) -> None:
         """Record the item as seen and queue one pending delivery per channel, atomically."""
+        ...
+
+    def add_items(self, items: Sequence[tuple[Article, Sequence[str]]], *, now: datetime) -> None:
+        """``add_item`` for each (article, channels), all in one transaction."""
         ...
 
     def update_item(self, article: Article, *, now: datetime) -> None:

@@ -6,14 +6,19 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
+from bot.app import open_pipeline
+from bot.config import load_config
 from bot.errors import FetchError
 from bot.feeds.fetch import fetch, make_http_client
 from bot.feeds.sources import HttpFeedSource
 from bot.feeds.watchdog import Watchdog
-from tests.builders import Item, rss
+from tests.builders import Item, rss, write_config
 from tests.feedserver import FeedServer
 
 
@@ -86,3 +91,37 @@ def test_the_deadline_still_fires_with_the_shared_timer() -> None:
     assert len(errors) == 1
     assert "gave up after 0.4 s" in errors[0]
     assert elapsed < 5
+
+
+def test_a_poll_records_its_items_in_a_few_transactions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first poll of 20 items, and a later one finding 20 more, each take a handful of
+    store transactions (one lookup, one write for the items, the feed's state), not two
+    per item; every item is recorded and queued."""
+    first = [Item(guid=f"g{n}", title=f"Story {n}", link=f"https://volt.example/{n}/")
+             for n in range(20)]  # fmt: skip
+    more = [Item(guid=f"n{n}", title=f"More {n}", link=f"https://volt.example/m{n}/")
+            for n in range(20)]  # fmt: skip
+    with FeedServer() as server:
+        route = server.route("/f.xml", body=rss(first).encode())
+        path = write_config(tmp_path, feeds={"f": server.url("/f.xml")}, catch_up="all")
+        config = load_config(path, env={})
+        with open_pipeline(config) as pipe:
+            counts: list[int] = []
+            tx = pipe.store._tx  # type: ignore[attr-defined]
+
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                counts.append(1)
+                return tx(*args, **kwargs)
+
+            monkeypatch.setattr(pipe.store, "_tx", counted)
+            assert pipe.poll("f").new == 20
+            first_poll = len(counts)
+            route.body = rss(more + first).encode()
+            counts.clear()
+            assert pipe.poll("f").queued == 40  # 20 new items x 2 channels
+            later_poll = len(counts)
+            assert len(pipe.store.deliveries()) == 80
+    assert first_poll <= 4
+    assert later_poll <= 4

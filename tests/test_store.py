@@ -153,6 +153,49 @@ def test_add_item_is_atomic(store: ContractStore) -> None:
     assert store.deliveries() == []
 
 
+def test_find_items_answers_each_key_in_order(store: ContractStore) -> None:
+    """``find_items`` is ``find_item`` for every (id, URL) of a poll: by id, by normalised
+    link when the guid changed, None for an unseen item, in the order asked."""
+    store.add_item(article("a1"), now=T0)
+    store.add_item(article("old-guid", url="https://EV.example/news/tata/"), now=T0)
+    keys = [
+        ("new", "https://ev.example/news/unseen"),
+        ("a1", None),
+        ("new-guid", "HTTPS://ev.example/news/tata?utm_source=rss"),
+    ]
+    found = store.find_items("en", keys)
+    assert [f.item_id if f else None for f in found] == [None, "a1", "old-guid"]
+    assert found == [store.find_item("en", item_id, url) for item_id, url in keys]
+    assert store.find_items("en", []) == []
+
+
+def test_add_items_records_and_queues_a_polls_items(store: ContractStore) -> None:
+    """``add_items`` records every item of a poll and queues each its own channels,
+    Hindi, Tamil and Telugu titles intact."""
+    batch = [
+        (article("hi1", title=HINDI_TITLE), ["x-hi"]),
+        (article("ta1", title=TAMIL_TITLE), ["x-ta", "facebook-ta"]),
+        (article("te1", title=TELUGU_TITLE), []),
+    ]
+    store.add_items(batch, now=T0)
+    assert [store.find_item("en", i).title for i in ("hi1", "ta1", "te1")] == [  # type: ignore[union-attr]
+        HINDI_TITLE,
+        TAMIL_TITLE,
+        TELUGU_TITLE,
+    ]
+    queued = sorted((d.item_id, d.channel) for d in store.deliveries())
+    assert queued == [("hi1", "x-hi"), ("ta1", "facebook-ta"), ("ta1", "x-ta")]
+
+
+def test_add_items_is_all_or_nothing(store: ContractStore) -> None:
+    """One bad delivery in a poll's batch records none of its items or deliveries."""
+    bad_channels: list[Any] = ["x-en", None]  # NULL channel violates the schema
+    with pytest.raises(StoreError):
+        store.add_items([(article("a1"), ["x-en"]), (article("a2"), bad_channels)], now=T0)
+    assert store.find_items("en", [("a1", None), ("a2", None)]) == [None, None]
+    assert store.deliveries() == []
+
+
 def test_update_item_stores_new_content_without_queueing(store: ContractStore) -> None:
     """An edit updates title, hash and the delivered article, keeping first-seen."""
     store.add_item(article("a1", title="Draft"), now=T0, channels=["x-en"])

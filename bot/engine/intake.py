@@ -44,8 +44,9 @@ def record_items(
     channels = [c.name for c in config.channels_for(feed.name)]
     fresh: list[Article] = []
     queued = edited = 0
-    for article in articles:
-        known = store.find_item(feed.name, article.item_id, article.url)
+    # One read for the whole feed and one write for its new items, not one per item.
+    found = store.find_items(feed.name, [(a.item_id, a.url) for a in articles])
+    for article, known in zip(articles, found, strict=True):
         if known is None:
             fresh.append(article)
         elif known.content_hash != article.content_hash and known.item_id == article.item_id:
@@ -54,9 +55,12 @@ def record_items(
             if feed.on_edit == "correction" and known.title.strip() != article.title.strip():
                 queued += queue_correction(store, article, channels, now=now)
     allowed, warnings = _allowed(feed, fresh, now=now, first_poll=first_poll)
-    for article in fresh:
-        targets = channels if allowed is None or article.item_id in allowed else []
-        store.add_item(article, now=now, channels=targets)
+    batch = [
+        (article, channels if allowed is None or article.item_id in allowed else [])
+        for article in fresh
+    ]
+    store.add_items(batch, now=now)
+    for article, targets in batch:
         queued += len(targets)
         log.debug(
             "item recorded feed=%s item=%s queued=%d", feed.name, article.item_id, len(targets)

@@ -22,15 +22,15 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from bot.errors import StoreError
-from bot.models import Article, Delivery, FeedState, Post, StoredItem
+from bot.models import Delivery, FeedState, Post
 from bot.protocols import DeliveryCounts
 from bot.store import codec
 from bot.store.channels import ChannelMethods
 from bot.store.codec import clip, to_text
 from bot.store.errors import DeliveryTaken
+from bot.store.items import ItemMethods
 from bot.store.review import ReviewMethods
 from bot.store.websub import WebSubMethods
-from bot.urls import normalise_url
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
@@ -57,7 +57,7 @@ class Conn(Protocol):
     def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
 
 
-class LedgerStore(ChannelMethods, ReviewMethods, WebSubMethods):
+class LedgerStore(ItemMethods, ChannelMethods, ReviewMethods, WebSubMethods):
     """The durable state of one syndbot installation, whichever database holds it."""
 
     _where: str
@@ -120,46 +120,6 @@ class LedgerStore(ChannelMethods, ReviewMethods, WebSubMethods):
             )
             row = conn.execute("SELECT * FROM feeds WHERE name = ?", (feed,)).fetchone()
         return codec.feed_state(row)
-
-    # -- items -------------------------------------------------------------------------
-
-    def find_item(self, feed: str, item_id: str, url: str | None = None) -> StoredItem | None:
-        """The item with this id, or else (same feed) the first seen with this URL."""
-        with self._tx() as conn:
-            row = conn.execute(
-                "SELECT * FROM items WHERE feed = ? AND item_id = ?", (feed, item_id)
-            ).fetchone()
-            if row is None and url:
-                row = conn.execute(
-                    "SELECT * FROM items WHERE feed = ? AND norm_url = ?"
-                    " ORDER BY first_seen, item_id LIMIT 1",
-                    (feed, normalise_url(url)),
-                ).fetchone()
-        return codec.stored_item(row) if row else None
-
-    def add_item(self, article: Article, *, now: datetime, channels: Sequence[str] = ()) -> None:
-        """Record the item (kept as is if known) and queue one delivery per channel."""
-        with self._tx(write=True) as conn:
-            _insert_item(conn, article, to_text(now))
-            _insert_deliveries(conn, article, to_text(now), channels)
-
-    def update_item(self, article: Article, *, now: datetime) -> None:
-        """Store the edited content; a new id is recorded so later polls match it by id."""
-        stamp = to_text(now)
-        with self._tx(write=True) as conn:
-            _insert_item(conn, article, stamp)
-            fields = (*codec.item_fields(article), stamp, codec.article_json(article))
-            conn.execute(
-                "UPDATE items SET url = ?, norm_url = ?, title = ?, content_hash = ?,"
-                " updated_at = ?, article_json = ? WHERE feed = ? AND item_id = ?",
-                (*fields, article.feed, article.item_id),
-            )
-
-    def queue(self, article: Article, *, now: datetime, channels: Sequence[str]) -> list[int]:
-        """Ids of the deliveries of ``article`` to ``channels``, new or already there."""
-        with self._tx(write=True) as conn:
-            _insert_item(conn, article, to_text(now))
-            return _insert_deliveries(conn, article, to_text(now), channels)
 
     # -- deliveries ----------------------------------------------------------------------
 
@@ -327,33 +287,3 @@ class LedgerStore(ChannelMethods, ReviewMethods, WebSubMethods):
             f"{self._where}: delivery {delivery_id} is {row['status']}, not "
             f"{' or '.join(allowed)}; another syndbot process may be handling it"
         )
-
-
-def _insert_item(conn: Conn, article: Article, stamp: str) -> None:
-    text = codec.article_json(article)
-    # ON CONFLICT (not INSERT OR IGNORE) so only a duplicate key is ignored, not bad data.
-    conn.execute(
-        "INSERT INTO items (feed, item_id, url, norm_url, title, content_hash, first_seen,"
-        " updated_at, article_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (feed, item_id) DO NOTHING",
-        (article.feed, article.item_id, *codec.item_fields(article), stamp, stamp, text),
-    )
-
-
-def _insert_deliveries(
-    conn: Conn, article: Article, stamp: str, channels: Sequence[str]
-) -> list[int]:
-    ids: list[int] = []
-    for channel in dict.fromkeys(channels):  # de-duplicate, keep order
-        key = (article.feed, article.item_id, channel)
-        conn.execute(
-            "INSERT INTO deliveries (feed, item_id, channel, status, attempts, next_attempt,"
-            " created, updated) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)"
-            " ON CONFLICT (feed, item_id, channel) DO NOTHING",
-            (*key, stamp, stamp, stamp),
-        )
-        row = conn.execute(
-            "SELECT id FROM deliveries WHERE feed = ? AND item_id = ? AND channel = ?", key
-        ).fetchone()
-        ids.append(int(row["id"]))
-    return ids
