@@ -1,7 +1,8 @@
 """HTTP GET with conditional requests, size and wall-time limits, errors mapped to FetchError.
 
-The body is read raw and decompressed here, in bounded steps, instead of by httpx: httpx
-inflates a whole network chunk at once, and 64 KB of brotli can expand to gigabytes.
+The body is read raw and decompressed in bounded steps (``bot.feeds.decode``) instead of
+by httpx: httpx inflates a whole network chunk at once, and 64 KB of brotli can expand to
+gigabytes.
 
 httpx only has per-operation timeouts; ``bot.feeds.watchdog`` enforces the whole deadline.
 """
@@ -10,21 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
-import brotli  # type: ignore[import-untyped]
 import httpx
 
 from bot.errors import FetchError
+from bot.feeds.decode import decoded
 from bot.feeds.watchdog import Watchdog
 from bot.netguard import GUARD_EXTENSION, install_guard, is_private_host, pinned_transport
 
 MAX_REDIRECTS = 5
-_STEP = 64 * 1024  # largest piece of decompressed output produced at once
 
 
 @dataclass(frozen=True)
@@ -215,62 +213,11 @@ def _read(
 
 def _body_pieces(response: httpx.Response, encoding: str, *, url: str) -> Iterator[bytes]:
     try:
-        yield from _decoded(response.iter_raw(), encoding, url=url)
+        yield from decoded(response.iter_raw(), encoding, url=url)
     except httpx.StreamConsumed:
         # Only transports that build responses in memory (httpx.MockTransport) get here;
         # httpx has already decoded that body.
         yield response.content
-
-
-def _decoded(chunks: Iterator[bytes], encoding: str, *, url: str) -> Iterator[bytes]:
-    """Decompress ``chunks`` in pieces of at most ``_STEP`` bytes."""
-    if encoding in ("", "identity"):
-        yield from chunks
-        return
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        yield from _inflate(chunks, encoding, url=url)
-        return
-    if encoding == "br":
-        yield from _unbrotli(chunks, url=url)
-        return
-    raise FetchError(f"unsupported Content-Encoding {encoding!r}", url=url)
-
-
-def _inflate(chunks: Iterator[bytes], encoding: str, *, url: str) -> Iterator[bytes]:
-    decoder: Any = None
-    try:
-        for chunk in chunks:
-            if decoder is None:
-                decoder = zlib.decompressobj(_wbits(encoding, chunk))
-            data = chunk
-            while data and not decoder.eof:
-                yield decoder.decompress(data, _STEP)
-                data = decoder.unconsumed_tail
-    except zlib.error as exc:
-        raise FetchError(f"corrupt {encoding} response body: {exc}", url=url) from exc
-
-
-def _wbits(encoding: str, first_chunk: bytes) -> int:
-    if encoding != "deflate":
-        return zlib.MAX_WBITS | 16  # gzip container
-    # "deflate" means zlib-wrapped by the spec, but some servers send raw deflate.
-    zlib_header = (
-        len(first_chunk) > 1
-        and first_chunk[0] & 0x0F == 8
-        and (first_chunk[0] << 8 | first_chunk[1]) % 31 == 0
-    )
-    return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
-
-
-def _unbrotli(chunks: Iterator[bytes], *, url: str) -> Iterator[bytes]:
-    decoder = brotli.Decompressor()
-    try:
-        for chunk in chunks:
-            yield decoder.process(chunk, output_buffer_limit=_STEP)
-            while not decoder.can_accept_more_data():
-                yield decoder.process(b"", output_buffer_limit=_STEP)
-    except brotli.error as exc:
-        raise FetchError(f"corrupt brotli response body: {exc}", url=url) from exc
 
 
 def _too_big(max_bytes: int) -> str:
