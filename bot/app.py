@@ -55,10 +55,7 @@ def open_pipeline(
     service = config.service
     own_client = client is None
     http = client or make_http_client(
-        user_agent=service.user_agent,
-        timeout=service.timeout,
-        in_flight=service.poll_concurrency,
-        http2=service.http2,
+        user_agent=service.user_agent, timeout=service.timeout, in_flight=service.poll_concurrency
     )
     store = open_store(service.database)
     # Article pages read for full text, kept beside the database across restarts.

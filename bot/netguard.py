@@ -180,21 +180,18 @@ class PinnedTransport(httpx.BaseTransport):
 _MAX_ADDRESSES = 3  # try this many of a name's addresses when connecting fails
 
 
-def pinned_transport(keepalive: int = 64, *, http2: bool = True) -> PinnedTransport:
+def pinned_transport(keepalive: int = 64) -> PinnedTransport:
     """The transport ``bot.feeds.fetch.make_http_client`` uses.
 
     Up to ``keepalive`` idle connections are kept (the polls in flight: httpx keeps 20,
     so a cycle over more hosts than that reconnected to each host's next feed). The
     number of connections is not capped here: the poll threads and per-host limits
     already bound it, and a cap below them would make a poll wait for the pool and fail
-    on its timeout. ``http2``: HTTP/2 where the server offers it over TLS (ALPN), else
-    HTTP/1.1. Guarded connections (addresses pinned per request) are never kept, so they
-    stay on HTTP/1.1.
+    on its timeout. Guarded connections (addresses pinned per request) are never kept.
     """
     return PinnedTransport(
         pooled_transport(
-            http2=http2,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive)
         ),
         pooled_transport(limits=httpx.Limits(max_connections=None, max_keepalive_connections=0)),
     )

@@ -217,9 +217,7 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
         config = load(ctx)
         targets = [config.channel(n) for n in channels] or list(config.channels)
         service = config.service
-        with make_http_client(
-            user_agent=service.user_agent, timeout=service.timeout, http2=service.http2
-        ) as client:
+        with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:
             # The operator typed this URL, so it is trusted even on a private network; where
             # it redirects is checked unless service.allow_private_addresses is set.
             article = fetch_article(

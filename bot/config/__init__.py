@@ -175,7 +175,6 @@ def _service(sec: Section, environ: Mapping[str, str]) -> ServiceConfig:
         timezone=timezone,
         poll_concurrency=sec.integer("poll_concurrency", defaults.poll_concurrency, minimum=1),
         poll_per_host=sec.integer("poll_per_host", defaults.poll_per_host, minimum=1),
-        http2=sec.boolean("http2", defaults.http2),
     )
 
 

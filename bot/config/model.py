@@ -97,7 +97,6 @@ class ServiceConfig:
     fleet: bool = False  # several instances share a PostgreSQL database (bot.fleet)
     poll_concurrency: int = 64  # feed polls in flight at once
     poll_per_host: int = 4  # of those, at most this many to one host
-    http2: bool = True  # HTTP/2 with servers that offer it over TLS (ALPN)
 
 
 @dataclass(frozen=True)

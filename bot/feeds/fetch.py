@@ -46,22 +46,19 @@ class HTTPStatusError(FetchError):
         self.status = status
 
 
-def make_http_client(
-    *, user_agent: str, timeout: float, in_flight: int = 64, http2: bool = True
-) -> httpx.Client:
+def make_http_client(*, user_agent: str, timeout: float, in_flight: int = 64) -> httpx.Client:
     """The one HTTP client the bot shares: compression accepted, redirects followed.
 
     ``fetch`` follows redirects itself (max 5) to check each hop; its transport connects
     guarded requests to the addresses ``bot.netguard`` checked. ``in_flight``: the requests
     made at once (``service.poll_concurrency``), as many connections as are kept alive.
-    ``http2`` (``service.http2``): HTTP/2 with servers that offer it over TLS.
     """
     return httpx.Client(
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
         timeout=httpx.Timeout(timeout),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
-        transport=pinned_transport(keepalive=in_flight, http2=http2),
+        transport=pinned_transport(keepalive=in_flight),
     )
 
 
@@ -109,13 +106,7 @@ def fetch(
             response = _send(client, request, guard=guard, url=url)
         except httpx.HTTPError as exc:
             raise FetchError(_failed(exc, watchdog), url=url) from exc
-        if response.http_version == "HTTP/2":
-            # Other feeds' streams share this connection: the deadline must not shut its
-            # socket. ``_read`` checks it between chunks, and a stalled read ends at the
-            # read timeout (itself no longer than the deadline).
-            watchdog.release()
-        else:
-            watchdog.watch(response.extensions.get("network_stream"))
+        watchdog.watch(response.extensions.get("network_stream"))
         try:
             return _read(response, url=url, max_bytes=max_bytes, started=started, watchdog=watchdog)
         finally:

@@ -55,12 +55,6 @@ class Watchdog:
                 if self.fired:
                     _shutdown(sock)
 
-    def release(self) -> None:
-        """Never shut this request's connection down (it is shared: HTTP/2)."""
-        with self._lock:
-            self._done = True
-            self._socket = None
-
     def _fire(self) -> None:
         with self._lock:
             if self._done:
