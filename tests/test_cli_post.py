@@ -105,3 +105,30 @@ def test_post_sends_now_even_when_the_channel_budget_is_spent(tmp_path: Path) ->
             result = runner.invoke(main, ["-c", str(cfg), "post", server.url(f"/{slug}/")])
             assert result.exit_code == 0, result.output
     assert [line["channel"] for line in _outbox(tmp_path)] == ["bluesky-out", "bluesky-out"]
+
+
+def test_post_of_an_article_a_feed_already_sent_does_not_send_it_again(tmp_path: Path) -> None:
+    """post of a URL that a feed item already delivered (the item's id is its guid, not its
+    link) reports it as handled earlier and sends nothing: one article, one post per channel."""
+    with FeedServer() as server:
+        page = "/ta/2026/11/chennai-chargers/"
+        server.route(page, body=PAGE.encode(), content_type="text/html")
+        feed = (
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            f"<title>Volt Lane</title><link>{server.url('/')}</link><item>"
+            "<title>சென்னையில் 120 புதிய சார்ஜிங் மையங்கள்</title>"
+            f"<link>{server.url(page)}</link>"
+            '<guid isPermaLink="false">https://voltlane.example.com/ta/?p=2201</guid>'
+            "<description>மாநகராட்சி 120 வேகமான சார்ஜிங் மையங்களை அமைக்கிறது.</description>"
+            "</item></channel></rss>"
+        )
+        server.route("/feed/", body=feed.encode(), content_type="application/rss+xml")
+        cfg = write_config(tmp_path, feeds={"ta": server.url("/feed/")}, platforms=("x",))
+        runner = CliRunner()
+        polled = runner.invoke(main, ["-c", str(cfg), "poll"])
+        assert polled.exit_code == 0, polled.output
+        assert [line["channel"] for line in _outbox(tmp_path)] == ["x-out"]
+        again = runner.invoke(main, ["-c", str(cfg), "post", server.url(page)])
+    assert again.exit_code == 0, again.output
+    assert "Already handled earlier" in again.output
+    assert len(_outbox(tmp_path)) == 1
