@@ -195,3 +195,16 @@ def test_status_shows_server_text_with_brackets_verbatim(feed_file: Path, tmp_pa
     assert status.exit_code == 0, status.output
     assert "[fbtrace_id A1b2]" in status.output
     assert "[/oops]" in status.output
+
+
+def test_preview_says_an_imageless_article_would_be_skipped_where_an_image_is_required(
+    feed_file: Path,
+) -> None:
+    """preview of an article without an image says Instagram would skip it (the service
+    does), and says nothing of the kind for X, which posts text alone."""
+    result = CliRunner().invoke(
+        main, ["preview", str(feed_file), "--platform", "instagram,x", "--limit", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("would be skipped") == 1
+    assert "instagram needs an image" in result.output
