@@ -208,3 +208,22 @@ def test_preview_says_an_imageless_article_would_be_skipped_where_an_image_is_re
     assert result.exit_code == 0, result.output
     assert result.output.count("would be skipped") == 1
     assert "instagram needs an image" in result.output
+
+
+def test_source_errors_do_not_send_the_user_to_a_config_file_they_did_not_use(
+    tmp_path: Path,
+) -> None:
+    """preview/post of a SOURCE typed on the command line that cannot be read tells to check
+    that path or URL, never only "check the path in config" (no config names it)."""
+    from tests.feedserver import FeedServer
+
+    missing = CliRunner().invoke(main, ["preview", str(tmp_path / "missing.xml")])
+    assert missing.exit_code == 2
+    assert "check the path (for a configured feed" in missing.output
+    assert "check the path in config" not in missing.output
+    with FeedServer() as server:
+        gone = CliRunner().invoke(main, ["summarise", server.url("/nothing-here/")])
+    assert gone.exit_code == 2
+    assert "HTTP 404" in gone.output
+    assert "check the URL (for a configured feed" in gone.output
+    assert "Traceback" not in gone.output

@@ -273,8 +273,10 @@ def _too_big(max_bytes: int) -> str:
 _STATUS_HINTS = {
     401: "the server wants a login; syndbot cannot read private feeds",
     403: "access denied; the site may block bots (check the URL or the User-Agent)",
-    404: "check the feed URL in config",
-    410: "the feed was removed; update or delete it in config",
+    # The URL may be a configured feed's or one typed on the command line (preview, post).
+    404: "check the URL (for a configured feed: its url in the config file)",
+    410: "removed for good; use another URL (for a configured feed: update or delete it "
+    "in the config file)",
     429: "the server is rate limiting; poll this feed less often",
 }
 
