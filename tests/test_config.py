@@ -420,6 +420,13 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     assert "file not found" in str(err)
 
 
+def test_a_directory_given_as_the_config_says_to_name_the_file(tmp_path: Path) -> None:
+    """--config DIR names DIR, says it is a directory and what to pass instead."""
+    err = fails(tmp_path)
+    assert str(err).startswith(f"{tmp_path}: is a directory")
+    assert str(tmp_path / "syndbot.toml") in str(err)
+
+
 # --- typed values ------------------------------------------------------------------------
 
 

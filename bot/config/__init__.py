@@ -91,8 +91,18 @@ def load_config(
         raise ConfigError(
             "file not found; copy config/syndbot.toml and edit it, or pass --config", file=file
         ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(
+            "is a directory, not a config file; pass --config the .toml file itself "
+            f"(e.g. {path / 'syndbot.toml'})",
+            file=file,
+        ) from exc
     except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=file) from exc
+        raise ConfigError(
+            f"cannot read the file: {exc.strerror or exc}; check its permissions, or pass "
+            "--config another file",
+            file=file,
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError("not UTF-8 text; save the file as UTF-8", file=file) from exc
     except tomllib.TOMLDecodeError as exc:
