@@ -214,7 +214,7 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
     from bot.render import delivery_table
 
     with errors():
-        config = load(ctx)
+        config = load(ctx, defer_missing_credentials=dry_run)  # composing needs no secrets
         targets = [config.channel(n) for n in channels] or list(config.channels)
         service = config.service
         with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:

@@ -54,7 +54,7 @@ def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
     from bot.store import open_store
 
     with errors():
-        config = load(ctx)
+        config = load(ctx, defer_missing_credentials=True)  # reads state only
         if channel is not None:
             config.channel(channel)  # unknown name -> ConfigError listing the real ones
         # Read-only: works beside the service and on a read-only file or mount.
