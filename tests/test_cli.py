@@ -227,3 +227,15 @@ def test_source_errors_do_not_send_the_user_to_a_config_file_they_did_not_use(
     assert "HTTP 404" in gone.output
     assert "check the URL (for a configured feed" in gone.output
     assert "Traceback" not in gone.output
+
+
+@pytest.mark.parametrize("command", ["preview", "summarise"])
+def test_a_feed_without_items_says_so(tmp_path: Path, command: str) -> None:
+    """preview/summarise of a valid feed with no items print a note naming the source on
+    stderr (not an empty screen); JSON output stays "[]"."""
+    path = tmp_path / "empty.xml"
+    path.write_text(rss([]), encoding="utf-8")
+    result = CliRunner().invoke(main, [command, str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    assert f"{path}: the feed has no items" in result.stderr

@@ -45,6 +45,8 @@ def _read_articles(source: str, *, limit: int) -> list[Article]:
 
     with make_http_client(user_agent=USER_AGENT, timeout=20.0) as client:
         articles = load_source_articles(source, client=client)
+    if not articles:  # stderr, so JSON on stdout stays parseable ("[]")
+        click.echo(f"note: {source}: the feed has no items; there is nothing to show", err=True)
     return articles[:limit] if limit > 0 else articles
 
 
