@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +134,22 @@ def test_post_of_an_article_a_feed_already_sent_does_not_send_it_again(tmp_path:
     assert again.exit_code == 0, again.output
     assert "Already handled earlier" in again.output
     assert len(_outbox(tmp_path)) == 1
+
+
+def test_a_page_without_article_text_is_one_error_line_without_library_noise(
+    cfg: str, tmp_path: Path
+) -> None:
+    """post of a page with no article text prints syndbot's error only, not the extraction
+    library's "discarding data" warning before it (a real process: logging as configured)."""
+    with FeedServer() as server:
+        server.route("/blank/", body=b"<html><body></body></html>", content_type="text/html")
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "-c", cfg, "post", server.url("/blank/"), "--dry-run"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert "no article text found" in result.stderr
+    assert "discarding data" not in result.stderr
