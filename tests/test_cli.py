@@ -91,6 +91,25 @@ def test_preview_unknown_platform_is_a_clear_error(feed_file: Path) -> None:
     assert "mastodon" in result.output
 
 
+@pytest.mark.parametrize("spec", ["", " , "])
+def test_preview_with_no_platform_named_is_a_clear_error(feed_file: Path, spec: str) -> None:
+    """--platform "" (or only commas) is an error listing the choices, not an empty preview
+    that exits 0."""
+    result = CliRunner().invoke(main, ["preview", str(feed_file), "--platform", spec])
+    assert result.exit_code == 2
+    assert "no platform named" in result.output
+    assert "mastodon" in result.output
+
+
+def test_preview_names_each_platform_once(feed_file: Path) -> None:
+    """--platform x,twitter,X previews X once per article (the alias and case name it too)."""
+    result = CliRunner().invoke(
+        main, ["preview", str(feed_file), "--platform", "x,twitter,X", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [p["platform"] for p in json.loads(result.output)] == ["x", "x"]  # two articles
+
+
 def test_preview_takes_a_platform_alias(feed_file: Path) -> None:
     """--platform twitter,bsky previews for x and bluesky, the platforms the aliases name."""
     result = CliRunner().invoke(

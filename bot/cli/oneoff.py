@@ -30,13 +30,11 @@ def _platforms(spec: str) -> list[str]:
         return list(known)
     aliases = registry.aliases()
     names = [p.strip().lower() for p in spec.split(",") if p.strip()]
-    names = [aliases.get(n, n) for n in names]
+    names = list(dict.fromkeys(aliases.get(n, n) for n in names))  # "x,twitter": x once
     unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(
-            f"unknown platform {', '.join(unknown)}; choose from all, {', '.join(known)}",
-            key="--platform",
-        )
+    if unknown or not names:
+        what = f"unknown platform {', '.join(unknown)}" if unknown else "no platform named"
+        raise ConfigError(f"{what}; choose from all, {', '.join(known)}", key="--platform")
     return names
 
 
