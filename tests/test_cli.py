@@ -258,3 +258,25 @@ def test_a_feed_without_items_says_so(tmp_path: Path, command: str) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == []
     assert f"{path}: the feed has no items" in result.stderr
+
+
+def test_a_feed_or_channel_named_twice_is_used_once(tmp_path: Path, feed_file: Path) -> None:
+    """poll --feed f --feed f polls f once; post --dry-run --channel c --channel c shows
+    one post for c."""
+    from tests.feedserver import FeedServer
+
+    cfg = str(write_config(tmp_path, feeds={"volt": str(feed_file)}, platforms=("x",)))
+    polled = CliRunner().invoke(
+        main, ["-c", cfg, "poll", "--feed", "volt", "--feed", "volt", "--no-deliver"]
+    )
+    assert polled.exit_code == 0, polled.output
+    assert polled.output.count("│ volt ") == 1
+    page = b"<html><body><article><h1>Volt</h1><p>" + b"Battery prices fell. " * 20
+    with FeedServer() as server:
+        server.route("/a/", body=page + b"</p></article></body></html>", content_type="text/html")
+        twice = ["--channel", "x-out", "--channel", "x-out"]
+        posted = CliRunner().invoke(
+            main, ["-c", cfg, "post", server.url("/a/"), "--dry-run", *twice]
+        )
+    assert posted.exit_code == 0, posted.output
+    assert posted.output.count("x · x-out") == 1

@@ -215,7 +215,7 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
 
     with errors():
         config = load(ctx, defer_missing_credentials=dry_run)  # composing needs no secrets
-        targets = [config.channel(n) for n in channels] or list(config.channels)
+        targets = [config.channel(n) for n in dict.fromkeys(channels)] or list(config.channels)
         service = config.service
         with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:
             # The operator typed this URL, so it is trusted even on a private network; where
