@@ -153,3 +153,44 @@ def test_a_page_without_article_text_is_one_error_line_without_library_noise(
     assert result.returncode == 2
     assert "no article text found" in result.stderr
     assert "discarding data" not in result.stderr
+
+
+def _rss(server: FeedServer, items: list[tuple[str, str]]) -> bytes:
+    """An RSS feed of (guid, page path) items, newest first, pages on ``server``."""
+    entries = "".join(
+        f"<item><title>Story {guid}</title><link>{server.url(path)}</link>"
+        f'<guid isPermaLink="false">{guid}</guid>'
+        f"<description>Battery story {guid} in a sentence.</description></item>"
+        for guid, path in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Volt</title><link>{server.url('/')}</link>{entries}</channel></rss>"
+    ).encode()
+
+
+def test_an_article_posted_by_hand_is_not_posted_again_when_the_feed_lists_it(
+    tmp_path: Path,
+) -> None:
+    """`syndbot post URL --channel x-out` before the feed lists that page: when the feed
+    then lists it (under its own guid), x-out is not sent it a second time; the channel
+    that was left out (bluesky-out) still gets it."""
+    with FeedServer() as server:
+        server.route("/old/", body=PAGE.encode(), content_type="text/html")
+        server.route("/new/", body=PAGE.encode(), content_type="text/html")
+        server.route("/feed/", body=_rss(server, [("p1", "/old/")]), content_type="text/xml")
+        cfg = str(write_config(tmp_path, feeds={"volt": server.url("/feed/")}))
+        runner = CliRunner()
+        assert runner.invoke(main, ["-c", cfg, "poll"]).exit_code == 0
+        assert len(_outbox(tmp_path)) == 2  # the first poll posts the newest, p1
+        by_hand = runner.invoke(
+            main, ["-c", cfg, "post", server.url("/new/"), "--channel", "x-out"]
+        )
+        assert by_hand.exit_code == 0, by_hand.output
+        feed = _rss(server, [("p2", "/new/"), ("p1", "/old/")])
+        server.route("/feed/", body=feed, content_type="text/xml")
+        polled = runner.invoke(main, ["-c", cfg, "poll"])
+        assert polled.exit_code == 0, polled.output
+    new = [(line["channel"], line["item_id"]) for line in _outbox(tmp_path)][2:]
+    page_id = server.url("/new/").rstrip("/")  # a page's id is its normalised URL
+    assert new == [("x-out", page_id), ("bluesky-out", "p2")]

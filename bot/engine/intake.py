@@ -18,8 +18,9 @@ from datetime import datetime
 
 from bot.config import Config, FeedConfig
 from bot.engine.catchup import newest_first, select_for_first_poll
-from bot.models import Article
+from bot.models import PAGE_FEED, Article
 from bot.protocols import Store
+from bot.urls import normalise_url
 
 log = logging.getLogger("syndbot")
 
@@ -56,12 +57,37 @@ def record_items(
     allowed, warnings = _allowed(feed, fresh, now=now, first_poll=first_poll)
     for article in fresh:
         targets = channels if allowed is None or article.item_id in allowed else []
+        if targets:
+            targets = _not_posted_by_hand(store, article, targets)
         store.add_item(article, now=now, channels=targets)
         queued += len(targets)
         log.debug(
             "item recorded feed=%s item=%s queued=%d", feed.name, article.item_id, len(targets)
         )
     return Intake(new=len(fresh), queued=queued, edited=edited, warnings=warnings)
+
+
+def _not_posted_by_hand(store: Store, article: Article, channels: list[str]) -> list[str]:
+    """``channels`` less those that ``syndbot post`` already took this article's page to
+    before the feed listed it (recorded under ``PAGE_FEED``): one page, one post per channel.
+
+    Reading every delivery happens only for a page posted by hand, which is rare."""
+    if not article.url:
+        return channels
+    page = store.find_item(PAGE_FEED, normalise_url(article.url), article.url)
+    if page is None:
+        return channels
+    done = {
+        d.channel for d in store.deliveries() if d.feed == page.feed and d.item_id == page.item_id
+    }
+    if done:
+        log.info(
+            "posted by hand before feed=%s item=%s listed it: not queued again for %s",
+            article.feed,
+            article.item_id,
+            ", ".join(sorted(done)),
+        )
+    return [c for c in channels if c not in done]
 
 
 def _allowed(
