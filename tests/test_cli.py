@@ -280,3 +280,12 @@ def test_a_feed_or_channel_named_twice_is_used_once(tmp_path: Path, feed_file: P
         )
     assert posted.exit_code == 0, posted.output
     assert posted.output.count("x · x-out") == 1
+
+
+@pytest.mark.parametrize("command", ["preview", "summarise"])
+def test_a_source_url_that_cannot_be_parsed_is_one_error_line(command: str) -> None:
+    """A SOURCE like "http://[::1" (unbalanced IPv6 bracket) is an error naming it, exit 2,
+    not a ValueError traceback."""
+    result = CliRunner().invoke(main, [command, "http://[::1"])
+    assert result.exit_code == 2, result.output
+    assert "http://[::1: not a valid URL" in result.output

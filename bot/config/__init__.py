@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dotenv
 
@@ -238,6 +239,11 @@ def _feed_url(sec: Section) -> str:
         raise sec.error(
             "url", f'"{url}" is not an http(s) URL; use https://..., a file path or builtin:demo'
         )
+    elif "://" in url:
+        try:
+            urlsplit(url).port  # noqa: B018  (a bad port or IPv6 host raises ValueError)
+        except ValueError as exc:
+            raise sec.error("url", f'"{url}" is not a valid URL ({exc}); correct it') from exc
     return url
 
 

@@ -89,7 +89,12 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a bad port, like a bad IPv6 host, raises ValueError)
+    except ValueError as exc:
+        raise FetchError(f"not a valid URL ({exc}); check it", url=url) from exc
+    if parts.scheme.lower() not in ("http", "https"):
         raise FetchError("only http and https URLs can be fetched", url=url)
     guard = _Guard(url, trusted=trusted, allow_private=allow_private)
     if not allow_private:
