@@ -65,7 +65,13 @@ def backup(database: Path, target: Path, *, force: bool = False) -> BackupReport
         raise StoreError(f"{target}: is a directory; name the backup file, e.g. {target}/x.db")
     if target.exists() and not force:
         raise StoreError(f"{target}: already exists; pass --force to overwrite it")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"{target}: cannot create its directory {target.parent}: {exc.strerror or exc}; "
+            "name a file in a directory you can write"
+        ) from exc
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         # 0600 from the start: the backup holds the same state as the database.

@@ -17,7 +17,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-FIELDS = re.compile(r"\b(feed|item|channel)=(\S+)")
+# The value ends before a ":" or "," that ends its word ("polled feed=ev-en: 3 new items"):
+# that punctuation belongs to the sentence, not to the name.
+FIELDS = re.compile(r"\b(feed|item|channel)=(\S+?)(?=[:,]?(?:\s|$))")
 
 
 def _scrub(text: str) -> str:

@@ -22,6 +22,10 @@ class Media:
     mime: str | None = None
 
 
+# The feed name `syndbot post ARTICLE_URL` records a page under (no configured feed has it).
+PAGE_FEED = "(article)"
+
+
 @dataclass(frozen=True)
 class Article:
     """One feed item, normalised. ``item_id`` is its stable identity inside ``feed``."""

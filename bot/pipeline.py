@@ -10,6 +10,7 @@ What a failed or interrupted send leads to is decided in ``bot.engine.delivery``
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -178,10 +179,22 @@ class Pipeline:
     def post_now(self, article: Article, channels: Sequence[str]) -> list[DeliveryReport]:
         """``syndbot post``: queue ``article`` on ``channels`` and send it now, the way
         ``deliver`` sends a due delivery, without waiting for a budget (a person asked).
-        A channel that had this article queued before is left as it stands."""
+        A channel that had this article queued before is left as it stands, also when a
+        feed recorded it under its own id (a guid): it is matched by its link."""
+        article = self._as_recorded(article)
         ids = set(self.store.queue(article, now=self.clock(), channels=channels))
         due = [d for d in self.store.due_deliveries(self.clock(), limit=10_000) if d.id in ids]
         return self._send(due, limit=len(due), budgeted=False)
+
+    def _as_recorded(self, article: Article) -> Article:
+        """``article`` under the feed and id a configured feed recorded it with (same
+        normalised link), so posting a page a feed already queued or sent is not a second
+        article; unchanged when no feed has it."""
+        for feed in self.config.feeds:
+            known = self.store.find_item(feed.name, article.item_id, article.url)
+            if known is not None:
+                return dataclasses.replace(article, feed=known.feed, item_id=known.item_id)
+        return article
 
     def _send(self, due: Sequence[Delivery], *, limit: int, budgeted: bool) -> list[DeliveryReport]:
         """Deliver ``due`` in order, up to ``limit`` reports; a channel stops at its budget

@@ -40,6 +40,11 @@ def post_block(post: Post) -> str:
             lines.append(f"[dim]part {i}/{len(post.parts)}[/dim]")
         lines.append(esc(part.text))
         lines.extend(f"[dim]image: {esc(m.url)} (alt: {esc(m.alt)})[/dim]" for m in part.media)
+    if post.image_missing:  # the service skips it: say so instead of showing it as postable
+        lines.append(
+            f"[yellow]would be skipped: {esc(post.platform)} needs an image and this article "
+            "has none; give it a featured image (media:content, enclosure or og:image)[/yellow]"
+        )
     return "\n".join(lines)
 
 

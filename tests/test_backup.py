@@ -142,6 +142,18 @@ def test_backup_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".b.db.partial-*"))
 
 
+def test_backup_to_a_directory_that_cannot_be_made_is_one_clear_error(tmp_path: Path) -> None:
+    """A FILE whose directory cannot be created (under a plain file here) is a StoreError
+    naming FILE and the directory, not a FileExistsError/FileNotFoundError traceback."""
+    database = tmp_path / "state.db"
+    SQLiteStore.open(database).close()
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x", encoding="utf-8")
+    target = blocker / "sub" / "b.db"
+    with pytest.raises(StoreError, match="cannot create its directory"):
+        backup(database, target)
+
+
 def test_db_cli_backup_and_check(tmp_path: Path) -> None:
     """`db backup` writes FILE and refuses a second time; `db check` exits 0, then 1 on a
     damaged file and on a schema newer than the code."""

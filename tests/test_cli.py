@@ -91,6 +91,25 @@ def test_preview_unknown_platform_is_a_clear_error(feed_file: Path) -> None:
     assert "mastodon" in result.output
 
 
+@pytest.mark.parametrize("spec", ["", " , "])
+def test_preview_with_no_platform_named_is_a_clear_error(feed_file: Path, spec: str) -> None:
+    """--platform "" (or only commas) is an error listing the choices, not an empty preview
+    that exits 0."""
+    result = CliRunner().invoke(main, ["preview", str(feed_file), "--platform", spec])
+    assert result.exit_code == 2
+    assert "no platform named" in result.output
+    assert "mastodon" in result.output
+
+
+def test_preview_names_each_platform_once(feed_file: Path) -> None:
+    """--platform x,twitter,X previews X once per article (the alias and case name it too)."""
+    result = CliRunner().invoke(
+        main, ["preview", str(feed_file), "--platform", "x,twitter,X", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [p["platform"] for p in json.loads(result.output)] == ["x", "x"]  # two articles
+
+
 def test_preview_takes_a_platform_alias(feed_file: Path) -> None:
     """--platform twitter,bsky previews for x and bluesky, the platforms the aliases name."""
     result = CliRunner().invoke(
@@ -195,3 +214,78 @@ def test_status_shows_server_text_with_brackets_verbatim(feed_file: Path, tmp_pa
     assert status.exit_code == 0, status.output
     assert "[fbtrace_id A1b2]" in status.output
     assert "[/oops]" in status.output
+
+
+def test_preview_says_an_imageless_article_would_be_skipped_where_an_image_is_required(
+    feed_file: Path,
+) -> None:
+    """preview of an article without an image says Instagram would skip it (the service
+    does), and says nothing of the kind for X, which posts text alone."""
+    result = CliRunner().invoke(
+        main, ["preview", str(feed_file), "--platform", "instagram,x", "--limit", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("would be skipped") == 1
+    assert "instagram needs an image" in result.output
+
+
+def test_source_errors_do_not_send_the_user_to_a_config_file_they_did_not_use(
+    tmp_path: Path,
+) -> None:
+    """preview/post of a SOURCE typed on the command line that cannot be read tells to check
+    that path or URL, never only "check the path in config" (no config names it)."""
+    from tests.feedserver import FeedServer
+
+    missing = CliRunner().invoke(main, ["preview", str(tmp_path / "missing.xml")])
+    assert missing.exit_code == 2
+    assert "check the path (for a configured feed" in missing.output
+    assert "check the path in config" not in missing.output
+    with FeedServer() as server:
+        gone = CliRunner().invoke(main, ["summarise", server.url("/nothing-here/")])
+    assert gone.exit_code == 2
+    assert "HTTP 404" in gone.output
+    assert "check the URL (for a configured feed" in gone.output
+    assert "Traceback" not in gone.output
+
+
+@pytest.mark.parametrize("command", ["preview", "summarise"])
+def test_a_feed_without_items_says_so(tmp_path: Path, command: str) -> None:
+    """preview/summarise of a valid feed with no items print a note naming the source on
+    stderr (not an empty screen); JSON output stays "[]"."""
+    path = tmp_path / "empty.xml"
+    path.write_text(rss([]), encoding="utf-8")
+    result = CliRunner().invoke(main, [command, str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    assert f"{path}: the feed has no items" in result.stderr
+
+
+def test_a_feed_or_channel_named_twice_is_used_once(tmp_path: Path, feed_file: Path) -> None:
+    """poll --feed f --feed f polls f once; post --dry-run --channel c --channel c shows
+    one post for c."""
+    from tests.feedserver import FeedServer
+
+    cfg = str(write_config(tmp_path, feeds={"volt": str(feed_file)}, platforms=("x",)))
+    polled = CliRunner().invoke(
+        main, ["-c", cfg, "poll", "--feed", "volt", "--feed", "volt", "--no-deliver"]
+    )
+    assert polled.exit_code == 0, polled.output
+    assert polled.output.count("│ volt ") == 1
+    page = b"<html><body><article><h1>Volt</h1><p>" + b"Battery prices fell. " * 20
+    with FeedServer() as server:
+        server.route("/a/", body=page + b"</p></article></body></html>", content_type="text/html")
+        twice = ["--channel", "x-out", "--channel", "x-out"]
+        posted = CliRunner().invoke(
+            main, ["-c", cfg, "post", server.url("/a/"), "--dry-run", *twice]
+        )
+    assert posted.exit_code == 0, posted.output
+    assert posted.output.count("x · x-out") == 1
+
+
+@pytest.mark.parametrize("command", ["preview", "summarise"])
+def test_a_source_url_that_cannot_be_parsed_is_one_error_line(command: str) -> None:
+    """A SOURCE like "http://[::1" (unbalanced IPv6 bracket) is an error naming it, exit 2,
+    not a ValueError traceback."""
+    result = CliRunner().invoke(main, [command, "http://[::1"])
+    assert result.exit_code == 2, result.output
+    assert "http://[::1: not a valid URL" in result.output

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +107,90 @@ def test_post_sends_now_even_when_the_channel_budget_is_spent(tmp_path: Path) ->
             result = runner.invoke(main, ["-c", str(cfg), "post", server.url(f"/{slug}/")])
             assert result.exit_code == 0, result.output
     assert [line["channel"] for line in _outbox(tmp_path)] == ["bluesky-out", "bluesky-out"]
+
+
+def test_post_of_an_article_a_feed_already_sent_does_not_send_it_again(tmp_path: Path) -> None:
+    """post of a URL that a feed item already delivered (the item's id is its guid, not its
+    link) reports it as handled earlier and sends nothing: one article, one post per channel."""
+    with FeedServer() as server:
+        page = "/ta/2026/11/chennai-chargers/"
+        server.route(page, body=PAGE.encode(), content_type="text/html")
+        feed = (
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            f"<title>Volt Lane</title><link>{server.url('/')}</link><item>"
+            "<title>சென்னையில் 120 புதிய சார்ஜிங் மையங்கள்</title>"
+            f"<link>{server.url(page)}</link>"
+            '<guid isPermaLink="false">https://voltlane.example.com/ta/?p=2201</guid>'
+            "<description>மாநகராட்சி 120 வேகமான சார்ஜிங் மையங்களை அமைக்கிறது.</description>"
+            "</item></channel></rss>"
+        )
+        server.route("/feed/", body=feed.encode(), content_type="application/rss+xml")
+        cfg = write_config(tmp_path, feeds={"ta": server.url("/feed/")}, platforms=("x",))
+        runner = CliRunner()
+        polled = runner.invoke(main, ["-c", str(cfg), "poll"])
+        assert polled.exit_code == 0, polled.output
+        assert [line["channel"] for line in _outbox(tmp_path)] == ["x-out"]
+        again = runner.invoke(main, ["-c", str(cfg), "post", server.url(page)])
+    assert again.exit_code == 0, again.output
+    assert "Already handled earlier" in again.output
+    assert len(_outbox(tmp_path)) == 1
+
+
+def test_a_page_without_article_text_is_one_error_line_without_library_noise(
+    cfg: str, tmp_path: Path
+) -> None:
+    """post of a page with no article text prints syndbot's error only, not the extraction
+    library's "discarding data" warning before it (a real process: logging as configured)."""
+    with FeedServer() as server:
+        server.route("/blank/", body=b"<html><body></body></html>", content_type="text/html")
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "-c", cfg, "post", server.url("/blank/"), "--dry-run"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert "no article text found" in result.stderr
+    assert "discarding data" not in result.stderr
+
+
+def _rss(server: FeedServer, items: list[tuple[str, str]]) -> bytes:
+    """An RSS feed of (guid, page path) items, newest first, pages on ``server``."""
+    entries = "".join(
+        f"<item><title>Story {guid}</title><link>{server.url(path)}</link>"
+        f'<guid isPermaLink="false">{guid}</guid>'
+        f"<description>Battery story {guid} in a sentence.</description></item>"
+        for guid, path in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Volt</title><link>{server.url('/')}</link>{entries}</channel></rss>"
+    ).encode()
+
+
+def test_an_article_posted_by_hand_is_not_posted_again_when_the_feed_lists_it(
+    tmp_path: Path,
+) -> None:
+    """`syndbot post URL --channel x-out` before the feed lists that page: when the feed
+    then lists it (under its own guid), x-out is not sent it a second time; the channel
+    that was left out (bluesky-out) still gets it."""
+    with FeedServer() as server:
+        server.route("/old/", body=PAGE.encode(), content_type="text/html")
+        server.route("/new/", body=PAGE.encode(), content_type="text/html")
+        server.route("/feed/", body=_rss(server, [("p1", "/old/")]), content_type="text/xml")
+        cfg = str(write_config(tmp_path, feeds={"volt": server.url("/feed/")}))
+        runner = CliRunner()
+        assert runner.invoke(main, ["-c", cfg, "poll"]).exit_code == 0
+        assert len(_outbox(tmp_path)) == 2  # the first poll posts the newest, p1
+        by_hand = runner.invoke(
+            main, ["-c", cfg, "post", server.url("/new/"), "--channel", "x-out"]
+        )
+        assert by_hand.exit_code == 0, by_hand.output
+        feed = _rss(server, [("p2", "/new/"), ("p1", "/old/")])
+        server.route("/feed/", body=feed, content_type="text/xml")
+        polled = runner.invoke(main, ["-c", cfg, "poll"])
+        assert polled.exit_code == 0, polled.output
+    new = [(line["channel"], line["item_id"]) for line in _outbox(tmp_path)][2:]
+    page_id = server.url("/new/").rstrip("/")  # a page's id is its normalised URL
+    assert new == [("x-out", page_id), ("bluesky-out", "p2")]

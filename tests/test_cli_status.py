@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -147,3 +148,14 @@ def test_nothing_to_report_says_so(site: Site) -> None:
 
     assert result.exit_code == 0, result.output
     assert "No failed, skipped or waiting deliveries." in result.output
+
+
+def test_status_says_when_the_database_does_not_exist(tmp_path: Path) -> None:
+    """status on a config whose database file is not there (nothing polled yet, or a
+    mistyped service.database) says so on stderr, and creates nothing."""
+    cfg = write_config(tmp_path, feeds={"demo": "builtin:demo"})
+    result = CliRunner().invoke(main, ["-c", str(cfg), "status", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert f"{tmp_path / 'state.db'} does not exist yet" in result.stderr
+    assert json.loads(result.stdout)["deliveries"] == []
+    assert not (tmp_path / "state.db").exists()

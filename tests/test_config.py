@@ -420,6 +420,13 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     assert "file not found" in str(err)
 
 
+def test_a_directory_given_as_the_config_says_to_name_the_file(tmp_path: Path) -> None:
+    """--config DIR names DIR, says it is a directory and what to pass instead."""
+    err = fails(tmp_path)
+    assert str(err).startswith(f"{tmp_path}: is a directory")
+    assert str(tmp_path / "syndbot.toml") in str(err)
+
+
 # --- typed values ------------------------------------------------------------------------
 
 
@@ -557,3 +564,12 @@ def test_load_dotenv_once_never_overrides_and_loads_once(
 def test_load_dotenv_once_tolerates_a_missing_file(tmp_path: Path) -> None:
     """No .env is normal on servers that set variables themselves."""
     assert load_dotenv_once(tmp_path / "absent.env") is False
+
+
+@pytest.mark.parametrize("url", ["http://[::1/feed", "https://evnews.example:port/feed/"])
+def test_a_feed_url_that_cannot_be_parsed_is_a_config_error(tmp_path: Path, url: str) -> None:
+    """A feed url with a broken IPv6 host or port is refused at load, naming the key, so
+    the service never polls it (it raised ValueError from deep inside a poll)."""
+    err = fails(write(tmp_path, f'[[feeds]]\nname = "f"\nurl = "{url}"\n'))
+    assert err.key == "feeds[0].url"
+    assert "is not a valid URL" in str(err)

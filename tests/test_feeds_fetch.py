@@ -154,7 +154,8 @@ def test_404_message_tells_what_to_do(server: FeedServer, client: httpx.Client) 
         fetch(client, server.url("/missing.xml"))
     assert caught.value.status == 404
     assert str(caught.value) == (
-        f"{server.url('/missing.xml')}: HTTP 404 Not Found: check the feed URL in config"
+        f"{server.url('/missing.xml')}: HTTP 404 Not Found: check the URL (for a configured "
+        "feed: its url in the config file)"
     )
 
 

@@ -96,3 +96,16 @@ def test_a_torn_last_line_does_not_swallow_the_next_post(tmp_path: Path) -> None
     _restart()
     assert publisher.reconcile(_post(2), idempotency_key="k2") == result
     assert json.loads(path.read_text(encoding="utf-8").splitlines()[2])["item_id"] == "g2"
+
+
+def test_an_outbox_that_is_a_directory_is_named_with_the_fix(tmp_path: Path) -> None:
+    """outbox set to a directory: channels check fails it as a config mistake naming a file
+    to use instead, and publishing raises a Transient saying the same, not an unexpected
+    IsADirectoryError."""
+    from bot.errors import ConfigError, Transient
+
+    publisher = _publisher(tmp_path)
+    with pytest.raises(ConfigError, match="is a directory; set outbox to a file in it"):
+        publisher.check()
+    with pytest.raises(Transient, match=r"is a directory; .*outbox\.jsonl"):
+        publisher.publish(_post(1), idempotency_key="k1")

@@ -142,3 +142,25 @@ def test_json_logs_keep_secrets_out(tmp_path: Path) -> None:
     assert "***" in lines[1]["message"]
     assert "***" in lines[2]["exception"]
     assert lines[2]["channel"] == "tg"
+
+
+def test_json_log_fields_leave_out_the_sentence_punctuation_after_a_name() -> None:
+    """A message "polled feed=demo: 3 new items" gives feed "demo", not "demo:"; an item id with
+    colons inside it (a tag: URI) is kept whole."""
+    record = logging.LogRecord(
+        "syndbot", logging.INFO, __file__, 1, "polled feed=%s: %d new items", ("demo", 3), None
+    )
+    doc = json.loads(JsonFormatter().format(record))
+    assert doc["feed"] == "demo"
+    record = logging.LogRecord(
+        "syndbot",
+        logging.ERROR,
+        __file__,
+        1,
+        "cannot check interrupted delivery channel=%s item=%s: %s",
+        ("x-en", "tag:voltlane.example.com,2026:post/77", "timeout"),
+        None,
+    )
+    doc = json.loads(JsonFormatter().format(record))
+    assert doc["channel"] == "x-en"
+    assert doc["item"] == "tag:voltlane.example.com,2026:post/77"

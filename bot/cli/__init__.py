@@ -153,7 +153,7 @@ def poll(ctx: Ctx, feeds: Sequence[str], deliver: bool) -> None:
 
     with errors():
         config = load(ctx)
-        names = list(feeds) or [f.name for f in config.feeds]
+        names = list(dict.fromkeys(feeds)) or [f.name for f in config.feeds]  # each once
         for name in names:
             config.feed(name)  # unknown name -> ConfigError naming it
         with _sole_service(config.service.database), open_pipeline(config) as pipe:

@@ -60,6 +60,9 @@ def setup_logging(verbose: int, *, service: bool) -> None:
         "oauthlib",  # logs the consumer key and access token at DEBUG
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # trafilatura warns "discarding data: URL" for a page without article text, just before
+    # syndbot's own error says so in words: the line only confuses.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 
 def fail(exc: BaseException, code: int = 2) -> None:

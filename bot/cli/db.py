@@ -43,7 +43,7 @@ def backup(ctx: Ctx, file: Path, force: bool) -> None:
     from bot.backup import backup as take_backup
 
     with errors():
-        config = load(ctx)
+        config = load(ctx, defer_missing_credentials=True)  # no channel is used
         if isinstance(config.service.database, DatabaseURL):
             raise StoreError(
                 f"{config.service.database}: `db backup` copies a SQLite file; back up a "
@@ -71,7 +71,7 @@ def check(ctx: Ctx) -> None:
     from bot.backup import check as check_database
 
     with errors():
-        config = load(ctx)
+        config = load(ctx, defer_missing_credentials=True)  # no channel is used
         if isinstance(config.service.database, DatabaseURL):
             from bot.store.postgres import check_database as check_postgres
 
@@ -124,7 +124,7 @@ def migrate(ctx: Ctx, target: str, source: Path | None) -> None:
             raise StoreError(f"--to {target!r} is not a postgresql:// URL")
         url = DatabaseURL(target)
         if source is None:
-            database = load(ctx).service.database
+            database = load(ctx, defer_missing_credentials=True).service.database
             if isinstance(database, DatabaseURL):
                 raise StoreError(
                     f"service.database is already {database}; name the SQLite file with --from"

@@ -31,7 +31,7 @@ def health(ctx: Ctx, timeout: float) -> None:
     """
     setup_logging(ctx.verbose, service=False)
     with errors():
-        config = load(ctx)
+        config = load(ctx, defer_missing_credentials=True)  # reads state only
     ok, report = _ask_service(config, timeout) if config.http else _check_database(config)
     click.echo(("healthy" if ok else "unhealthy") + (f": {report}" if report else ""))
     sys.exit(0 if ok else 1)

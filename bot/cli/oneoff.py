@@ -30,13 +30,11 @@ def _platforms(spec: str) -> list[str]:
         return list(known)
     aliases = registry.aliases()
     names = [p.strip().lower() for p in spec.split(",") if p.strip()]
-    names = [aliases.get(n, n) for n in names]
+    names = list(dict.fromkeys(aliases.get(n, n) for n in names))  # "x,twitter": x once
     unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(
-            f"unknown platform {', '.join(unknown)}; choose from all, {', '.join(known)}",
-            key="--platform",
-        )
+    if unknown or not names:
+        what = f"unknown platform {', '.join(unknown)}" if unknown else "no platform named"
+        raise ConfigError(f"{what}; choose from all, {', '.join(known)}", key="--platform")
     return names
 
 
@@ -45,6 +43,8 @@ def _read_articles(source: str, *, limit: int) -> list[Article]:
 
     with make_http_client(user_agent=USER_AGENT, timeout=20.0) as client:
         articles = load_source_articles(source, client=client)
+    if not articles:  # stderr, so JSON on stdout stays parseable ("[]")
+        click.echo(f"note: {source}: the feed has no items; there is nothing to show", err=True)
     return articles[:limit] if limit > 0 else articles
 
 
@@ -214,8 +214,8 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
     from bot.render import delivery_table
 
     with errors():
-        config = load(ctx)
-        targets = [config.channel(n) for n in channels] or list(config.channels)
+        config = load(ctx, defer_missing_credentials=dry_run)  # composing needs no secrets
+        targets = [config.channel(n) for n in dict.fromkeys(channels)] or list(config.channels)
         service = config.service
         with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:
             # The operator typed this URL, so it is trusted even on a private network; where

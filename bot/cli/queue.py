@@ -34,8 +34,9 @@ def _length(length: Length | None) -> str:
 
 @contextmanager
 def _store(ctx: Ctx, *, read_only: bool = False) -> Iterator[tuple[Config, LedgerStore]]:
+    """The config and the store; reading (``read_only``) needs no channel's secrets."""
     with errors():
-        config = load(ctx)
+        config = load(ctx, defer_missing_credentials=read_only)
         from bot.store import open_store
 
         with open_store(config.service.database, read_only=read_only) as store:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -54,9 +55,17 @@ def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
     from bot.store import open_store
 
     with errors():
-        config = load(ctx)
+        config = load(ctx, defer_missing_credentials=True)  # reads state only
         if channel is not None:
             config.channel(channel)  # unknown name -> ConfigError listing the real ones
+        database = config.service.database
+        if isinstance(database, Path) and not database.exists():  # stderr: JSON stays clean
+            click.echo(
+                f"note: {database} does not exist yet: nothing was polled with this config "
+                "(`syndbot poll` or `syndbot run` creates it); check service.database if "
+                "the service has run",
+                err=True,
+            )
         # Read-only: works beside the service and on a read-only file or mount.
         with open_store(config.service.database, read_only=True) as store:
             if fmt == "json":

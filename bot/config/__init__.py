@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dotenv
 
@@ -91,8 +92,18 @@ def load_config(
         raise ConfigError(
             "file not found; copy config/syndbot.toml and edit it, or pass --config", file=file
         ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(
+            "is a directory, not a config file; pass --config the .toml file itself "
+            f"(e.g. {path / 'syndbot.toml'})",
+            file=file,
+        ) from exc
     except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=file) from exc
+        raise ConfigError(
+            f"cannot read the file: {exc.strerror or exc}; check its permissions, or pass "
+            "--config another file",
+            file=file,
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError("not UTF-8 text; save the file as UTF-8", file=file) from exc
     except tomllib.TOMLDecodeError as exc:
@@ -252,6 +263,11 @@ def _feed_url(sec: Section) -> str:
         raise sec.error(
             "url", f'"{url}" is not an http(s) URL; use https://..., a file path or builtin:demo'
         )
+    elif "://" in url:
+        try:
+            urlsplit(url).port  # noqa: B018  (a bad port or IPv6 host raises ValueError)
+        except ValueError as exc:
+            raise sec.error("url", f'"{url}" is not a valid URL ({exc}); correct it') from exc
     return url
 
 

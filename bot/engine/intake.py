@@ -18,8 +18,9 @@ from datetime import datetime
 
 from bot.config import Config, FeedConfig
 from bot.engine.catchup import newest_first, select_for_first_poll
-from bot.models import Article
+from bot.models import PAGE_FEED, Article
 from bot.protocols import Store
+from bot.urls import normalise_url
 
 log = logging.getLogger("syndbot")
 
@@ -59,6 +60,7 @@ def record_items(
         (article, channels if allowed is None or article.item_id in allowed else [])
         for article in fresh
     ]
+    batch = _not_posted_by_hand(store, batch)
     store.add_items(batch, now=now)
     for article, targets in batch:
         queued += len(targets)
@@ -66,6 +68,39 @@ def record_items(
             "item recorded feed=%s item=%s queued=%d", feed.name, article.item_id, len(targets)
         )
     return Intake(new=len(fresh), queued=queued, edited=edited, warnings=warnings)
+
+
+def _not_posted_by_hand(
+    store: Store, batch: list[tuple[Article, list[str]]]
+) -> list[tuple[Article, list[str]]]:
+    """``batch`` less the channels that ``syndbot post`` already took each article's page
+    to before the feed listed it (recorded under ``PAGE_FEED``): one page, one post per
+    channel. One look-up for the whole poll; the deliveries are read only when a page was
+    posted by hand, which is rare."""
+    asked = [(article, targets) for article, targets in batch if targets and article.url]
+    if not asked:
+        return batch
+    pages = store.find_items(PAGE_FEED, [(normalise_url(a.url), a.url) for a, _ in asked])
+    by_hand = {id(a): page for (a, _), page in zip(asked, pages, strict=True) if page}
+    if not by_hand:
+        return batch
+    sent: dict[str, set[str]] = {}
+    for delivery in store.deliveries():
+        if delivery.feed == PAGE_FEED:
+            sent.setdefault(delivery.item_id, set()).add(delivery.channel)
+    out: list[tuple[Article, list[str]]] = []
+    for article, targets in batch:
+        page = by_hand.get(id(article))
+        done = sent.get(page.item_id, set()) if page is not None else set()
+        if done & set(targets):
+            log.info(
+                "posted by hand before feed=%s item=%s listed it: not queued again for %s",
+                article.feed,
+                article.item_id,
+                ", ".join(sorted(done & set(targets))),
+            )
+        out.append((article, [c for c in targets if c not in done]))
+    return out
 
 
 def _allowed(

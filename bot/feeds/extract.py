@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bot.errors import ExtractError
 from bot.htmltext import inline_text
-from bot.models import Article, Media
+from bot.models import PAGE_FEED, Article, Media
 from bot.urls import normalise_url
 
 _SPACES = re.compile(r"\s+")
@@ -176,7 +176,7 @@ def _page_date(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def article_from_page(page: ExtractedPage, *, url: str, feed_name: str = "(article)") -> Article:
+def article_from_page(page: ExtractedPage, *, url: str, feed_name: str = PAGE_FEED) -> Article:
     """An ``Article`` for a page fetched on its own; ``item_id`` is the normalised URL."""
     return Article(
         feed=feed_name,

@@ -88,7 +88,12 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a bad port, like a bad IPv6 host, raises ValueError)
+    except ValueError as exc:
+        raise FetchError(f"not a valid URL ({exc}); check it", url=url) from exc
+    if parts.scheme.lower() not in ("http", "https"):
         raise FetchError("only http and https URLs can be fetched", url=url)
     guard = _Guard(url, trusted=trusted, allow_private=allow_private)
     if not allow_private:
@@ -221,8 +226,10 @@ def _too_big(max_bytes: int) -> str:
 _STATUS_HINTS = {
     401: "the server wants a login; syndbot cannot read private feeds",
     403: "access denied; the site may block bots (check the URL or the User-Agent)",
-    404: "check the feed URL in config",
-    410: "the feed was removed; update or delete it in config",
+    # The URL may be a configured feed's or one typed on the command line (preview, post).
+    404: "check the URL (for a configured feed: its url in the config file)",
+    410: "removed for good; use another URL (for a configured feed: update or delete it "
+    "in the config file)",
     429: "the server is rate limiting; poll this feed less often",
 }
 

@@ -216,7 +216,8 @@ class FileFeedSource:
             return self.path.read_bytes()
         except OSError as exc:
             raise FetchError(
-                f"cannot read feed file ({exc.strerror}): check the path in config",
+                f"cannot read feed file ({exc.strerror}): check the path (for a configured "
+                "feed: its url in the config file)",
                 url=self.url,
             ) from exc
 

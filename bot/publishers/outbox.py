@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.errors import Transient
+from bot.errors import ConfigError, Transient
 from bot.models import Post, PublishResult
 
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -95,11 +95,21 @@ class OutboxPublisher:
         self._clock = clock
 
     def check(self) -> str:
-        """The outbox needs no credentials; it only needs a writable directory."""
+        """The outbox needs no credentials; it only needs a file it can append to."""
+        if self.path.is_dir():
+            raise ConfigError(self._is_a_directory())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not os.access(self.path.parent, os.W_OK):
             raise Transient(f"{self.path.parent} is not writable", channel=self.name)
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            raise Transient(f"{self.path} is not writable", channel=self.name)
         return f"file {self.path}"
+
+    def _is_a_directory(self) -> str:
+        return (
+            f"outbox {self.path} is a directory; set outbox to a file in it, "
+            f"e.g. {self.path / 'outbox.jsonl'}"
+        )
 
     def reconcile(self, post: Post, *, idempotency_key: str) -> PublishResult | None:
         """The line written earlier for this key, if any."""
@@ -117,7 +127,12 @@ class OutboxPublisher:
         return PublishResult(remote_id=f"{self.path.name}:{line_no}")
 
     def _find(self, key: str) -> PublishResult | None:
-        line_no = _index_for(self.path).keys.get(key)
+        try:
+            line_no = _index_for(self.path).keys.get(key)
+        except IsADirectoryError as exc:
+            raise Transient(self._is_a_directory(), channel=self.name) from exc
+        except OSError as exc:
+            raise Transient(f"cannot read {self.path}: {exc.strerror}", channel=self.name) from exc
         return None if line_no is None else PublishResult(remote_id=f"{self.path.name}:{line_no}")
 
     def _append(self, post: Post, key: str) -> int:
