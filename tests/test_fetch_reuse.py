@@ -97,8 +97,9 @@ def test_a_poll_records_its_items_in_a_few_transactions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A first poll of 20 items, and a later one finding 20 more, each take a handful of
-    store transactions (one lookup, one write for the items, the feed's state), not two
-    per item; every item is recorded and queued."""
+    store transactions (the feed's state, one look-up of its items, one of pages posted by
+    hand, one write for the items, the new state), not two per item; every item is
+    recorded and queued."""
     first = [Item(guid=f"g{n}", title=f"Story {n}", link=f"https://volt.example/{n}/")
              for n in range(20)]  # fmt: skip
     more = [Item(guid=f"n{n}", title=f"More {n}", link=f"https://volt.example/m{n}/")
@@ -123,5 +124,5 @@ def test_a_poll_records_its_items_in_a_few_transactions(
             assert pipe.poll("f").queued == 40  # 20 new items x 2 channels
             later_poll = len(counts)
             assert len(pipe.store.deliveries()) == 80
-    assert first_poll <= 4
-    assert later_poll <= 4
+    assert first_poll <= 5
+    assert later_poll <= 5
