@@ -219,6 +219,16 @@ def test_missing_file_names_the_path(tmp_path: Path) -> None:
         FileFeedSource("local", missing).fetch()
 
 
+@pytest.mark.parametrize("url", ["ftp://ev.example/feed.xml", "feed://ev.example/rss"])
+def test_a_url_of_another_scheme_is_refused_not_read_as_a_file(url: str) -> None:
+    """``syndbot preview ftp://...`` says only http(s) URLs are fetched, not that a file
+    by that name is missing; ``file://`` still names a local file."""
+    with httpx.Client() as client:
+        with pytest.raises(FetchError, match=r"only http and https URLs can be fetched"):
+            open_source("preview", url, client=client)
+        assert isinstance(open_source("p", "file:///tmp/f.xml", client=client), FileFeedSource)
+
+
 def test_unknown_builtin_lists_the_known_ones() -> None:
     """builtin:NAME with an unknown NAME says which built-in feeds exist."""
     with pytest.raises(FetchError, match="builtin:demo"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import time
 from importlib import resources
 from pathlib import Path
@@ -284,7 +285,16 @@ def open_source(
         return source
     if url.startswith("builtin:"):
         return BuiltinFeedSource(name, url, lang=lang)
+    if _OTHER_SCHEME.match(url) and not url.startswith("file://"):
+        raise FetchError(
+            "only http and https URLs can be fetched: give an https:// URL, a file path or "
+            "builtin:demo",
+            url=url,
+        )
     return FileFeedSource(name, url.removeprefix("file://"), lang=lang)
+
+
+_OTHER_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # ftp://, feed://, gopher://...
 
 
 def fetch_article(client: httpx.Client, url: str, *, allow_private: bool = False) -> Article:
