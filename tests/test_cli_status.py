@@ -159,3 +159,14 @@ def test_status_says_when_the_database_does_not_exist(tmp_path: Path) -> None:
     assert f"{tmp_path / 'state.db'} does not exist yet" in result.stderr
     assert json.loads(result.stdout)["deliveries"] == []
     assert not (tmp_path / "state.db").exists()
+
+
+def test_retry_without_a_database_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    """retry on a config whose database file is not there reports nothing to retry and
+    leaves no empty database behind (a mistyped service.database stays visible)."""
+    cfg = write_config(tmp_path, feeds={"demo": "builtin:demo"})
+    result = CliRunner().invoke(main, ["-c", str(cfg), "retry"])
+    assert result.exit_code == 0, result.output
+    assert "Nothing to retry" in result.output
+    assert "does not exist yet" in result.output
+    assert not (tmp_path / "state.db").exists()

@@ -205,7 +205,15 @@ def retry(ctx: Ctx, channel: str | None) -> None:
         if channel is not None:
             config.channel(channel)  # unknown name -> clear error
         now = datetime.now(UTC)
-        with open_store(config.service.database) as store:
+        database = config.service.database
+        if isinstance(database, Path) and not database.exists():
+            # Nothing was ever delivered here; opening it would only create an empty file.
+            console().print(
+                f"Nothing to retry: {database} does not exist yet (`syndbot poll` or "
+                "`syndbot run` creates it); check service.database if the service has run."
+            )
+            return
+        with open_store(database) as store:
             names = [channel] if channel else [c.name for c in config.channels]
             resumed = [n for n in names if store.channel_paused(n)]
             for name in resumed:
