@@ -73,6 +73,22 @@ def test_queue_lists_waiting_posts_with_state_and_length(tmp_path: Path) -> None
     assert everything.output.count("held") >= 2
 
 
+def test_channels_with_nothing_waiting_share_one_line(tmp_path: Path) -> None:
+    """Channels with nothing waiting are named on one line, not drawn as an empty table
+    each; a channel with posts still gets its table."""
+    path = _setup(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + (
+        '[[channels]]\nname = "quiet-out"\nplatform = "mastodon"\npublisher = "outbox"\n'
+    ), encoding="utf-8")  # fmt: skip
+    result = _cli(path)
+    assert result.exit_code == 0, result.output
+    assert "Nothing waits on quiet-out (auto)." in result.output
+    assert "quiet-out (approval" not in result.output
+    assert "nothing waits" not in result.output
+    assert "x-out (approval manual)" in result.output
+
+
 def test_show_prints_the_text_as_it_will_be_sent(tmp_path: Path) -> None:
     """`queue show ID` prints the stored post's text, its state and its length."""
     path = _setup(tmp_path, items=1)

@@ -74,7 +74,10 @@ def queue(click_ctx: click.Context, channel: str | None) -> None:
         if channel is not None:
             config.channel(channel)
         queues = list_queue(store, config, datetime.now(UTC), channel=channel)
+    idle = [chan for chan in queues if not chan.entries and not chan.skipped]
     for chan in queues:
+        if chan in idle:
+            continue  # listed on one line below, not as an empty table each
         zone = config.channel(chan.channel).timezone
         table = Table(title=f"{chan.channel} (approval {chan.approval})", title_justify="left")
         for col in ("id", "item", "title", "state", "due", "length"):
@@ -94,6 +97,9 @@ def queue(click_ctx: click.Context, channel: str | None) -> None:
         out.print(table)
         for d in chan.skipped:
             out.print(f"  skipped {d.id} {escape(d.item_id)}: {escape(d.last_error or '')}")
+    if idle:
+        names = ", ".join(f"{chan.channel} ({chan.approval})" for chan in idle)
+        out.print(escape(f"Nothing waits on {names}."))
 
 
 @queue.command()
