@@ -22,6 +22,11 @@ _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Kh
 _TRAILING_PUNCT = " \t\n,;:-–—([{"
 
 
+def unspaced(text: str) -> bool:
+    """Is any of ``text`` in a script written without spaces between words (CJK, Thai…)?"""
+    return bool(_UNSPACED.search(text))
+
+
 def graphemes(text: str) -> list[str]:
     """User-perceived characters of ``text``."""
     found: list[str] = _GRAPHEME.findall(text)

@@ -17,7 +17,7 @@ from bot.compose.validate import validate_post
 from bot.compose.xlength import extract_urls, x_weighted_length
 from bot.models import Article, ChannelStyle, Facet, Media, Post, PostPart
 from bot.summarise import ExtractiveSummariser
-from bot.textfit import fit_text
+from bot.textfit import fit_text, graphemes
 
 NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 SUMMARISER = ExtractiveSummariser()
@@ -442,3 +442,78 @@ def test_instagram_caption_drops_links_written_in_the_article() -> None:
         post, parts=(dataclasses.replace(post.parts[0], text=text + " https://t.example/x"),)
     )
     assert any("must not be posted" in p for p in validate_post(leaked))
+
+
+def test_uncategorized_category_gives_no_hashtag_on_x() -> None:
+    """A WordPress item filed under "Uncategorized" is posted without #Uncategorized."""
+    post = make(article("en", tags=("Uncategorized", "Electric Vehicles")), "x")
+    assert post.hashtags == ("ElectricVehicles",)
+    assert "#Uncategorized" not in post.parts[0].text
+
+
+_LONG_TITLES = {
+    "en": "Government announces a new national charging policy for electric vehicles with "
+    "a public charger every fifty kilometres on highways " * 5,
+    "hi": "सरकार ने देश भर में इलेक्ट्रिक वाहनों के लिए नई चार्जिंग नीति की घोषणा की जिसमें "
+    "राजमार्गों पर हर पचास किलोमीटर पर एक सार्वजनिक चार्जर लगाने का लक्ष्य रखा गया है " * 4,
+}
+
+
+def _stub(summary: str) -> bool:
+    body = summary.removesuffix("…").strip()
+    return summary.endswith("…") and (len(body.split()) < 3 or len(graphemes(body)) < 15)
+
+
+@pytest.mark.parametrize("lang", ["en", "hi"])
+def test_long_title_leaves_no_stub_summary_on_threads(lang: str) -> None:
+    """On Threads a title of ~380-440 characters leaves little room: the summary is then
+    either a real fragment (3+ words, 15+ graphemes before the "…") or left out, never a
+    stub like "सरकार ने…" or "Tata…"."""
+    seen_omitted = False
+    for length in range(380, 442, 2):
+        title = _LONG_TITLES[lang][:length].strip()
+        post = make(article(lang, title=title), "threads")
+        assert not _stub(post.summary), (length, post.summary)
+        assert validate_post(post) == []
+        seen_omitted |= post.summary == ""
+    assert seen_omitted  # the range reaches titles with no room for a real summary
+
+
+def test_hindi_summary_omitted_keeps_the_hashtags() -> None:
+    """A Hindi Threads post whose title leaves room only for a stub posts title, link and
+    hashtag with no summary: dropping the hashtag would not have made room for a real one."""
+    post = make(article("hi", title=_LONG_TITLES["hi"][:416].strip()), "threads")
+    assert post.summary == ""
+    assert post.hashtags == ("इलेक्ट्रिकवाहन",)
+    assert "#इलेक्ट्रिकवाहन" in post.parts[0].text
+    assert "…" not in post.parts[0].text
+
+
+def test_english_stub_gives_way_to_a_real_summary_without_hashtags() -> None:
+    """When a stub ("Tata…") is all that fits beside the hashtags but dropping them makes
+    room for a real fragment, the hashtags go (summary before hashtags, as ever)."""
+    post = make(article("en", title=_LONG_TITLES["en"][:408].strip()), "threads")
+    assert post.summary == "Tata Motors launched a…"
+    assert post.hashtags == ()
+
+
+def test_thread_does_not_open_on_a_stub() -> None:
+    """An X thread whose first post has room only for a stub starts its text in the second
+    post; the first holds title, link and hashtags, and no text is lost."""
+    post = make(article("en", title=_LONG_TITLES["en"][:198].strip()), "x", thread=True)
+    assert len(post.parts) > 1
+    first = post.parts[0].text
+    assert first.endswith("#ElectricVehicles #TataMotors\n1/3"), first
+    assert post.parts[1].text.startswith("Tata Motors launched")
+    assert post.summary.startswith("Tata Motors launched")
+
+
+def test_a_feed_summary_ending_in_ellipsis_is_not_a_stub() -> None:
+    """A short summary that ends in "…" of its own (not cut to fit) is posted as is."""
+    post = compose(
+        article("en"),
+        ChannelStyle(platform="threads"),
+        summariser=FixedSummariser("Read more…"),
+        now=NOW,
+    )
+    assert post.summary == "Read more…"

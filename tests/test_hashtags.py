@@ -14,6 +14,10 @@ from bot.compose.hashtags import make_hashtags, sanitise_tag
         ("electric vehicles", "ElectricVehicles"),
         ("EV", "EV"),
         ("eMobility", "eMobility"),
+        ("iPhone/iPad", "iPhoneiPad"),
+        ("iOS Apps", "iOSApps"),
+        ("eMobility hubs", "eMobilityHubs"),
+        ("EV charging", "EVCharging"),
         ("Tata Motors' new EV!", "TataMotorsNewEV"),
         ("R&amp;D", "RD"),
         ("इलेक्ट्रिक वाहन", "इलेक्ट्रिकवाहन"),
@@ -57,3 +61,21 @@ def test_make_hashtags_dedupes_case_insensitively_and_caps() -> None:
     ]
     assert make_hashtags(tags, 3) == ("EV", "ChargingInfrastructure", "Tata")
     assert make_hashtags(tags, 0) == ()
+
+
+def test_inner_capitals_survive_joining_and_case_duplicates_still_go() -> None:
+    """A word with a capital after its first letter keeps its spelling when words are
+    joined ("iPhone/iPad" -> iPhoneiPad, not IPhoneIPad); tags differing only by case
+    still give one hashtag, and different words next to each other all stay."""
+    tags = ["iPhone", "iPhone/iPad", "iphone ipad", "IPHONE", "iOS Apps", "ios apps"]
+    assert make_hashtags(tags, 10) == ("iPhone", "iPhoneiPad", "iOSApps")
+
+
+@pytest.mark.parametrize(
+    "tag", ["Uncategorized", "uncategorized", "UNCATEGORIZED", " Uncategorized ", "Uncategorised"]
+)
+def test_wordpress_default_category_is_no_hashtag(tag: str) -> None:
+    """WordPress's default category ("Uncategorized", any case, either spelling) says
+    nothing about the article: it gives no hashtag, and the next tag takes its place."""
+    assert sanitise_tag(tag) == ""
+    assert make_hashtags([tag, "Electric Vehicles", "Tata"], 2) == ("ElectricVehicles", "Tata")

@@ -16,12 +16,16 @@ from bot.compose.summaries import Summaries
 from bot.compose.template import check_template, clean_block, clean_inline
 from bot.models import Article, ChannelStyle, Length, Limits, Media, Post, PostPart
 from bot.protocols import Summariser
-from bot.textfit import ELLIPSIS, fit_text, grapheme_count
+from bot.textfit import ELLIPSIS, fit_text, grapheme_count, unspaced
 
 MAX_THREAD_PARTS = 4  # keeps "i/n" three characters wide, and threads readable
 DESCRIPTION_GRAPHEMES = 300  # link-card description (Bluesky external embed, LinkedIn)
 _NUMBER_WIDTH = "\n0/0"  # stands in for "\n1/3" while fitting: same length in every count
 _SPLIT_LEAD = " \t\n,;:"
+# A summary cut to fit ("…") shorter than this says nothing ("सरकार ने…"): left out instead.
+# Graphemes, not characters: a Devanagari grapheme is a syllable ("टाटा मोटर्स ने" is 8).
+MIN_CUT_WORDS = 3
+MIN_CUT_GRAPHEMES = 15
 
 
 def compose(
@@ -116,18 +120,24 @@ def _fit_summary(
 ) -> tuple[str, _Draft, _InContext | None]:
     """The best summary for the room left; hashtags are dropped one by one when keeping
     them would leave no summary at all (and the article has one to give). With them the
-    draft, and the measure the summary was fitted with (None when there was no room)."""
+    draft, and the measure the summary was fitted with (None when there was no room).
+    When even without hashtags no summary fits (or only a stub would, ``_is_stub``), the
+    hashtags stay: dropping them gained nothing."""
     has_summary: bool | None = None
+    first = draft
     while True:
         summary, in_context = _summary_in_context(draft, article, style, summaries)
         if summary or not draft.tags:
-            return summary, draft, in_context
+            break
         if has_summary is None:
             probe = summaries.summarise(article, budget=draft.limit, measure=draft.profile.measure)
             has_summary = bool(draft.plain(probe))
         if not has_summary:
-            return summary, draft, in_context
+            break
         draft = dataclasses.replace(draft, tags=draft.tags[:-1])
+    if not summary and draft is not first:
+        return "", first, None
+    return summary, draft, in_context
 
 
 def _summary_in_context(
@@ -141,7 +151,29 @@ def _summary_in_context(
     summary = draft.plain(summaries.summarise(article, budget=budget, measure=in_context))
     if summary and in_context(summary) > budget:  # a summariser that overshot
         summary = fit_text(summary, budget, in_context)
+    if summary and _is_stub(summary) and summary != _uncut(draft, article, summaries):
+        return "", in_context
     return summary, in_context
+
+
+def _is_stub(summary: str) -> bool:
+    """A fragment cut with "…" too short to say anything: fewer than MIN_CUT_WORDS words
+    or MIN_CUT_GRAPHEMES graphemes before the "…". Text in a script written without spaces
+    (one "word" however long) is judged by its graphemes alone."""
+    if not summary.endswith(ELLIPSIS):
+        return False
+    body = summary.removesuffix(ELLIPSIS).strip()
+    if grapheme_count(body) < MIN_CUT_GRAPHEMES:
+        return True
+    return len(body.split()) < MIN_CUT_WORDS and not unspaced(body)
+
+
+def _uncut(draft: _Draft, article: Article, summaries: Summaries) -> str:
+    """The article's summary with the whole post's room: a text ending in "…" that is the
+    same there was not cut to fit (the feed's own "Read more…"), and is kept."""
+    return draft.plain(
+        summaries.summarise(article, budget=draft.limit, measure=draft.profile.measure)
+    )
 
 
 def _length(
@@ -161,7 +193,8 @@ def _thread_chunks(
     draft: _Draft, article: Article, summaries: Summaries, summary: str
 ) -> list[str]:
     """The summary split over up to MAX_THREAD_PARTS posts, or ``[summary]`` when one
-    post holds all of it."""
+    post holds all of it. When the first post has room only for a stub, its chunk is ""
+    and the text starts in the second."""
     profile = draft.profile
     room = draft.limit * MAX_THREAD_PARTS
     full = draft.plain(summaries.summarise(article, budget=room, measure=profile.measure))
@@ -170,6 +203,8 @@ def _thread_chunks(
     first = fit_text(full, draft.limit, lambda s: draft.measure(s, _NUMBER_WIDTH))
     if not first:
         return [summary]
+    if _is_stub(first):  # no opening on a stub ("सरकार ने…\n1/3"): the text starts in part 2
+        first = ""
     chunks, rest = [first], _after(full, first)
     while rest and len(chunks) < MAX_THREAD_PARTS:
         piece = fit_text(

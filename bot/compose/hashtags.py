@@ -2,6 +2,7 @@
 
 "Charging Infrastructure" becomes ``ChargingInfrastructure``; Devanagari, Tamil and Telugu
 tags keep their vowel signs and viramas (combining marks), which a naive ``\\w`` would split.
+WordPress's default category ("Uncategorized") says nothing about an article: no hashtag.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ MAX_TAG_GRAPHEMES = 40  # longer "tags" are sentences; Bluesky's own cap is 64
 # A word: letters, marks, digits, with ZWJ/ZWNJ allowed inside (Indic conjuncts use them).
 _WORD = regex.compile(r"[\p{L}\p{M}\p{Nd}]+(?:[\u200c\u200d]+[\p{L}\p{M}\p{Nd}]+)*")
 _HAS_LETTER = regex.compile(r"\p{L}")
+# WordPress files a post it was given no category for under "Uncategorized" (its default
+# category, ``__( 'Uncategorized' )`` in wp_install_defaults); compared case-insensitively.
+# Only the English spellings: a localized install's name is not listed here.
+_PLACEHOLDER_TAGS = frozenset({"uncategorized", "uncategorised"})
 
 
 @functools.lru_cache(maxsize=1024)  # every channel, and every article of a feed, asks again
@@ -26,9 +31,11 @@ def sanitise_tag(tag: str) -> str:
     """The hashtag body (without '#') for ``tag``, or "" when nothing usable is left.
 
     Words are joined CamelCase; punctuation and spaces go; a tag without any letter
-    (``2024``, ``#``) is dropped.
+    (``2024``, ``#``) is dropped, and so is WordPress's default category ("Uncategorized").
     """
     text = unicodedata.normalize("NFC", html.unescape(tag))
+    if text.strip().casefold() in _PLACEHOLDER_TAGS:
+        return ""
     words = _WORD.findall(text)
     body = "".join(_capitalise(word) if len(words) > 1 else word for word in words)
     # A leading combining mark (or joiner) would attach to the '#': drop it.
@@ -40,7 +47,11 @@ def sanitise_tag(tag: str) -> str:
 
 
 def _capitalise(word: str) -> str:
-    """Upper-case the first letter only, so "EV" and "eMobility" keep their inner capitals."""
+    """A word as it reads inside a CamelCase tag: an all-lowercase word gets a capital
+    ("electric" -> "Electric"); a word with a capital after its first letter is kept as
+    spelled ("iPhone", "iOS", "eMobility", "EV"). Scripts without case are unchanged."""
+    if any(char.isupper() for char in word[1:]):
+        return word
     return word[:1].upper() + word[1:]
 
 
