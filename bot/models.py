@@ -236,11 +236,23 @@ class FeedState:
     last_success: datetime | None = None
     consecutive_errors: int = 0
     last_error: str | None = None
+    # The feed URL whose answer gave etag/last_modified; None: not known (a row written
+    # before syndbot stored it, see migration 5 in bot.store.migrations).
+    validators_url: str | None = None
 
     @property
     def initialised(self) -> bool:
         """True once one poll succeeded: later polls queue new items, the first does not flood."""
         return self.last_success is not None
+
+    def validators_for(self, url: str) -> tuple[str | None, str | None]:
+        """(etag, last_modified) to send when polling ``url``: the stored ones only if
+        ``url`` issued them. Another URL (the feed's url was changed in the config) or an
+        unknown one gets none, so a validator of another document cannot make this one
+        answer 304 and hide its new items."""
+        if self.validators_url != url:  # None (unknown) never equals a URL
+            return None, None
+        return self.etag, self.last_modified
 
 
 DeliveryStatus = Literal["pending", "sending", "sent", "failed", "skipped"]

@@ -113,8 +113,11 @@ class Pipeline:
         source = self.sources[feed_name]
         state = self.store.feed_state(feed_name)
         now = self.clock()
+        # Validators only go back to the URL that issued them: after the feed's url was
+        # changed, the old document's ETag could make the new one answer 304 for ever.
+        etag, last_modified = state.validators_for(source.url)
         try:
-            outcome = source.fetch(etag=state.etag, last_modified=state.last_modified)
+            outcome = source.fetch(etag=etag, last_modified=last_modified)
         except FeedError as exc:
             new_state = self.store.record_poll_error(feed_name, now=now, error=str(exc))
             log.warning(
@@ -126,7 +129,7 @@ class Pipeline:
             return PollReport(feed=feed_name, error=str(exc))
         if outcome.not_modified:
             self.store.record_poll_ok(
-                feed_name, now=now, etag=state.etag, last_modified=state.last_modified
+                feed_name, now=now, etag=etag, last_modified=last_modified, url=source.url
             )
             return PollReport(feed=feed_name, not_modified=True)
         first_poll = not state.initialised
@@ -134,7 +137,11 @@ class Pipeline:
             self.store, self.config, feed, outcome.articles, now=now, first_poll=first_poll
         )
         self.store.record_poll_ok(
-            feed_name, now=now, etag=outcome.etag, last_modified=outcome.last_modified
+            feed_name,
+            now=now,
+            etag=outcome.etag,
+            last_modified=outcome.last_modified,
+            url=source.url,
         )
         for warning in outcome.warnings:
             log.info("feed warning feed=%s %s", feed_name, warning)

@@ -70,8 +70,17 @@ class Store(Protocol):
     def feed_states(self) -> list[FeedState]: ...
 
     def record_poll_ok(
-        self, feed: str, *, now: datetime, etag: str | None, last_modified: str | None
-    ) -> None: ...
+        self,
+        feed: str,
+        *,
+        now: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        url: str | None = None,
+    ) -> None:
+        """A successful poll: keep the validators and the feed ``url`` that issued them
+        (None: unknown, so they are not sent again; see ``FeedState.validators_for``)."""
+        ...
 
     def record_poll_error(self, feed: str, *, now: datetime, error: str) -> FeedState: ...
 

@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_pipeline
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.errors import AlreadyPosted, AuthError, RateLimited, Rejected, Transient
+from bot.feeds.parse import parse_feed
 from bot.models import Post, PublishResult
 from bot.pipeline import Pipeline, idempotency_key
+from bot.store import MIGRATIONS, SQLiteStore
+from bot.store import migrations as migrations_module
+from bot.store.codec import to_text
 from tests.builders import Item, rss, write_config
+from tests.feedserver import FeedServer
 
 T0 = datetime(2026, 11, 26, 8, tzinfo=UTC)
 
@@ -334,3 +339,76 @@ def test_correction_label_follows_the_article_language() -> None:
     assert correction_label("te") == "సవరణ"
     assert correction_label(None) == "Correction"
     assert correction_label("de") == "Correction"
+
+
+# -- conditional GET: validators belong to the URL that issued them ----------------------
+
+
+def _volt_config(tmp_path: Path, url: str) -> Config:
+    return load_config(write_config(tmp_path, feeds={"volt": url}), env={})
+
+
+@pytest.mark.parametrize("validator", ["etag", "last_modified"])
+def test_a_changed_feed_url_is_fetched_without_the_old_urls_validators(
+    tmp_path: Path, validator: str
+) -> None:
+    """QA's lost posts: after the operator changes a feed's url (same name), the first poll
+    of the new URL sends none of the old URL's validators, so a server that would match
+    them (304) answers in full and the new items are recorded and queued; later polls of
+    the new URL send its own validators again, a 304 among them."""
+    same = {validator: '"v1"' if validator == "etag" else "Sat, 01 Nov 2026 08:00:00 GMT"}
+    header = "if-none-match" if validator == "etag" else "if-modified-since"
+    with FeedServer() as server:
+        server.route("/feed_old.xml", body=rss(_items(3)).encode(), **same)
+        server.route("/feed.xml", body=rss(_items(5)).encode(), **same)
+        with open_pipeline(_volt_config(tmp_path, server.url("/feed_old.xml"))) as p:
+            assert p.poll("volt").new == 3
+            p.deliver()
+            assert p.poll("volt").not_modified  # the old URL's own validators still work
+        new_url = server.url("/feed.xml")
+        with open_pipeline(_volt_config(tmp_path, new_url)) as p:  # the url was edited
+            report = p.poll("volt")
+            assert not report.not_modified
+            assert (report.new, report.queued) == (2, 4)
+            assert [r.outcome for r in p.deliver()] == ["sent"] * 4
+            assert p.store.feed_state("volt").validators_url == new_url
+            assert p.poll("volt").not_modified  # its own validators, from the new URL
+            assert p.poll("volt").not_modified  # ...still stored with it after a 304
+        to_new = [r for r in server.requests if r.path == "/feed.xml"]
+    assert [header in r.headers for r in to_new] == [False, True, True]
+    sent = [line["item_id"] for line in _outbox(tmp_path)]
+    assert sorted(sent) == sorted(["volt-3"] * 2 + ["volt-4"] * 2 + ["volt-5"] * 2)
+
+
+def test_a_database_from_before_the_validators_url_polls_fine_after_the_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed polled by a syndbot that did not store the validators' URL keeps its items
+    after the upgrade; its first poll is one full GET that queues nothing already seen
+    (the URL is unknown, so the stored validators are not trusted), and the next one is
+    a conditional GET again."""
+    with FeedServer() as server:
+        url = server.url("/feed.xml")
+        server.route("/feed.xml", body=rss(_items(3)).encode(), etag='"v1"')
+        before = [m for m in MIGRATIONS if m.name != "feed_validators_url"]
+        monkeypatch.setattr(migrations_module, "MIGRATIONS", before)
+        with SQLiteStore.open(tmp_path / "state.db") as old:  # as the earlier syndbot left it
+            seen = parse_feed(rss(_items(3)).encode(), feed_name="volt", base_url=url)
+            old.add_items([(a, ()) for a in seen.articles], now=T0)
+            with old._tx(write=True) as conn:
+                conn.execute(
+                    "INSERT INTO feeds (name, etag, last_modified, last_poll, last_success,"
+                    " consecutive_errors, last_error) VALUES ('volt', '\"v1\"', NULL, ?, ?, 0,"
+                    " NULL)",
+                    (to_text(T0), to_text(T0)),
+                )
+        monkeypatch.undo()
+        with open_pipeline(_volt_config(tmp_path, url)) as p:
+            assert p.store.feed_state("volt").etag == '"v1"'
+            first = p.poll("volt")
+            assert (first.error, first.not_modified) == (None, False)
+            assert (first.new, first.queued) == (0, 0)  # every item was seen before
+            assert p.poll("volt").not_modified
+            assert p.store.feed_state("volt").validators_url == url
+    assert ["if-none-match" in r.headers for r in server.requests] == [False, True]
+    assert _outbox(tmp_path) == []

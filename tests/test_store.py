@@ -22,6 +22,9 @@ from bot.models import Article, Delivery, Media
 from bot.protocols import DeliveryCounts, Store
 from bot.store import MIGRATIONS, Migration, SQLiteStore, normalise_url
 from bot.store import migrations as migrations_module
+from bot.store import postgres as postgres_module
+from bot.store.codec import to_text
+from bot.store.ledger import LedgerStore
 from bot.store.migrations import split_statements
 from tests.stores import ContractStore, Opener
 
@@ -31,6 +34,8 @@ IST = timezone(timedelta(hours=5, minutes=30))
 HINDI_TITLE = "टाटा नेक्सॉन ईवी की बिक्री में 40% की बढ़ोतरी"
 TAMIL_TITLE = "சென்னையில் புதிய மின்சார பேருந்துகள் அறிமுகம்"
 TELUGU_TITLE = "హైదరాబాద్‌లో కొత్త ఛార్జింగ్ స్టేషన్లు"
+OLD_URL = "https://ev.example/feed_old.xml"
+NEW_URL = "https://ev.example/feed.xml"
 
 
 # ContractStore, BACKENDS and the open_store/store fixtures live in tests/stores.py, shared
@@ -85,6 +90,72 @@ def test_poll_error_counts_and_keeps_validators(store: ContractStore) -> None:
     assert second == store.feed_state("en")
     assert (second.etag, second.last_success, second.last_error) == ('"v1"', T0, "HTTP 502")
     assert second.last_poll == T0 + timedelta(minutes=20)
+
+
+def test_validators_remember_the_url_that_issued_them(open_store: Opener) -> None:
+    """A successful poll stores the feed URL with its validators; a later poll of another
+    URL replaces both, a failed poll keeps both, and they survive a restart."""
+    store = open_store()
+    assert store.feed_state("en").validators_url is None
+    store.record_poll_ok("en", now=T0, etag='"old"', last_modified="Sat", url=OLD_URL)
+    state = store.feed_state("en")
+    assert (state.etag, state.last_modified, state.validators_url) == ('"old"', "Sat", OLD_URL)
+    store.record_poll_ok(
+        "en", now=T0 + timedelta(minutes=5), etag='"new"', last_modified=None, url=NEW_URL
+    )
+    failed = store.record_poll_error("en", now=T0 + timedelta(minutes=10), error="HTTP 503")
+    assert (failed.etag, failed.last_modified, failed.validators_url) == ('"new"', None, NEW_URL)
+    store.close()
+    again = open_store().feed_state("en")
+    assert (again.etag, again.validators_url) == ('"new"', NEW_URL)
+    assert [s.validators_url for s in open_store().feed_states()] == [NEW_URL]
+
+
+def test_validators_are_offered_only_to_the_url_that_issued_them(store: ContractStore) -> None:
+    """``validators_for`` gives the stored ETag/Last-Modified for the same URL only; for
+    another URL, or an unknown one (a row from before the URL was stored), none."""
+    assert store.feed_state("en").validators_for(OLD_URL) == (None, None)
+    store.record_poll_ok("en", now=T0, etag='"e"', last_modified="Sat", url=OLD_URL)
+    state = store.feed_state("en")
+    assert state.validators_for(OLD_URL) == ('"e"', "Sat")
+    assert state.validators_for(NEW_URL) == (None, None)
+    store.record_poll_ok("en", now=T0, etag='"e"', last_modified="Sat")  # URL unknown
+    assert store.feed_state("en").validators_for(OLD_URL) == (None, None)
+
+
+def test_a_feed_polled_before_the_validators_url_migration_keeps_working(
+    open_store: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database written before migration ``feed_validators_url`` keeps its feed's
+    validators, success and items after the upgrade. Their URL is unknown, so they are not
+    offered to the next poll (a full GET); that poll stores its URL, and from then on its
+    validators are offered again."""
+    before = [m for m in MIGRATIONS if m.name != "feed_validators_url"]
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", before)
+    monkeypatch.setattr(postgres_module, "MIGRATIONS", before)
+    old = open_store()
+    assert isinstance(old, LedgerStore)
+    with old._tx(write=True) as conn:  # the row an earlier syndbot's record_poll_ok wrote
+        conn.execute(
+            "INSERT INTO feeds (name, etag, last_modified, last_poll, last_success,"
+            " consecutive_errors, last_error) VALUES (?, ?, ?, ?, ?, 0, NULL)",
+            ("en", '"e"', "Sat", to_text(T0), to_text(T0)),
+        )
+    old.add_item(article("a1"), now=T0, channels=["x-en"])
+    old.close()
+    monkeypatch.undo()
+    store = open_store()
+    state = store.feed_state("en")
+    assert (state.etag, state.last_modified, state.last_success) == ('"e"', "Sat", T0)
+    assert state.initialised
+    assert state.validators_url is None
+    assert state.validators_for(NEW_URL) == (None, None)
+    assert store.find_item("en", "a1") is not None
+    assert len(store.deliveries(status="pending")) == 1
+    store.record_poll_ok(
+        "en", now=T0 + timedelta(hours=1), etag='"f"', last_modified=None, url=NEW_URL
+    )
+    assert store.feed_state("en").validators_for(NEW_URL) == ('"f"', None)
 
 
 def test_feed_states_lists_every_feed(store: ContractStore) -> None:

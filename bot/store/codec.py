@@ -184,6 +184,7 @@ def feed_state(row: Mapping[str, Any]) -> FeedState:
         last_success=from_text(row["last_success"]),
         consecutive_errors=row["consecutive_errors"],
         last_error=row["last_error"],
+        validators_url=row["validators_url"],
     )
 
 

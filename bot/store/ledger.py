@@ -93,19 +93,28 @@ class LedgerStore(ItemMethods, ChannelMethods, ReviewMethods, WebSubMethods):
         return [codec.feed_state(r) for r in rows]
 
     def record_poll_ok(
-        self, feed: str, *, now: datetime, etag: str | None, last_modified: str | None
+        self,
+        feed: str,
+        *,
+        now: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        url: str | None = None,
     ) -> None:
-        """Store the validators as given and clear the error streak."""
+        """Store the validators as given, with the URL that issued them (None: unknown),
+        and clear the error streak."""
         stamp = to_text(now)
         with self._tx(write=True) as conn:
             conn.execute(
-                "INSERT INTO feeds (name, etag, last_modified, last_poll, last_success,"
-                " consecutive_errors, last_error) VALUES (?, ?, ?, ?, ?, 0, NULL)"
+                "INSERT INTO feeds (name, etag, last_modified, validators_url, last_poll,"
+                " last_success, consecutive_errors, last_error)"
+                " VALUES (?, ?, ?, ?, ?, ?, 0, NULL)"
                 " ON CONFLICT (name) DO UPDATE SET etag = excluded.etag,"
-                " last_modified = excluded.last_modified, last_poll = excluded.last_poll,"
+                " last_modified = excluded.last_modified,"
+                " validators_url = excluded.validators_url, last_poll = excluded.last_poll,"
                 " last_success = excluded.last_success, consecutive_errors = 0,"
                 " last_error = NULL",
-                (feed, etag, last_modified, stamp, stamp),
+                (feed, etag, last_modified, url, stamp, stamp),
             )
 
     def record_poll_error(self, feed: str, *, now: datetime, error: str) -> FeedState:

@@ -136,6 +136,20 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        5,
+        "feed_validators_url",
+        # The feed URL whose answer gave feeds.etag/last_modified: a poll of another URL
+        # (the operator changed the feed's url) sends neither, so the old document's
+        # validators cannot make the new one answer 304 and hide its items (bot.pipeline,
+        # FeedState.validators_for). Rows from before this step hold NULL, an unknown URL,
+        # which counts as NOT the feed's URL: each such feed's first poll after the upgrade
+        # is one full GET (already-seen items are recognised, nothing is queued twice), and
+        # a feed whose url was changed before the upgrade, stuck on the old validators, is
+        # freed by it. Trusting NULL would save that one GET per feed but keep such a feed
+        # silently missing posts until its new document changes.
+        "ALTER TABLE feeds ADD COLUMN validators_url TEXT;",
+    ),
 ]
 
 _CREATE_TABLE = """
