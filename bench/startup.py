@@ -44,6 +44,10 @@ publisher = "outbox"
 """,
         encoding="utf-8",
     )
+    # A fresh but existing state database, as after a first `syndbot run`: status reads it.
+    database = str(directory / "state.db")
+    create = f"from bot.store import open_store; open_store({database!r}).close()"
+    subprocess.run([sys.executable, "-c", create], cwd=ROOT, check=True)
     return path
 
 
@@ -54,7 +58,7 @@ def _wall(command: list[str], cwd: Path) -> float:
 
 
 def _warm(command: list[str], cwd: Path) -> None:
-    """One untimed run that may write the bytecode cache (and creates the database)."""
+    """One untimed run that may write the bytecode cache."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, check=True, env=env)
 
