@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 import xmlrpc.client
 from collections.abc import Callable, Iterator
@@ -23,10 +22,11 @@ from typing import Any
 
 import httpx
 
-from bot.app import open_pipeline, run_service
+from bot.app import open_pipeline
 from bot.config import load_config
 from tests.builders import write_config
 from tests.feedserver import FeedServer
+from tests.servicethread import service_running
 
 FEED = "/feed.xml"
 
@@ -109,20 +109,11 @@ def pushed_service(
         env["SYNDBOT_WEBSUB_KEY"] = websub_key
     path.write_text(text, encoding="utf-8")
     config = load_config(path, env=env)
-    stop = threading.Event()
-    with open_pipeline(config) as pipeline:
-        runner = threading.Thread(
-            target=run_service, args=(pipeline,), kwargs={"stop": stop, "install_signals": False}
-        )
-        runner.start()
+    with open_pipeline(config) as pipeline, service_running(pipeline):
         svc = PushedService(f"http://127.0.0.1:{port}", feeds, tmp_path / "outbox.jsonl")
-        try:
-            wait_for("the first poll", lambda: svc.feed_requests() >= 1)
-            wait_for("the listener", lambda: _answers(f"{svc.base}/healthz"))
-            yield svc
-        finally:
-            stop.set()
-            runner.join(30)
+        wait_for("the first poll", lambda: svc.feed_requests() >= 1)
+        wait_for("the listener", lambda: _answers(f"{svc.base}/healthz"))
+        yield svc
 
 
 def _answers(url: str) -> bool:

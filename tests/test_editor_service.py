@@ -7,18 +7,18 @@ veto window and the slots pass without waiting for them."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import open_pipeline, run_service
+from bot.app import open_pipeline
 from bot.config import Config, load_config
 from bot.engine.queue import approve, edit, skip
 from bot.store import SQLiteStore
 from tests.builders import Item, rss
+from tests.servicethread import service_running
 
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 TITLES = ("Battery story 0", "Cricket: India win", "Battery story 2")
@@ -73,21 +73,13 @@ def _statuses(config: Config) -> Counter[tuple[str, str]]:
 def _run(config: Config, now: datetime, until: Callable[[], bool]) -> None:
     """Run the service with the clock at ``now`` until ``until()`` holds, then two more
     delivery rounds (so a duplicate would show), then stop it: one service lifetime."""
-    stop = threading.Event()
     with open_pipeline(config) as pipe:
         pipe.clock = lambda: now
-        worker = threading.Thread(
-            target=run_service, args=(pipe,), kwargs={"stop": stop, "install_signals": False}
-        )
-        worker.start()
-        try:
+        with service_running(pipe, join=20) as worker:
             deadline = time.monotonic() + 30
             while not until() and time.monotonic() < deadline:
                 time.sleep(0.1)
             time.sleep(2.5)
-        finally:
-            stop.set()
-            worker.join(timeout=20)
         assert not worker.is_alive()
 
 

@@ -3,13 +3,12 @@ pushed one as configured; the service reschedules its poll job accordingly."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from bot.app import open_pipeline, run_service
+from bot.app import open_pipeline
 from bot.config import load_config
 from bot.config.model import FeedConfig
 from bot.engine.pacing import PUSHED_POLL_FACTOR, QUIET_SHARE, PollPacing, quiet_interval
@@ -17,6 +16,7 @@ from bot.errors import ConfigError
 from bot.scheduler import JobQueue
 from tests.builders import Item, rss, write_config
 from tests.feedserver import FeedServer
+from tests.servicethread import service_running
 
 MINUTE = 60.0
 HOUR = 3600.0
@@ -182,32 +182,23 @@ def test_the_service_slows_a_quiet_feed_and_speeds_it_up_on_news(
         def polls(feed: str) -> int:
             return sum(r.path == f"/{feed}.xml" for r in list(server.requests))
 
-        stop = threading.Event()
-        with open_pipeline(config) as pipe:
-            worker = threading.Thread(
-                target=run_service, args=(pipe,), kwargs={"stop": stop, "install_signals": False}
+        with open_pipeline(config) as pipe, service_running(pipe, join=15):
+            time.sleep(9.5)  # quiet: polls at about 0, 1, 2, 4 and 8 s
+            quiet_polls, fixed_polls = polls("quiet"), polls("fixed")
+            second = rss(
+                [
+                    Item(guid="g2", title="New charger", link="https://volt.example/2/"),
+                    Item(guid="g1", title="Battery swap", link="https://volt.example/1/"),
+                ]
             )
-            worker.start()
-            try:
-                time.sleep(9.5)  # quiet: polls at about 0, 1, 2, 4 and 8 s
-                quiet_polls, fixed_polls = polls("quiet"), polls("fixed")
-                second = rss(
-                    [
-                        Item(guid="g2", title="New charger", link="https://volt.example/2/"),
-                        Item(guid="g1", title="Battery swap", link="https://volt.example/1/"),
-                    ]
-                )
-                quiet.body, quiet.etag = second.encode(), '"q2"'
-                outbox = tmp_path / "outbox.jsonl"
-                deadline = time.monotonic() + 6.0
-                while time.monotonic() < deadline and "New charger" not in _text(outbox):
-                    time.sleep(0.1)
-                found_at = polls("quiet")
-                time.sleep(4.2)
-                after_news = polls("quiet") - found_at
-            finally:
-                stop.set()
-                worker.join(timeout=15)
+            quiet.body, quiet.etag = second.encode(), '"q2"'
+            outbox = tmp_path / "outbox.jsonl"
+            deadline = time.monotonic() + 6.0
+            while time.monotonic() < deadline and "New charger" not in _text(outbox):
+                time.sleep(0.1)
+            found_at = polls("quiet")
+            time.sleep(4.2)
+            after_news = polls("quiet") - found_at
     assert fixed_polls >= 7
     assert quiet_polls <= fixed_polls - 3
     assert after_news >= 2  # back to every second

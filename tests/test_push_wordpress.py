@@ -10,7 +10,6 @@ every fetch after its first one comes from a ping.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,11 +19,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.app import open_pipeline, run_service
+from bot.app import open_pipeline
 from bot.config import load_config
 from tests.builders import write_config
 from tests.fakes.images import png_bytes
 from tests.pushkit import free_port, wait_for
+from tests.servicethread import service_running
 from tests.wordpress import WordPress, set_update_services
 
 pytestmark = pytest.mark.wordpress
@@ -41,17 +41,8 @@ def syndbot_on(tmp_path: Path, feed: str, port: int) -> Iterator[Path]:
     text = path.read_text(encoding="utf-8").replace('"1m"', '"1h"', 1)
     text += f'[http]\nlisten = "127.0.0.1:{port}"\npush = true\npush_debounce = "1s"\n'
     path.write_text(text, encoding="utf-8")
-    stop = threading.Event()
-    with open_pipeline(load_config(path, env={})) as pipeline:
-        runner = threading.Thread(
-            target=run_service, args=(pipeline,), kwargs={"stop": stop, "install_signals": False}
-        )
-        runner.start()
-        try:
-            yield tmp_path / "outbox.jsonl"
-        finally:
-            stop.set()
-            runner.join(30)
+    with open_pipeline(load_config(path, env={})) as pipeline, service_running(pipeline):
+        yield tmp_path / "outbox.jsonl"
 
 
 def _posts(outbox: Path) -> list[dict[str, Any]]:

@@ -6,13 +6,13 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-from bot.app import open_pipeline, run_service
+from bot.app import open_pipeline
 from bot.config import load_config
 from tests.builders import Item, rss, write_config
+from tests.servicethread import service_running
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,17 +44,9 @@ def test_scheduler_polls_and_delivers_then_stops(tmp_path: Path) -> None:
     config = load_config(
         write_config(tmp_path, feeds={"volt": str(_feed(tmp_path))}, catch_up="all"), env={}
     )
-    stop = threading.Event()
     with open_pipeline(config) as pipe:
-        worker = threading.Thread(
-            target=run_service, args=(pipe,), kwargs={"stop": stop, "install_signals": False}
-        )
-        worker.start()
-        try:
+        with service_running(pipe, join=15) as worker:
             lines = _wait_for_lines(tmp_path / "outbox.jsonl", 4)
-        finally:
-            stop.set()
-            worker.join(timeout=15)
         assert not worker.is_alive()
     assert len(lines) == 4
     keys = {(json.loads(x)["item_id"], json.loads(x)["channel"]) for x in lines}

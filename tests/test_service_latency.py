@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
-from bot.app import open_pipeline, run_service
+from bot.app import open_pipeline
 from bot.config import load_config
 from tests.builders import Item, rss
 from tests.feedserver import FeedServer
+from tests.servicethread import service_running
 
 
 def _items(n: int) -> bytes:
@@ -67,21 +67,12 @@ publisher = "outbox"
             encoding="utf-8",
         )
         config = load_config(config_path, env={})
-        stop = threading.Event()
-        with open_pipeline(config) as pipe:
-            worker = threading.Thread(
-                target=run_service, args=(pipe,), kwargs={"stop": stop, "install_signals": False}
-            )
-            worker.start()
-            try:
-                first = _wait(outbox, lambda lines: len(lines) >= 1, 10)
-                route.body = _items(2)  # a new item: g1
-                added = time.monotonic()
-                lines = _wait(outbox, lambda lines: len(lines) >= 2, 10)
-                waited = time.monotonic() - added
-            finally:
-                stop.set()
-                worker.join(timeout=15)
+        with open_pipeline(config) as pipe, service_running(pipe, join=15) as worker:
+            first = _wait(outbox, lambda lines: len(lines) >= 1, 10)
+            route.body = _items(2)  # a new item: g1
+            added = time.monotonic()
+            lines = _wait(outbox, lambda lines: len(lines) >= 2, 10)
+            waited = time.monotonic() - added
     assert not worker.is_alive()
     assert [line["item_id"] for line in first] == ["g0"]
     assert [line["item_id"] for line in lines] == ["g0", "g1"]

@@ -11,7 +11,6 @@ text and does not run. Screenshots of each page go to var/test-artifacts/web-ui/
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,13 +19,14 @@ from typing import Any
 
 import pytest
 
-from bot.app import open_pipeline, run_service
+from bot.app import open_pipeline
 from bot.config import load_config
 from bot.pipeline import Pipeline
 from tests.browser import ARTIFACTS
 from tests.builders import Item, rss
 from tests.fakes.mastodon_api import TOKEN, FakeMastodon
 from tests.feedserver import FeedServer
+from tests.servicethread import service_running
 from tests.webui import HOSTILE, PASSWORD, PASSWORD_ENV
 
 pytestmark = pytest.mark.browser
@@ -90,17 +90,8 @@ def _running(tmp_path: Path, feed_url: str, masto: str) -> Iterator[tuple[Pipeli
     path = tmp_path / "syndbot.toml"
     path.write_text(_config_text(tmp_path, feed_url, masto, port), encoding="utf-8")
     config = load_config(path, env={PASSWORD_ENV: PASSWORD, TOKEN_ENV: TOKEN})
-    stop = threading.Event()
-    with open_pipeline(config) as pipe:
-        thread = threading.Thread(
-            target=run_service, args=(pipe,), kwargs={"stop": stop, "install_signals": False}
-        )
-        thread.start()
-        try:
-            yield pipe, f"http://127.0.0.1:{port}/ui"
-        finally:
-            stop.set()
-            thread.join(30)
+    with open_pipeline(config) as pipe, service_running(pipe):
+        yield pipe, f"http://127.0.0.1:{port}/ui"
 
 
 def _shot(page: Any, name: str) -> None:
