@@ -94,6 +94,10 @@ class Store(Protocol):
         """``find_item`` for each (item id, URL) of one feed, in one transaction."""
         ...
 
+    def recorded_article(self, feeds: Sequence[str], url: str) -> Article | None:
+        """The article one of ``feeds`` recorded with this normalised link, or None."""
+        ...
+
     def add_item(self, article: Article, *, now: datetime, channels: Sequence[str] = ()) -> None:
         """Record the item as seen and queue one pending delivery per channel, atomically."""
         ...

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.feeds.sources import BuiltinFeedSource
 from tests.builders import write_config
 from tests.feedserver import FeedServer
 
@@ -194,3 +195,27 @@ def test_an_article_posted_by_hand_is_not_posted_again_when_the_feed_lists_it(
     new = [(line["channel"], line["item_id"]) for line in _outbox(tmp_path)][2:]
     page_id = server.url("/new/").rstrip("/")  # a page's id is its normalised URL
     assert new == [("x-out", page_id), ("bluesky-out", "p2")]
+
+
+def test_an_article_a_feed_recorded_is_posted_as_recorded_without_fetching_it(
+    tmp_path: Path,
+) -> None:
+    """post of a link a configured feed recorded but did not post (the first poll posts only
+    the newest) sends the article as the feed gave it, with no request for the page: the
+    demo's links lead nowhere, and the tests allow no traffic beyond loopback."""
+    cfg = str(write_config(tmp_path, feeds={"demo": "builtin:demo"}, platforms=("x",)))
+    runner = CliRunner()
+    assert runner.invoke(main, ["-c", cfg, "poll"]).exit_code == 0
+    posted = {line["item_id"] for line in _outbox(tmp_path)}
+    demo = BuiltinFeedSource("demo", "builtin:demo").fetch().articles
+    waiting = next(a for a in demo if a.item_id not in posted)
+    dry = runner.invoke(main, ["-c", cfg, "post", waiting.url, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "using the article as feed demo recorded it" in dry.stderr
+    sent = runner.invoke(main, ["-c", cfg, "post", waiting.url])
+    assert sent.exit_code == 0, sent.output
+    lines = _outbox(tmp_path)
+    assert [line["item_id"] for line in lines][-1] == waiting.item_id
+    again = runner.invoke(main, ["-c", cfg, "post", waiting.url])
+    assert "Already handled earlier" in again.output
+    assert len(_outbox(tmp_path)) == len(lines)

@@ -240,6 +240,17 @@ def test_find_items_answers_each_key_in_order(store: ContractStore) -> None:
     assert store.find_items("en", []) == []
 
 
+def test_recorded_article_is_found_by_its_link_in_the_named_feeds(store: ContractStore) -> None:
+    """``recorded_article`` gives back the article a feed recorded, whole, by its
+    normalised link; another feed's or an unknown link gives None."""
+    recorded = article("g1", url="https://EV.example/hi/tata/", title=HINDI_TITLE)
+    store.add_item(recorded, now=T0)
+    again = "https://ev.example/hi/tata?utm_source=rss"
+    assert store.recorded_article(["other", "en"], again) == recorded
+    assert store.recorded_article(["hi"], again) is None
+    assert store.recorded_article(["en"], "https://ev.example/hi/other/") is None
+
+
 def test_add_items_records_and_queues_a_polls_items(store: ContractStore) -> None:
     """``add_items`` records every item of a poll and queues each its own channels,
     Hindi, Tamil and Telugu titles intact."""

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -15,6 +16,7 @@ from bot.errors import ConfigError
 from bot.words import plural
 
 if TYPE_CHECKING:
+    from bot.config import Config
     from bot.models import Article, Post
 
 USER_AGENT = "syndbot-preview/0.1 (+https://github.com/syndbot/syndbot)"
@@ -217,12 +219,16 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
         config = load(ctx, defer_missing_credentials=dry_run)  # composing needs no secrets
         targets = [config.channel(n) for n in dict.fromkeys(channels)] or list(config.channels)
         service = config.service
-        with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:
-            # The operator typed this URL, so it is trusted even on a private network; where
-            # it redirects is checked unless service.allow_private_addresses is set.
-            article = fetch_article(
-                client, article_url, allow_private=service.allow_private_addresses
-            )
+        article = _recorded(config, article_url)
+        if article is not None:  # stderr: --dry-run's posts on stdout stay as they are
+            click.echo(f"note: using the article as feed {article.feed} recorded it", err=True)
+        else:
+            with make_http_client(user_agent=service.user_agent, timeout=service.timeout) as client:
+                # The operator typed this URL, so it is trusted even on a private network;
+                # where it redirects is checked unless service.allow_private_addresses is set.
+                article = fetch_article(
+                    client, article_url, allow_private=service.allow_private_addresses
+                )
         if dry_run:  # compose only: no database, no publisher, no request to a platform
             from bot.compose import compose
             from bot.llm.preview import open_llm
@@ -244,6 +250,18 @@ def post(ctx: Ctx, article_url: str, channels: Sequence[str], dry_run: bool) -> 
                 console().print(
                     f"Already handled earlier (see `syndbot status`): {', '.join(sorted(already))}"
                 )
+
+
+def _recorded(config: Config, url: str) -> Article | None:
+    """The article a configured feed already recorded at ``url``: posted as the feed gave
+    it (the same text the service would post), without fetching the page again."""
+    from bot.store import open_store
+
+    database = config.service.database
+    if isinstance(database, Path) and not database.exists():
+        return None  # nothing was polled yet
+    with open_store(database, read_only=True) as store:
+        return store.recorded_article([feed.name for feed in config.feeds], url)
 
 
 def register(group: click.Group) -> None:

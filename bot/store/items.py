@@ -39,6 +39,20 @@ class ItemMethods:
         with self._tx() as conn:
             return [_find(conn, feed, item_id, url) for item_id, url in keys]
 
+    def recorded_article(self, feeds: Sequence[str], url: str) -> Article | None:
+        """The article one of ``feeds`` recorded with this (normalised) link, as the feed
+        gave it (full text included), the first seen when several; None when none did."""
+        with self._tx() as conn:
+            for feed in feeds:
+                row = conn.execute(
+                    "SELECT article_json FROM items WHERE feed = ? AND norm_url = ?"
+                    " ORDER BY first_seen, item_id LIMIT 1",
+                    (feed, normalise_url(url)),
+                ).fetchone()
+                if row is not None:
+                    return codec.article_from_json(row["article_json"], where=feed)
+        return None
+
     def add_item(self, article: Article, *, now: datetime, channels: Sequence[str] = ()) -> None:
         """Record the item (kept as is if known) and queue one delivery per channel."""
         self.add_items([(article, channels)], now=now)
