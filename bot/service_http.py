@@ -51,6 +51,7 @@ def start_http(
         pipeline.store,
         scheduler_running=lambda: jobs.running,
         leases_held=None if leases is None else leases.held,
+        poll_intervals=pacing.intervals,
     )
     attach_observer(pipeline, metrics)
     nudger = _nudger(config, jobs)

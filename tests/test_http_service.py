@@ -22,7 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import open_pipeline
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.feeds import open_source
 from bot.models import FeedState
 from bot.store import SQLiteStore
@@ -164,8 +164,10 @@ def test_healthz_metrics_and_staleness(service: tuple[FeedServer, Path, str]) ->
         "syndbot_queue_oldest_pending_age_seconds",
         "syndbot_channel_paused",
         "syndbot_scheduler_running",
+        "syndbot_feed_poll_interval_seconds",
     }
     assert expected <= set(families)
+    assert families["syndbot_feed_poll_interval_seconds"][(("feed", "demo"),)] == 1.0
     demo = (("feed", "demo"),)
     assert families["syndbot_feed_items_new_total"][demo] == 6
     assert (
@@ -237,6 +239,41 @@ def test_a_restart_gets_a_full_period_before_feeds_count_as_stale(tmp_path: Path
 
     assert verdict(timedelta(minutes=2))  # 3 intervals of 1m: still within
     assert not verdict(timedelta(minutes=4))
+
+
+@pytest.mark.parametrize(
+    ("extra", "fresh_until"),
+    [
+        ("", timedelta(minutes=3)),  # poll_interval 1m: three intervals
+        ('max_poll_interval = "10m"', timedelta(minutes=30)),  # a quiet feed: three of 10m
+    ],
+)
+def test_a_feed_polled_less_often_on_purpose_is_not_stale(
+    tmp_path: Path, extra: str, fresh_until: timedelta
+) -> None:
+    """A feed slowed while quiet (max_poll_interval) counts as stale only after three of
+    its longest intervals, not three of its shortest, and a service that may be pushed
+    (WebSub, [http] public_url) allows four times that."""
+    path = write_config(tmp_path, feeds={"f": "builtin:demo"}, extra_service=extra)
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+    def fresh(config: Config, age: timedelta) -> bool:
+        states = [FeedState(feed="f", last_success=now - age)]
+        verdict = evaluate(
+            config, states, now=now, started_at=None, scheduler_running=True,
+            database_problem=None,
+        )  # fmt: skip
+        return verdict.ok
+
+    config = load_config(path, env={})
+    assert fresh(config, fresh_until - timedelta(seconds=1))
+    assert not fresh(config, fresh_until + timedelta(seconds=1))
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f'[http]\nlisten = "127.0.0.1:{_free_port()}"\n')
+        fh.write('public_url = "https://syndbot.example"\n')
+    pushed = load_config(path, env={})
+    assert fresh(pushed, 4 * fresh_until - timedelta(seconds=1))
+    assert not fresh(pushed, 4 * fresh_until + timedelta(seconds=1))
 
 
 def test_queue_gauges_read_the_store(tmp_path: Path) -> None:

@@ -76,8 +76,7 @@ def test_unchanged_polls_slow_the_feed_and_a_new_item_restores_its_interval() ->
         pacing.polled("quiet", changed=False)
         pacing.polled("fixed", changed=False)
     assert told == [("quiet", 20 * MINUTE), ("quiet", 40 * MINUTE), ("quiet", HOUR)]
-    assert pacing.interval("quiet") == HOUR
-    assert pacing.interval("fixed") == 10 * MINUTE
+    assert pacing.intervals() == {"quiet": HOUR, "fixed": 10 * MINUTE}  # /metrics shows these
     clock.now += HOUR
     pacing.polled("quiet", changed=True)
     assert told[-1] == ("quiet", 10 * MINUTE)

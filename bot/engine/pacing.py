@@ -65,6 +65,11 @@ class PollPacing:
         with self._lock:
             return self._current[feed]
 
+    def intervals(self) -> dict[str, float]:
+        """Every feed's current interval (``syndbot_feed_poll_interval_seconds``)."""
+        with self._lock:
+            return dict(self._current)
+
     def polled(self, feed: str, *, changed: bool, ok: bool = True) -> None:
         """After a poll of ``feed``: ``changed`` when it found a new or edited item. A
         failed poll (``ok`` false) changes nothing: failures have their own back-off."""

@@ -1,7 +1,10 @@
 """Is the service healthy? Pure checks over config, stored feed state and the clock.
 
 A feed is *stale* when its last successful poll (or the service start, if later) is older
-than ``[http] stale_after``, by default three of the feed's own intervals plus the jitter.
+than ``[http] stale_after``, by default three of the feed's longest poll intervals plus the
+jitter: its ``max_interval`` while quiet, times ``PUSHED_POLL_FACTOR`` when WebSub may push
+it (``bot.engine.pacing``), so a feed the service polls less often on purpose is not
+reported as failing.
 ``/healthz`` and ``syndbot health`` answer from the same ``evaluate``.
 """
 
@@ -13,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Config, FeedConfig
+from bot.engine.pacing import PUSHED_POLL_FACTOR
 from bot.models import FeedState
 from bot.store.url import Database, DatabaseURL
 
@@ -39,7 +43,10 @@ def stale_limit(config: Config, feed: FeedConfig) -> float:
     """Seconds a feed may go without a successful poll."""
     if config.http is not None and config.http.stale_after is not None:
         return config.http.stale_after
-    return STALE_INTERVALS * feed.interval + config.service.jitter
+    longest = feed.max_interval or feed.interval
+    if config.http is not None and config.http.public_url:
+        longest *= PUSHED_POLL_FACTOR  # a hub may push it: polled that much less often
+    return STALE_INTERVALS * longest + config.service.jitter
 
 
 def database_writable(path: Database, *, timeout: float = 5.0) -> str | None:

@@ -15,6 +15,8 @@ process, or two tests, never share counters. Families (``_total`` added to count
     syndbot_queue_oldest_pending_age_seconds{channel}
     syndbot_channel_paused{channel}              1 while credentials need a person
     syndbot_scheduler_running                    1 while the job scheduler runs
+    syndbot_feed_poll_interval_seconds{feed}     how often the feed is polled now (slower
+                                                 while quiet or pushed: bot.engine.pacing)
     syndbot_lease_held{lease}                    with service.fleet: 1 while this instance
                                                  holds the lease (feed:NAME, channel:NAME)
 """
@@ -49,9 +51,11 @@ class Metrics:
         scheduler_running: Callable[[], bool] = lambda: False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         leases_held: Callable[[], set[str]] | None = None,
+        poll_intervals: Callable[[], dict[str, float]] | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self._leases_held = leases_held
+        self._poll_intervals = poll_intervals
         reg = self.registry
         self._polls = Counter(
             "syndbot_feed_polls", "Feed polls by outcome.", ["feed", "outcome"], registry=reg
@@ -147,6 +151,10 @@ class Metrics:
         """The leases this fleet instance holds; None when not in a fleet."""
         return None if self._leases_held is None else self._leases_held()
 
+    def poll_intervals(self) -> dict[str, float]:
+        """Each feed's current poll interval in seconds; {} outside the service."""
+        return {} if self._poll_intervals is None else self._poll_intervals()
+
     def not_modified_ratios(self) -> dict[str, float]:
         with self._lock:
             counts = dict(self._poll_counts)
@@ -188,6 +196,14 @@ class _StateCollector(Collector):
         for feed, value in sorted(self._metrics.not_modified_ratios().items()):
             ratio.add_metric([feed], value)
         yield ratio
+        pace = GaugeMetricFamily(
+            "syndbot_feed_poll_interval_seconds",
+            "How often the feed is polled now (longer while quiet or pushed).",
+            labels=["feed"],
+        )
+        for feed, seconds in sorted(self._metrics.poll_intervals().items()):
+            pace.add_metric([feed], seconds)
+        yield pace
         last_ok = GaugeMetricFamily(
             "syndbot_feed_last_success_timestamp_seconds",
             "When the feed was last polled successfully (Unix time).",
