@@ -26,6 +26,7 @@ from bot.feeds.doc import FeedDoc, RawItem, normalise_lang
 from bot.feeds.extract import absolute_http_url, derive_title, first_image
 from bot.feeds.jsonfeed import parse_json_feed
 from bot.feeds.links import resolve_links
+from bot.feeds.mojibake import fix_mojibake
 from bot.feeds.xmlguard import describe_non_feed, prepare_xml
 from bot.htmltext import inline_text
 from bot.models import Article, Media
@@ -286,7 +287,7 @@ def _article(
     item: RawItem, *, feed_name: str, item_id: str, link: str, lang: str | None, base: str
 ) -> Article:
     for name in ("title", "content_html", "excerpt_html"):
-        setattr(item, name, _CONTROL.sub("", getattr(item, name)))
+        setattr(item, name, fix_mojibake(_CONTROL.sub("", getattr(item, name))))
     title = item.title or derive_title(inline_text(item.content_html or item.excerpt_html))
     in_body = first_image(item.content_html, base=link) or first_image(item.excerpt_html, base=link)
     image = item.image
@@ -306,7 +307,9 @@ def _article(
         lang=item.lang or lang,
         published=item.published,
         updated=item.updated,
-        tags=tuple(dict.fromkeys(_CONTROL.sub("", t).strip() for t in item.tags if t.strip())),
+        tags=tuple(
+            dict.fromkeys(fix_mojibake(_CONTROL.sub("", t).strip()) for t in item.tags if t.strip())
+        ),
         image=image,
-        author=_CONTROL.sub("", item.author) if item.author else None,
+        author=fix_mojibake(_CONTROL.sub("", item.author)) if item.author else None,
     )
