@@ -6,6 +6,7 @@ it (a feed's text is almost always clean).
 
 from __future__ import annotations
 
+import functools
 import re
 
 # A UTF-8 lead byte read as Latin-1/Windows-1252 (Â..ô) followed by a continuation byte read
@@ -21,6 +22,11 @@ def fix_mojibake(text: str) -> str:
     """``text`` with doubly encoded UTF-8 decoded once more; other text unchanged."""
     if text.isascii() or not _TELL.search(text):
         return text
+    return _fixed(text)
+
+
+@functools.lru_cache(maxsize=64)  # a broken feed sends the same items poll after poll
+def _fixed(text: str) -> str:
     import ftfy  # only for the rare text that needs it
 
     return str(ftfy.fix_encoding(text))
