@@ -40,6 +40,13 @@ def quiet_interval(interval: float, max_interval: float | None, quiet: float) ->
     return every
 
 
+def longest_interval(feed: FeedConfig, *, pushable: bool) -> float:
+    """The longest interval ``PollPacing`` may poll ``feed`` at: its ``max_interval`` (or
+    ``interval``), times ``PUSHED_POLL_FACTOR`` when a WebSub hub may push it."""
+    longest = feed.max_interval or feed.interval
+    return longest * PUSHED_POLL_FACTOR if pushable else longest
+
+
 class PollPacing:
     """Each feed's current poll interval, told to ``set_interval(feed, seconds)`` when it
     changes. ``polled`` after each poll and ``pushed`` when a lease starts or ends."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.models import Article, StoredItem
 from bot.store import codec
@@ -44,11 +44,7 @@ class ItemMethods:
         gave it (full text included), the first seen when several; None when none did."""
         with self._tx() as conn:
             for feed in feeds:
-                row = conn.execute(
-                    "SELECT article_json FROM items WHERE feed = ? AND norm_url = ?"
-                    " ORDER BY first_seen, item_id LIMIT 1",
-                    (feed, normalise_url(url)),
-                ).fetchone()
+                row = _by_link(conn, feed, url)
                 if row is not None:
                     return codec.article_from_json(row["article_json"], where=feed)
         return None
@@ -92,12 +88,16 @@ def _find(conn: Conn, feed: str, item_id: str, url: str | None) -> StoredItem | 
         "SELECT * FROM items WHERE feed = ? AND item_id = ?", (feed, item_id)
     ).fetchone()
     if row is None and url:
-        row = conn.execute(
-            "SELECT * FROM items WHERE feed = ? AND norm_url = ?"
-            " ORDER BY first_seen, item_id LIMIT 1",
-            (feed, normalise_url(url)),
-        ).fetchone()
+        row = _by_link(conn, feed, url)
     return codec.stored_item(row) if row else None
+
+
+def _by_link(conn: Conn, feed: str, url: str) -> Any:
+    """The row of the first item ``feed`` recorded with ``url``'s normalised link."""
+    return conn.execute(
+        "SELECT * FROM items WHERE feed = ? AND norm_url = ? ORDER BY first_seen, item_id LIMIT 1",
+        (feed, normalise_url(url)),
+    ).fetchone()
 
 
 def insert_item(conn: Conn, article: Article, stamp: str) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Config, FeedConfig
-from bot.engine.pacing import PUSHED_POLL_FACTOR
+from bot.engine.pacing import longest_interval
 from bot.models import FeedState
 from bot.store.url import Database, DatabaseURL
 
@@ -43,9 +43,8 @@ def stale_limit(config: Config, feed: FeedConfig) -> float:
     """Seconds a feed may go without a successful poll."""
     if config.http is not None and config.http.stale_after is not None:
         return config.http.stale_after
-    longest = feed.max_interval or feed.interval
-    if config.http is not None and config.http.public_url:
-        longest *= PUSHED_POLL_FACTOR  # a hub may push it: polled that much less often
+    pushable = config.http is not None and bool(config.http.public_url)  # WebSub may push it
+    longest = longest_interval(feed, pushable=pushable)
     return STALE_INTERVALS * longest + config.service.jitter
 
 
