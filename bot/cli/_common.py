@@ -22,6 +22,13 @@ if TYPE_CHECKING:  # rich and the config load only when a command runs: fast --h
 DEFAULT_CONFIG = "config/syndbot.toml"
 
 
+def no_database_yet(config: Config) -> bool:
+    """True when ``service.database`` is a SQLite file that does not exist: nothing was
+    polled with this config (or the path is mistyped). Opening it would create it empty."""
+    database = config.service.database
+    return isinstance(database, Path) and not database.exists()
+
+
 def console() -> Console:
     """A console on the current stdout; wide when piped so tables stay greppable."""
     from rich.console import Console

@@ -6,12 +6,11 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli._common import Ctx, console, errors, load, setup_logging
+from bot.cli._common import Ctx, console, errors, load, no_database_yet, setup_logging
 from bot.errors import ConfigError
 from bot.words import plural
 
@@ -257,10 +256,9 @@ def _recorded(config: Config, url: str) -> Article | None:
     it (the same text the service would post), without fetching the page again."""
     from bot.store import open_store
 
-    database = config.service.database
-    if isinstance(database, Path) and not database.exists():
+    if no_database_yet(config):
         return None  # nothing was polled yet
-    with open_store(database, read_only=True) as store:
+    with open_store(config.service.database, read_only=True) as store:
         return store.recorded_article([feed.name for feed in config.feeds], url)
 
 

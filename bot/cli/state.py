@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli._common import Ctx, console, errors, load, setup_logging
+from bot.cli._common import Ctx, console, errors, load, no_database_yet, setup_logging
 from bot.durations import format_duration
 from bot.status import DEFAULT_LIMIT
 from bot.words import plural
@@ -59,7 +58,7 @@ def status(ctx: Ctx, fmt: str, channel: str | None, limit: int) -> None:
         if channel is not None:
             config.channel(channel)  # unknown name -> ConfigError listing the real ones
         database = config.service.database
-        if isinstance(database, Path) and not database.exists():  # stderr: JSON stays clean
+        if no_database_yet(config):  # stderr: JSON stays clean
             click.echo(
                 f"note: {database} does not exist yet: nothing was polled with this config "
                 "(`syndbot poll` or `syndbot run` creates it); check service.database if "
@@ -206,7 +205,7 @@ def retry(ctx: Ctx, channel: str | None) -> None:
             config.channel(channel)  # unknown name -> clear error
         now = datetime.now(UTC)
         database = config.service.database
-        if isinstance(database, Path) and not database.exists():
+        if no_database_yet(config):
             # Nothing was ever delivered here; opening it would only create an empty file.
             console().print(
                 f"Nothing to retry: {database} does not exist yet (`syndbot poll` or "
